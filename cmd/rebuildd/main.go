@@ -1,4 +1,74 @@
 // Command rebuildd keeps a Docker Compose dev stack in step with its source.
+//
+// This package is wiring only: flags, signals and exit codes. Every decision
+// lives in the pipeline packages (config, ignore, dockerfile, watcher, rebuild).
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rebuildd/rebuildd/config"
+)
+
+// Exit codes (DESIGN.md, Conventions).
+const (
+	exitOK     = 0 // done or up to date
+	exitFailed = 1 // a build or recreate failed
+	exitUsage  = 2 // bad usage or bad input
+	exitStale  = 3 // --check found something stale
+)
+
+// exitError carries an exit code through cobra's error return.
+type exitError struct {
+	code int
+	err  error // nil: the message was printed already
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command line and maps errors to exit codes.
+func run(ctx context.Context, args []string) int {
+	cmd := newRootCmd()
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	return report(err)
+}
+
+// report prints err once and returns its exit code.
+func report(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(os.Stderr, "rebuildd:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(os.Stderr, "rebuildd:", err)
+	var ie *config.InputError
+	if errors.As(err, &ie) {
+		return exitUsage
+	}
+	return exitFailed
+}

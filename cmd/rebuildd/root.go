@@ -1,0 +1,76 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/rebuildd/rebuildd/config"
+)
+
+// globalFlags are the project options every subcommand shares. They mirror
+// docker compose's own flags because they are passed through to it unchanged.
+type globalFlags struct {
+	project   config.Options
+	logFormat string
+	stateDir  string
+	poll      bool
+	quiet     bool
+}
+
+// modeFlags select what the root command does.
+type modeFlags struct {
+	once      bool
+	check     bool
+	dryRun    bool
+	json      bool
+	noInitial bool
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalFlags{}
+	m := &modeFlags{}
+	cmd := &cobra.Command{
+		Use:   "rebuildd [SERVICE...]",
+		Short: "Keep a Docker Compose dev stack in step with its source",
+		Long: `rebuildd watches every service's build context, drops what .dockerignore
+excludes, reads the Dockerfile to know which layer a changed file feeds, and runs
+the smallest correct action: nothing, a restart, or compose build + recreate.`,
+		Example: `  rebuildd                        watch and rebuild as files change
+  rebuildd --once                 build what is stale, recreate, exit
+  rebuildd --check                exit 3 when anything is stale (CI)
+  rebuildd explain api --path services/api/package.json`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case m.once || m.check:
+				return runOnce(cmd, g, m, args)
+			default:
+				return runWatch(cmd, g, m, args)
+			}
+		},
+	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: exitUsage, err: err}
+	})
+	pf := cmd.PersistentFlags()
+	pf.StringArrayVarP(&g.project.Files, "file", "f", nil, "compose file (repeatable; default: COMPOSE_FILE or compose.yaml discovery)")
+	pf.StringVarP(&g.project.ProjectName, "project-name", "p", "", "compose project name")
+	pf.StringVar(&g.project.ProjectDir, "project-directory", "", "compose project directory")
+	pf.StringArrayVar(&g.project.Profiles, "profile", nil, "compose profile to enable (repeatable)")
+	pf.StringArrayVar(&g.project.EnvFiles, "env-file", nil, "compose env file (repeatable)")
+	pf.StringVarP(&g.project.ConfigFile, "config", "c", "", "rebuild.yaml (default: <project dir>/rebuild.yaml)")
+	pf.StringVar(&g.logFormat, "log-format", "", "log format: console or json (default: console on a terminal, else json)")
+	pf.StringVar(&g.stateDir, "state-dir", "", "where build fingerprints are kept (default: user cache dir)")
+
+	f := cmd.Flags()
+	f.BoolVar(&m.once, "once", false, "build what is stale, recreate what runs an old image, then exit")
+	f.BoolVar(&m.check, "check", false, "like --once --dry-run, but exit 3 when anything is stale")
+	f.BoolVar(&m.dryRun, "dry-run", false, "decide as usual but run nothing")
+	f.BoolVar(&m.json, "json", false, "with --once/--check: print the result as JSON")
+	f.BoolVar(&m.noInitial, "no-initial", false, "watch mode: skip the start-up reconcile")
+	f.BoolVar(&g.poll, "poll", false, "watch by polling instead of inotify")
+	f.BoolVarP(&g.quiet, "quiet", "q", false, "do not stream build output")
+
+	cmd.AddCommand(newExplainCmd(g))
+	return cmd
+}
