@@ -1,0 +1,205 @@
+package rebuild
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/rebuildd/rebuildd/config"
+)
+
+// Runner runs compose commands for one project. Builds and recreation go
+// through the user's own Compose CLI so they behave exactly like the
+// commands the user would type (same builder, credentials and project).
+type Runner interface {
+	// Build builds one service's image, streaming output to out.
+	Build(ctx context.Context, service string, out io.Writer) error
+	// Up recreates (or creates) services without touching their
+	// dependencies and without building.
+	Up(ctx context.Context, services []string, renewAnon bool, out io.Writer) error
+	// ImageName is the tag compose gives a service without image:.
+	ImageName(project, service string) string
+}
+
+// ComposeCLI is Runner over `docker compose` or `docker-compose`.
+type ComposeCLI struct {
+	Command     []string // e.g. ["docker", "compose"]
+	V1          bool     // docker-compose 1.x: other image names, other env
+	ProjectArgs []string // -f ..., -p ..., passed before every subcommand
+	Dir         string   // working directory the user's relative -f paths resolve against
+	Env         []string // the process environment plus what the builds need
+}
+
+// DetectCompose finds the Compose CLI: the override (rebuild.yaml
+// compose_command) when given, else the `docker compose` plugin, else
+// `docker-compose` (v1 or v2).
+func DetectCompose(ctx context.Context, override []string) (*ComposeCLI, error) {
+	candidates := [][]string{{"docker", "compose"}, {"docker-compose"}}
+	if len(override) > 0 {
+		candidates = [][]string{override}
+	}
+	var errs []error
+	for _, c := range candidates {
+		v, err := composeVersion(ctx, c)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		cli := &ComposeCLI{Command: c, V1: strings.HasPrefix(v, "1.")}
+		cli.Env = composeEnv(os.Environ(), cli.V1)
+		return cli, nil
+	}
+	return nil, fmt.Errorf("no Compose CLI found (%w): install the docker compose plugin or docker-compose, or set compose_command in rebuild.yaml", errors.Join(errs...))
+}
+
+// composeVersion runs `<cmd> version --short` ("2.29.1", "v2.5.0", "1.29.2").
+func composeVersion(ctx context.Context, command []string) (string, error) {
+	args := append(append([]string{}, command[1:]...), "version", "--short")
+	out, err := exec.CommandContext(ctx, command[0], args...).Output()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", strings.Join(command, " "), err)
+	}
+	return strings.TrimPrefix(strings.TrimSpace(string(out)), "v"), nil
+}
+
+// composeEnv adds the settings builds need, unless the user set them:
+//   - COMPOSE_BAKE=false: Compose v2.36+ may delegate builds to `docker
+//     buildx bake`, which fails where the buildx plugin is missing; the
+//     built-in builder gives the same images.
+//   - COMPOSE_DOCKER_CLI_BUILD=0 for v1: docker-compose would shell out to
+//     `docker build`, which recent CLIs send to buildx (missing on many
+//     hosts); v1's native builder talks to the engine directly.
+func composeEnv(env []string, v1 bool) []string {
+	set := func(k, v string) {
+		for _, e := range env {
+			if strings.HasPrefix(e, k+"=") {
+				return
+			}
+		}
+		env = append(env, k+"="+v)
+	}
+	if v1 {
+		set("COMPOSE_DOCKER_CLI_BUILD", "0")
+	} else {
+		set("COMPOSE_BAKE", "false")
+	}
+	return env
+}
+
+// ProjectArgs turns the user's project options into compose flags. The
+// project name is always passed (resolved by config), so compose acts on
+// exactly the project rebuildd inspected.
+func ProjectArgs(o config.Options, projectName string) []string {
+	var args []string
+	for _, f := range o.Files {
+		args = append(args, "-f", f)
+	}
+	if projectName != "" {
+		args = append(args, "-p", projectName)
+	}
+	if o.ProjectDir != "" {
+		args = append(args, "--project-directory", o.ProjectDir)
+	}
+	for _, p := range o.Profiles {
+		args = append(args, "--profile", p)
+	}
+	for _, e := range o.EnvFiles {
+		args = append(args, "--env-file", e)
+	}
+	return args
+}
+
+// ImageName implements Runner: `<project>-<service>` for v2,
+// `<project>_<service>` for v1.
+func (c *ComposeCLI) ImageName(project, service string) string {
+	if c.V1 {
+		return project + "_" + service
+	}
+	return project + "-" + service
+}
+
+// Build implements Runner.
+func (c *ComposeCLI) Build(ctx context.Context, service string, out io.Writer) error {
+	return c.run(ctx, out, "build", service)
+}
+
+// Up implements Runner.
+func (c *ComposeCLI) Up(ctx context.Context, services []string, renewAnon bool, out io.Writer) error {
+	args := []string{"up", "-d", "--no-deps", "--no-build"}
+	if renewAnon {
+		args = append(args, "--renew-anon-volumes")
+	}
+	return c.run(ctx, out, append(args, services...)...)
+}
+
+// Args is the full command line of a subcommand (for logs and tests).
+func (c *ComposeCLI) Args(sub ...string) []string {
+	args := append(append([]string{}, c.Command...), c.ProjectArgs...)
+	return append(args, sub...)
+}
+
+func (c *ComposeCLI) run(ctx context.Context, out io.Writer, sub ...string) error {
+	argv := c.Args(sub...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir, cmd.Env = c.Dir, c.Env
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
+	}
+	return nil
+}
+
+// tailLines is how much failed build output is shown again: enough for the
+// failing step and its error, short enough to read in a terminal.
+const tailLines = 30
+
+// prefixWriter prefixes each line with "service | " and keeps the last
+// tailLines lines for the failure message. Used by one goroutine (the
+// compose command's stdout and stderr copier write through one io.Writer).
+type prefixWriter struct {
+	prefix string
+	out    io.Writer // nil: keep the tail only (quiet)
+	part   []byte
+	tail   []string
+}
+
+func newPrefixWriter(service string, out io.Writer) *prefixWriter {
+	return &prefixWriter{prefix: service + " | ", out: out}
+}
+
+func (w *prefixWriter) Write(p []byte) (int, error) {
+	w.part = append(w.part, p...)
+	for {
+		i := bytes.IndexByte(w.part, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.line(string(w.part[:i]))
+		w.part = w.part[i+1:]
+	}
+}
+
+func (w *prefixWriter) line(s string) {
+	s = strings.TrimRight(s, "\r")
+	if w.out != nil {
+		fmt.Fprintf(w.out, "%s%s\n", w.prefix, s)
+	}
+	w.tail = append(w.tail, s)
+	if len(w.tail) > tailLines {
+		w.tail = w.tail[len(w.tail)-tailLines:]
+	}
+}
+
+// Tail flushes a partial last line and returns the last lines.
+func (w *prefixWriter) Tail() []string {
+	if len(w.part) > 0 {
+		w.line(string(w.part))
+		w.part = nil
+	}
+	return w.tail
+}
