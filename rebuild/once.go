@@ -1,0 +1,220 @@
+package rebuild
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/rebuildd/rebuildd/config"
+)
+
+// Statuses of a service in a --once / --check result.
+const (
+	StatusUpToDate  = "up-to-date"
+	StatusStale     = "stale"
+	StatusRebuilt   = "rebuilt"
+	StatusRecreated = "recreated"
+	StatusFailed    = "failed"
+)
+
+// Outcome is what --once did (or, dry, would do) to one service.
+type Outcome struct {
+	Service  string
+	Status   string
+	Reason   string
+	Decision Decision
+	Tail     []string // last lines of a failed build's output
+}
+
+// Reconciler brings a project's images and containers in step with their
+// sources once: fingerprint, plan, build, recreate, record. Watch mode
+// reuses it for its start-up reconcile.
+type Reconciler struct {
+	Project *config.Project
+	// Sources describes a build service's inputs (cmd wires it to
+	// dockerfile.Load and ignore.Load).
+	Sources     func(config.Service) (Source, error)
+	Runner      Runner
+	Engine      Engine
+	Store       *Store
+	Index       *Index
+	Log         *zap.Logger
+	Out         io.Writer // build output, prefixed per service; nil: quiet
+	Now         func() time.Time
+	WaitTimeout time.Duration // for a recreated container to run (and be healthy)
+}
+
+// Select returns the services --once acts on: the named ones (all
+// build services when none are named) plus every service sharing an image
+// tag with them, since a tag is built once and runs everywhere it is named.
+// An unknown name is an InputError.
+func (r *Reconciler) Select(names []string) ([]config.Service, error) {
+	byName := map[string]config.Service{}
+	for _, s := range r.Project.Services {
+		if !r.Project.Settings.Services[s.Name].Exclude {
+			byName[s.Name] = s
+		}
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		if _, ok := byName[n]; !ok {
+			return nil, &config.InputError{Msg: fmt.Sprintf("no service %q in project %s: run `docker compose config --services` to list them", n, r.Project.Name)}
+		}
+		want[n] = true
+	}
+	tags := map[string]bool{}
+	for _, s := range byName {
+		if (len(names) == 0 && s.Build != nil) || want[s.Name] {
+			tags[r.tag(s)] = true
+		}
+	}
+	var out []config.Service
+	for _, s := range r.Project.Services {
+		if _, ok := byName[s.Name]; ok && tags[r.tag(s)] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// tag is the image a service runs: image:, else compose's default name.
+func (r *Reconciler) tag(s config.Service) string {
+	if s.Image != "" {
+		return s.Image
+	}
+	return r.Runner.ImageName(r.Project.Name, s.Name)
+}
+
+// Inputs gathers what Plan needs: fingerprints, records, images, containers.
+func (r *Reconciler) Inputs(ctx context.Context, svcs []config.Service) ([]Input, error) {
+	all, err := r.Engine.Containers(ctx, r.Project.Name)
+	if err != nil {
+		return nil, err
+	}
+	byService := map[string][]Container{}
+	for _, c := range all {
+		byService[c.Service] = append(byService[c.Service], c)
+	}
+	inputs := make([]Input, 0, len(svcs))
+	for _, s := range svcs {
+		in := Input{Service: s.Name, Tag: r.tag(s), Build: s.Build != nil,
+			AnonVolumes: len(s.AnonVolumes) > 0, Containers: byService[s.Name]}
+		if in.Image, err = r.Engine.Image(ctx, in.Tag); err != nil {
+			return nil, err
+		}
+		if in.Build {
+			if err := r.buildInputs(ctx, s, &in); err != nil {
+				return nil, err
+			}
+		}
+		inputs = append(inputs, in)
+	}
+	return inputs, nil
+}
+
+func (r *Reconciler) buildInputs(ctx context.Context, s config.Service, in *Input) error {
+	src, err := r.Sources(s)
+	if err != nil {
+		return err
+	}
+	start := r.now()
+	if in.Print, err = Fingerprint(ctx, src, r.Index); err != nil {
+		return err
+	}
+	r.Log.Debug("fingerprint", zap.String("service", s.Name), zap.Int("files", len(in.Print.Files)),
+		zap.Duration("took", r.now().Sub(start)))
+	if in.Record, err = r.Store.Load(s.Name); err != nil {
+		return err
+	}
+	name := s.Name
+	in.Files = func() (map[string]FileSum, error) { return r.Store.Files(name) }
+	return nil
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}
+
+// Check plans without changing anything: every stale service is "stale".
+func (r *Reconciler) Check(ctx context.Context, names []string) ([]Outcome, error) {
+	_, decisions, err := r.plan(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Outcome, len(decisions))
+	for i, d := range decisions {
+		out[i] = Outcome{Service: d.Service, Status: StatusUpToDate, Reason: d.Reason, Decision: d}
+		if d.Stale() {
+			out[i].Status = StatusStale
+		}
+	}
+	return out, nil
+}
+
+func (r *Reconciler) plan(ctx context.Context, names []string) ([]Input, []Decision, error) {
+	svcs, err := r.Select(names)
+	if err != nil {
+		return nil, nil, err
+	}
+	inputs, err := r.Inputs(ctx, svcs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(names) == 0 && len(svcs) == len(r.Project.BuildServices()) {
+		r.Index.Prune() // every context was walked: drop paths that left them all
+	}
+	if err := r.Index.Save(r.Store.IndexPath()); err != nil {
+		r.Log.Warn("index not saved; the next run reads every file again", zap.Error(err))
+	}
+	decisions, err := Plan(inputs)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range decisions {
+		r.logDecision(d)
+	}
+	return inputs, decisions, nil
+}
+
+func (r *Reconciler) logDecision(d Decision) {
+	action := "none"
+	switch {
+	case d.Builder:
+		action = "build"
+	case d.Build || d.Recreate:
+		action = "recreate"
+	}
+	r.Log.Info("decision", zap.String("service", d.Service), zap.String("action", action),
+		zap.String("reason", d.Reason), zap.Strings("impacts", d.Impacts), zap.Bool("renew_anon_volumes", d.RenewAnon))
+}
+
+// outcomes turns decisions into results before anything ran.
+func startOutcomes(decisions []Decision) []Outcome {
+	out := make([]Outcome, len(decisions))
+	for i, d := range decisions {
+		out[i] = Outcome{Service: d.Service, Status: StatusUpToDate, Reason: d.Reason, Decision: d}
+	}
+	return out
+}
+
+// sortOutcomes orders results by service name for stable output.
+func sortOutcomes(out []Outcome) {
+	sort.Slice(out, func(i, j int) bool { return out[i].Service < out[j].Service })
+}
+
+// failure is the reason of a failed service, with what to do.
+func failure(what string, err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg[i+2:], "exit status") {
+		msg = msg[i+2:]
+	}
+	return fmt.Sprintf("%s failed (%s); the old container keeps running", what, msg)
+}

@@ -1,0 +1,241 @@
+package rebuild
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// run is one --once execution: the plan, then builds, records, recreation.
+// It is owned by the goroutine calling Reconciler.Run.
+type run struct {
+	r       *Reconciler
+	inputs  map[string]Input
+	out     []Outcome
+	built   map[string]*Image // tag -> image after a successful build
+	failed  map[string]string // tag -> why its build failed
+	tailOf  map[string][]string
+	touched map[string]bool // services that were upped
+}
+
+// Run builds what is stale, records the new fingerprints, recreates what
+// runs an old image and waits for it. A failed build or recreate is an
+// Outcome with StatusFailed, not an error; errors are for the engine or
+// the state directory failing.
+func (r *Reconciler) Run(ctx context.Context, names []string) ([]Outcome, error) {
+	inputs, decisions, err := r.plan(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	x := &run{r: r, inputs: map[string]Input{}, out: startOutcomes(decisions),
+		built: map[string]*Image{}, failed: map[string]string{}, tailOf: map[string][]string{}, touched: map[string]bool{}}
+	for _, in := range inputs {
+		x.inputs[in.Service] = in
+	}
+	for _, d := range decisions {
+		if d.Builder {
+			if err := x.build(ctx, d); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := x.record(); err != nil {
+		return nil, err
+	}
+	if err := x.recreate(ctx); err != nil {
+		return nil, err
+	}
+	x.settle()
+	return x.out, nil
+}
+
+// build runs one tag's build. A build failure is recorded against the tag,
+// so no service using it is recreated: the old containers keep running.
+func (x *run) build(ctx context.Context, d Decision) error {
+	w := newPrefixWriter(d.Service, x.r.Out)
+	start := x.r.now()
+	x.r.Log.Info("build", zap.String("service", d.Service), zap.String("image", d.Tag), zap.String("reason", d.Reason))
+	err := x.r.Runner.Build(ctx, d.Service, w)
+	tail := w.Tail()
+	took := x.r.now().Sub(start)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		x.failed[d.Tag] = failure("build", err)
+		x.tailOf[d.Tag] = tail
+		x.r.Log.Error("build failed", zap.String("service", d.Service), zap.Duration("docker", took), zap.Error(err))
+		return nil
+	}
+	img, err := x.r.Engine.Image(ctx, d.Tag)
+	if err != nil {
+		return err
+	}
+	if img == nil {
+		x.failed[d.Tag] = fmt.Sprintf("build succeeded but left no image %s: check the service's image: and build: sections", d.Tag)
+		return nil
+	}
+	x.built[d.Tag] = img
+	x.r.Log.Info("built", zap.String("service", d.Service), zap.String("image_id", shortID(img.ID)), zap.Duration("docker", took))
+	return nil
+}
+
+// record saves the fingerprint of every build service whose tag was built,
+// and adopts images built outside rebuildd whose inputs are all older.
+func (x *run) record() error {
+	for _, o := range x.out {
+		in, d := x.inputs[o.Service], o.Decision
+		var img *Image
+		switch {
+		case !in.Build:
+			continue
+		case d.Build:
+			img = x.built[d.Tag]
+		case d.Adopt:
+			img = in.Image
+		}
+		if img == nil {
+			continue
+		}
+		rec := Record{Service: in.Service, Fingerprint: in.Print.Sum, ImageID: img.ID,
+			Time: x.r.now(), Impacts: d.Impacts, Parts: in.Print.Parts}
+		if err := x.r.Store.Save(rec, in.Print.Files); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recreate ups every service that needs it in at most two compose calls:
+// one with --renew-anon-volumes, one without.
+func (x *run) recreate(ctx context.Context) error {
+	var plain, renew []string
+	for i := range x.out {
+		o := &x.out[i]
+		if !x.needsUp(o) {
+			continue
+		}
+		if o.Decision.RenewAnon {
+			renew = append(renew, o.Service)
+		} else {
+			plain = append(plain, o.Service)
+		}
+	}
+	for _, group := range []struct {
+		services []string
+		renew    bool
+	}{{plain, false}, {renew, true}} {
+		if len(group.services) == 0 {
+			continue
+		}
+		if err := x.up(ctx, group.services, group.renew); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// needsUp: the plan asked for it, the tag's build did not fail, and, after
+// a build, some container does not already run the new image (a build that
+// reproduced the same image ID recreates nothing).
+func (x *run) needsUp(o *Outcome) bool {
+	d := o.Decision
+	if !d.Recreate {
+		return false
+	}
+	if _, bad := x.failed[d.Tag]; bad {
+		return false
+	}
+	img := x.built[d.Tag]
+	if !d.Build || img == nil {
+		return !d.Build
+	}
+	cs := x.inputs[o.Service].Containers
+	for _, c := range cs {
+		if c.ImageID != img.ID {
+			return true
+		}
+	}
+	return len(cs) == 0
+}
+
+func (x *run) up(ctx context.Context, services []string, renew bool) error {
+	w := newPrefixWriter(strings.Join(services, ","), x.r.Out)
+	start := x.r.now()
+	err := x.r.Runner.Up(ctx, services, renew, w)
+	x.r.Log.Info("recreate", zap.Strings("services", services), zap.Bool("renew_anon_volumes", renew),
+		zap.Duration("docker", x.r.now().Sub(start)), zap.Error(err))
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		for _, s := range services {
+			x.fail(s, failure("recreate", err), w.Tail())
+		}
+		return nil
+	}
+	for _, s := range services {
+		x.touched[s] = true
+	}
+	return x.wait(ctx, services)
+}
+
+// wait waits for the recreated containers to run (and be healthy).
+func (x *run) wait(ctx context.Context, services []string) error {
+	all, err := x.r.Engine.Containers(ctx, x.r.Project.Name)
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, s := range services {
+		want[s] = true
+	}
+	for _, c := range all {
+		if !want[c.Service] {
+			continue
+		}
+		if err := x.r.Engine.Wait(ctx, c.ID, x.r.WaitTimeout); err != nil {
+			if errors.Is(err, context.Canceled) {
+				return err
+			}
+			x.fail(c.Service, err.Error(), nil)
+		}
+	}
+	return nil
+}
+
+func (x *run) fail(service, reason string, tail []string) {
+	for i := range x.out {
+		if x.out[i].Service == service && x.out[i].Status != StatusFailed {
+			x.out[i].Status, x.out[i].Reason, x.out[i].Tail = StatusFailed, reason, tail
+		}
+	}
+}
+
+// settle gives every service its final status.
+func (x *run) settle() {
+	for i := range x.out {
+		o := &x.out[i]
+		d := o.Decision
+		if o.Status == StatusFailed {
+			continue
+		}
+		if why, bad := x.failed[d.Tag]; bad && d.Build {
+			o.Status, o.Reason, o.Tail = StatusFailed, why, x.tailOf[d.Tag]
+			continue
+		}
+		switch {
+		case d.Build && x.inputs[o.Service].Build:
+			o.Status = StatusRebuilt
+			if !x.touched[o.Service] {
+				o.Reason += "; the build gave the image the containers already run"
+			}
+		case d.Recreate && x.touched[o.Service]:
+			o.Status = StatusRecreated
+		}
+	}
+	sortOutcomes(x.out)
+}
