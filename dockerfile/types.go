@@ -1,5 +1,11 @@
 package dockerfile
 
+import (
+	"sync"
+
+	"github.com/moby/patternmatcher"
+)
+
 // Layer is the layer a context input feeds.
 type Layer string
 
@@ -51,34 +57,68 @@ func Stronger(a, b Action) Action {
 
 // Step is one instruction of the Dockerfile.
 type Step struct {
-	Stage string // stage name, or its index when unnamed
-	Line  int    // 1-based line of the instruction's first line
-	Text  string // the instruction as written (continuations joined)
+	Stage string `json:"stage"` // stage name, or its index when unnamed
+	Line  int    `json:"line"`  // 1-based line of the instruction's first line
+	Text  string `json:"text"`  // the instruction as written (continuations joined)
 }
 
 // Input is one instruction of a chain stage that reads the build context.
 type Input struct {
 	Step
-	Kind     string   // "COPY", "ADD" or "RUN" (bind mount from the context)
-	Sources  []string // cleaned, context-relative, slash-separated patterns; "." = all
-	Excludes []string // --exclude patterns, same form as Sources
-	Layer    Layer
-	DepsRun  *Step // the RUN that puts the input in the deps layer; nil for source
-	RunAfter *Step // the first RUN that runs after the input; nil when none
+	Kind     string   `json:"kind"`               // "COPY", "ADD" or "RUN" (bind mount from the context)
+	Sources  []string `json:"sources"`            // cleaned, context-relative, slash-separated patterns; "." = all
+	Excludes []string `json:"excludes,omitempty"` // --exclude patterns, relative to each source (as BuildKit applies them)
+	Layer    Layer    `json:"layer"`
+	DepsRun  *Step    `json:"deps_run,omitempty"`  // the RUN that puts the input in the deps layer; nil for source
+	RunAfter *Step    `json:"run_after,omitempty"` // the first RUN that runs after the input; nil when none
+
+	srcs []pattern                     // Sources, split for matching
+	excl *patternmatcher.PatternMatcher // Excludes; nil when none
+	// exclMu serialises excl: patternmatcher compiles each pattern's regexp
+	// lazily on first use, a data race when Classify runs concurrently.
+	exclMu *sync.Mutex
 }
 
 // Stage is one stage of the chain.
 type Stage struct {
-	Name  string // AS name, "" when unnamed
-	Index int    // 0-based position in the Dockerfile
-	Line  int
-	Base  string // the FROM argument, ARG-expanded
+	Name  string `json:"name,omitempty"` // AS name, "" when unnamed
+	Index int    `json:"index"`          // 0-based position in the Dockerfile
+	Line  int    `json:"line"`
+	Base  string `json:"base"` // the FROM argument, ARG-expanded
+}
+
+// Stmt is one instruction of a chain stage, for callers that give advice
+// about the Dockerfile (cache mounts, what a RUN does).
+type Stmt struct {
+	Step
+	Cmd    string  `json:"cmd"`              // upper-case instruction: RUN, COPY, ENV, ...
+	From   string  `json:"from,omitempty"`   // COPY --from value
+	Mounts []Mount `json:"mounts,omitempty"` // RUN --mount flags, expanded
+}
+
+// Mount is one RUN --mount, ARG/ENV-expanded.
+type Mount struct {
+	Type   string `json:"type"` // bind, cache, tmpfs, secret, ssh
+	From   string `json:"from,omitempty"`
+	Source string `json:"source,omitempty"`
+	Target string `json:"target,omitempty"`
+}
+
+// Analysis is what the Dockerfile means for one target.
+type Analysis struct {
+	File   string   `json:"file"`   // the name Analyze was given, for messages
+	Target string   `json:"target"` // resolved target stage name (or its index when unnamed)
+	Stages []Stage  `json:"stages"` // the chain stages, in Dockerfile order
+	Inputs []*Input `json:"inputs"` // context inputs of chain stages, in Dockerfile order
+	Syntax string   `json:"syntax,omitempty"`
+	Names  []string `json:"names"` // every named stage of the file, in order
+	Stmts  []Stmt   `json:"stmts"` // every instruction of the chain stages, in Dockerfile order
 }
 
 // Result is the classification of one path for one service.
 type Result struct {
-	Impact Impact
-	Action Action
-	Input  *Input // the input that decided deps/source; nil otherwise
-	Reason string // for people: "read by COPY at Dockerfile:4, deps layer (RUN npm ci at line 5)"
+	Impact Impact `json:"impact"`
+	Action Action `json:"action"`
+	Input  *Input `json:"-"`      // the input that decided deps/source; nil otherwise
+	Reason string `json:"reason"` // for people: "read by COPY at Dockerfile:4, deps layer (RUN npm ci at line 5)"
 }

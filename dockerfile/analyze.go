@@ -1,0 +1,262 @@
+package dockerfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/rebuildd/rebuildd/config"
+)
+
+// stage is one FROM block of the Dockerfile while it is analysed.
+type stage struct {
+	Stage
+	parent int // index of the stage FROM names; -1 when FROM names an image
+	cmds   []*cmd
+	env    *env // ARG/ENV values at the end of the stage (chain stages only)
+}
+
+// cmd is one instruction of a stage.
+type cmd struct {
+	step  Step
+	name  string // upper-case instruction
+	node  instructions.Command
+	from  string // COPY --from, as written
+	uses  []int  // stages this instruction reads: COPY --from, RUN --mount=from
+	isRun bool
+	adds  bool // COPY, ADD or a context-binding RUN: a layer that follows a RUN
+	input *Input
+	stmt  *Stmt
+}
+
+// analyzer holds the state of one Analyze call.
+type analyzer struct {
+	file   string
+	args   map[string]string
+	lex    *shell.Lex
+	global *env // meta ARGs (before the first FROM) plus BuildKit's platform args
+	stages []*stage
+	chain  []bool // chain[i]: stage i is in the target's chain
+}
+
+// Analyze parses src (named file, for messages) with BuildKit's parser and
+// instructions packages and computes the stage chain for target ("" = last
+// stage), every context input of the chain and its layer. args are the
+// compose build args; they override the Dockerfile's ARG defaults. Errors are
+// *config.InputError naming file and line.
+func Analyze(src []byte, file, target string, args map[string]string) (*Analysis, error) {
+	res, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil, locErr(file, err)
+	}
+	a := &analyzer{file: file, args: args, lex: shell.NewLex(res.EscapeToken)}
+	metaArgs, err := a.parseStages(res.AST)
+	if err != nil {
+		return nil, err
+	}
+	t, err := a.resolveTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.expandBases(metaArgs, a.stageName(t)); err != nil {
+		return nil, err
+	}
+	if err := a.markChain(t); err != nil {
+		return nil, err
+	}
+	if err := a.expandChain(); err != nil {
+		return nil, err
+	}
+	an := &Analysis{File: file, Target: a.stageName(t), Names: a.names()}
+	if syntax, _, _, ok := parser.DetectSyntax(src); ok {
+		an.Syntax = syntax
+	}
+	a.collect(an)
+	a.assignLayers()
+	return an, nil
+}
+
+// parseStages turns the AST into stages, returning the meta ARGs that
+// precede the first FROM.
+func (a *analyzer) parseStages(ast *parser.Node) ([]*instructions.ArgCommand, error) {
+	var meta []*instructions.ArgCommand
+	for _, n := range ast.Children {
+		v, err := instructions.ParseInstruction(n)
+		if err != nil {
+			return nil, locErr(a.file, err)
+		}
+		step := Step{Line: n.StartLine, Text: strings.TrimSpace(n.Original)}
+		switch c := v.(type) {
+		case *instructions.Stage:
+			s := &stage{Stage: Stage{Name: c.Name, Index: len(a.stages), Line: n.StartLine, Base: c.BaseName}, parent: -1}
+			a.stages = append(a.stages, s)
+		case *instructions.ArgCommand:
+			if len(a.stages) == 0 {
+				meta = append(meta, c)
+				continue
+			}
+			a.addCmd(c, step)
+		case instructions.Command:
+			if len(a.stages) == 0 {
+				return nil, inputErr(a.file, n.StartLine, fmt.Sprintf("%s before the first FROM: only ARG may come before FROM", strings.ToUpper(n.Value)), nil)
+			}
+			a.addCmd(c, step)
+		}
+	}
+	if len(a.stages) == 0 {
+		return nil, inputErr(a.file, 0, "no FROM instruction: a Dockerfile needs at least one stage", nil)
+	}
+	return meta, nil
+}
+
+func (a *analyzer) addCmd(c instructions.Command, step Step) {
+	s := a.stages[len(a.stages)-1]
+	step.Stage = a.stageName(s.Index)
+	k := &cmd{step: step, name: strings.ToUpper(c.Name()), node: c}
+	switch n := c.(type) {
+	case *instructions.CopyCommand:
+		k.adds, k.from = true, n.From
+	case *instructions.AddCommand:
+		k.adds = true
+	case *instructions.RunCommand:
+		k.isRun = true
+	}
+	s.cmds = append(s.cmds, k)
+}
+
+// stageName is how a stage is shown: its name, or its index when unnamed.
+func (a *analyzer) stageName(i int) string {
+	if a.stages[i].Name != "" {
+		return a.stages[i].Name
+	}
+	return strconv.Itoa(i)
+}
+
+func (a *analyzer) names() []string {
+	var out []string
+	for _, s := range a.stages {
+		if s.Name != "" {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// findStage finds a stage by name the way BuildKit does (case-insensitive),
+// among the stages before limit.
+func (a *analyzer) findStage(name string, limit int) int {
+	for i := 0; i < limit && i < len(a.stages); i++ {
+		if a.stages[i].Name != "" && strings.EqualFold(a.stages[i].Name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (a *analyzer) resolveTarget(target string) (int, error) {
+	if target == "" {
+		return len(a.stages) - 1, nil
+	}
+	if i := a.findStage(target, len(a.stages)); i >= 0 {
+		return i, nil
+	}
+	msg := fmt.Sprintf("target stage %q not found; stages are: %s", target, strings.Join(a.names(), ", "))
+	if len(a.names()) == 0 {
+		msg = fmt.Sprintf("target stage %q not found; no stage is named (name one with FROM ... AS %s)", target, target)
+	}
+	return 0, inputErr(a.file, 0, msg, nil)
+}
+
+// markChain marks the target and, transitively, every stage it builds on:
+// the stage its FROM names, COPY --from and RUN --mount=from.
+func (a *analyzer) markChain(target int) error {
+	a.chain = make([]bool, len(a.stages))
+	queue := []int{target}
+	a.chain[target] = true
+	for len(queue) > 0 {
+		s := a.stages[queue[0]]
+		queue = queue[1:]
+		deps := []int{}
+		if s.parent >= 0 {
+			deps = append(deps, s.parent)
+		}
+		for _, c := range s.cmds {
+			if err := a.resolveUses(c); err != nil {
+				return err
+			}
+			deps = append(deps, c.uses...)
+		}
+		for _, d := range deps {
+			if !a.chain[d] {
+				a.chain[d] = true
+				queue = append(queue, d)
+			}
+		}
+	}
+	return nil
+}
+
+// resolveUses finds the stages a COPY --from or RUN --mount=from reads.
+// A name that is no stage is an image (or a named context): not a stage.
+func (a *analyzer) resolveUses(c *cmd) error {
+	if c.from != "" {
+		if idx, err := strconv.Atoi(c.from); err == nil {
+			if idx < 0 || idx >= len(a.stages) {
+				return inputErr(a.file, c.step.Line, fmt.Sprintf("COPY --from=%d: there is no stage %d (stages are numbered from 0; this Dockerfile has %d)", idx, idx, len(a.stages)), nil)
+			}
+			c.uses = append(c.uses, idx)
+		} else if i := a.findStage(c.from, len(a.stages)); i >= 0 {
+			c.uses = append(c.uses, i)
+		}
+	}
+	if run, ok := c.node.(*instructions.RunCommand); ok {
+		for _, m := range instructions.GetMounts(run) {
+			if m.From == "" {
+				continue
+			}
+			if i := a.findStage(m.From, len(a.stages)); i >= 0 {
+				c.uses = append(c.uses, i)
+			}
+		}
+	}
+	return nil
+}
+
+// collect fills the analysis with the chain's stages, statements and inputs.
+func (a *analyzer) collect(an *Analysis) {
+	for _, s := range a.stages {
+		if !a.chain[s.Index] {
+			continue
+		}
+		an.Stages = append(an.Stages, s.Stage)
+		for _, c := range s.cmds {
+			an.Stmts = append(an.Stmts, *c.stmt)
+			if c.input != nil {
+				an.Inputs = append(an.Inputs, c.input)
+			}
+		}
+	}
+	sort.SliceStable(an.Inputs, func(i, j int) bool { return an.Inputs[i].Line < an.Inputs[j].Line })
+}
+
+// locErr turns a BuildKit error carrying a source location into an
+// InputError naming file and line.
+func locErr(file string, err error) error {
+	line := 0
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		line = le.Locations[0][0].Start.Line
+	}
+	return inputErr(file, line, err.Error()+" (fix the Dockerfile)", err)
+}
+
+func inputErr(file string, line int, msg string, err error) error {
+	return &config.InputError{File: file, Line: line, Msg: msg, Err: err}
+}

@@ -1,0 +1,209 @@
+package dockerfile
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// maxDirs bounds the per-directory cache. A build context has at most a few
+// thousand directories that are not ignored; when a pathological tree
+// exceeds the bound the cache is dropped and refilled, which costs speed, not
+// correctness.
+const maxDirs = 1 << 16
+
+// dirEntry is the part of a classification shared by every file directly in
+// one directory, computed once per directory.
+type dirEntry struct {
+	all     []*Input  // inputs that read every path in the directory
+	some    []*Input  // inputs whose reading depends on the file name
+	covered bool      // a bind mount covers the whole directory
+	fixed   [2]Result // when some is empty: the result, uncovered [0] and covered [1]
+}
+
+// Classify says what a change to the absolute path abs means for the
+// service: DESIGN.md's impact rules 1-6 in order, then the action rule with
+// the service's on-source policy.
+func (m *Model) Classify(abs string) Result {
+	p := filepath.Clean(abs)
+	switch {
+	case m.df != "" && p == m.df:
+		return Result{Impact: ImpactDockerfile, Action: ActionRebuild, Reason: "the Dockerfile"}
+	case m.df != "" && p == m.dfIgnore:
+		return Result{Impact: ImpactDockerignore, Action: ActionRebuild, Reason: "the Dockerfile's own ignore file (" + filepath.Base(p) + ")"}
+	case p == m.ctxIgnore && !m.dfIgnoreUsed:
+		return Result{Impact: ImpactDockerignore, Action: ActionRebuild, Reason: "the build context's .dockerignore"}
+	}
+	rel, ok := m.rel(p)
+	if !ok {
+		return Result{Impact: ImpactOutside, Action: ActionNone, Reason: "outside the build context"}
+	}
+	if m.ign != nil && m.ign.Excluded(rel) {
+		return Result{Impact: ImpactIgnored, Action: ActionNone, Reason: "excluded by " + m.ignName}
+	}
+	if m.trig != nil && m.trig.Excluded(rel) {
+		return Result{Impact: ImpactIgnored, Action: ActionNone, Reason: "ignored by rebuild.yaml (ignore patterns of the service)"}
+	}
+	dir := ""
+	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+		dir = rel[:i]
+	}
+	e := m.dirEntry(dir)
+	covered := e.covered || m.fileCovered(p)
+	if len(e.some) == 0 {
+		if covered && !e.covered {
+			return m.decide(e.all, true, p) // a bind mount of this very file
+		}
+		return e.fixed[b2i(covered)]
+	}
+	readers := append(make([]*Input, 0, len(e.all)+len(e.some)), e.all...)
+	for _, in := range e.some {
+		if in.Reads(rel) {
+			readers = append(readers, in)
+		}
+	}
+	return m.decide(sortByLine(readers), covered, p)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// dirEntry returns the cached entry of dir, computing it on first use.
+func (m *Model) dirEntry(dir string) *dirEntry {
+	m.mu.RLock()
+	e, ok := m.dirs[dir]
+	m.mu.RUnlock()
+	if ok {
+		return e
+	}
+	e = &dirEntry{}
+	for _, in := range m.an.Inputs {
+		switch in.dirReads(dir) {
+		case readAll:
+			e.all = append(e.all, in)
+		case readSome:
+			e.some = append(e.some, in)
+		}
+	}
+	abs := filepath.Join(m.ctx, filepath.FromSlash(dir))
+	for _, b := range m.binds {
+		if abs == b.src || strings.HasPrefix(abs, b.src+string(filepath.Separator)) || b.src == "/" {
+			e.covered = true
+		}
+	}
+	if len(e.some) == 0 {
+		e.fixed[0] = m.decide(e.all, false, "")
+		e.fixed[1] = m.decide(e.all, true, abs)
+	}
+	m.mu.Lock()
+	if len(m.dirs) >= maxDirs {
+		m.dirs = map[string]*dirEntry{}
+	}
+	m.dirs[dir] = e
+	m.mu.Unlock()
+	return e
+}
+
+// fileCovered reports whether a bind mount of a single file (or of a
+// directory that the per-directory check missed) covers p.
+func (m *Model) fileCovered(p string) bool {
+	for _, b := range m.binds {
+		if p == b.src {
+			return true
+		}
+	}
+	return false
+}
+
+// sortByLine keeps readers in Dockerfile order (they come from two lists).
+func sortByLine(in []*Input) []*Input {
+	for i := 1; i < len(in); i++ {
+		for j := i; j > 0 && in[j].Line < in[j-1].Line; j-- {
+			in[j], in[j-1] = in[j-1], in[j]
+		}
+	}
+	return in
+}
+
+// decide applies impact rules 4-6 and the action rule to the inputs that
+// read a path. p is the absolute path (or its directory), used to name the
+// bind mount that covers it.
+func (m *Model) decide(readers []*Input, covered bool, p string) Result {
+	if len(readers) == 0 {
+		return Result{Impact: ImpactUnused, Action: ActionNone, Reason: "no instruction reads it"}
+	}
+	for _, in := range readers {
+		if in.Layer == LayerDeps {
+			return Result{Impact: ImpactDeps, Action: ActionRebuild, Input: in, Reason: fmt.Sprintf(
+				"read by %s at %s, deps layer (%s at line %d)", in.Kind, m.at(in), shortText(in.DepsRun.Text), in.DepsRun.Line)}
+		}
+	}
+	in := readers[0]
+	for _, r := range readers {
+		if r.RunAfter != nil {
+			in = r // the input that forces a build explains best
+			break
+		}
+	}
+	auto := m.sourceAuto(in, covered, p)
+	switch m.onSource {
+	case OnSourceRebuild:
+		if auto.Action != ActionRebuild {
+			auto.Action, auto.Reason = ActionRebuild, auto.Reason+"; on_source: rebuild"
+		}
+	case OnSourceNone:
+		auto.Action, auto.Reason = ActionNone, auto.Reason+"; on_source: none"
+	case OnSourceRestart:
+		if auto.Action == ActionNone {
+			auto.Action, auto.Reason = ActionRestart, auto.Reason+"; on_source: restart"
+		}
+	}
+	return auto
+}
+
+// sourceAuto is the action rule for a source-layer path: none when a bind
+// mount covers it and no RUN runs after an input that reads it.
+func (m *Model) sourceAuto(in *Input, covered bool, p string) Result {
+	r := Result{Impact: ImpactSource, Action: ActionRebuild, Input: in}
+	switch {
+	case !covered:
+		r.Reason = fmt.Sprintf("read by %s at %s, source layer, not bind-mounted", in.Kind, m.at(in))
+	case in.RunAfter != nil:
+		r.Reason = fmt.Sprintf("read by %s at %s, source layer, %s at line %d runs after it",
+			in.Kind, m.at(in), shortText(in.RunAfter.Text), in.RunAfter.Line)
+	default:
+		r.Action = ActionNone
+		r.Reason = fmt.Sprintf("bind-mounted source (%s), no RUN after %s at %s", m.bindLabel(p), in.Kind, m.at(in))
+	}
+	return r
+}
+
+func (m *Model) at(in *Input) string { return fmt.Sprintf("%s:%d", m.dfName, in.Line) }
+
+// bindLabel names the bind mount that covers p (the deepest one).
+func (m *Model) bindLabel(p string) string {
+	best := bind{}
+	for _, b := range m.binds {
+		if p == b.src || strings.HasPrefix(p, b.src+string(filepath.Separator)) || b.src == "/" {
+			if len(b.src) >= len(best.src) {
+				best = b
+			}
+		}
+	}
+	return best.label
+}
+
+// shortText shortens an instruction for a one-line reason: whitespace
+// collapsed, long commands cut.
+func shortText(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	const max = 60
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max-3]) + "..."
+	}
+	return s
+}

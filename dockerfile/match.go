@@ -1,0 +1,197 @@
+package dockerfile
+
+import (
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
+	"github.com/moby/patternmatcher"
+)
+
+// pattern is one source of an input, split into path segments for matching.
+type pattern struct {
+	all  bool     // "." or "**": the whole context
+	segs []string // slash-separated segments; "**" is any number of segments
+	glob []bool   // glob[i]: segs[i] needs path.Match rather than ==
+}
+
+// cleanSource makes a COPY/ADD/bind source context-relative the way BuildKit
+// resolves it: "/" is the context root, ".." cannot leave the context, and
+// "a/./b" (COPY --parents pivot) reads a/b.
+func cleanSource(src string) string {
+	p := strings.TrimPrefix(path.Clean("/"+src), "/")
+	if p == "" {
+		return "."
+	}
+	return p
+}
+
+// isRemote reports whether an ADD/COPY source is fetched from the network
+// (an http(s) URL or a git ref) rather than read from the build context,
+// with BuildKit's own git-ref detection.
+func isRemote(src string) bool {
+	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+		return true
+	}
+	ref, isGit, err := dfgitutil.ParseGitRef(src)
+	return err == nil && isGit && ref != nil && !ref.IndistinguishableFromLocal
+}
+
+// hasWildcard mirrors BuildKit's containsWildcards; a backslash escape also
+// makes the segment a pattern, so path.Match interprets it.
+func hasWildcard(s string) bool {
+	return strings.ContainsAny(s, `*?[\`)
+}
+
+// compile prepares Sources and Excludes for Reads.
+func (in *Input) compile() error {
+	in.srcs = in.srcs[:0]
+	for _, s := range in.Sources {
+		p := pattern{}
+		for _, seg := range strings.Split(s, "/") {
+			if seg == "**" && len(p.segs) > 0 && p.segs[len(p.segs)-1] == "**" {
+				continue // "**/**" is "**": keeps matching linear
+			}
+			p.segs = append(p.segs, seg)
+			p.glob = append(p.glob, seg != "**" && hasWildcard(seg))
+		}
+		p.all = s == "." || s == "**"
+		in.srcs = append(in.srcs, p)
+	}
+	in.excl = nil
+	if len(in.Excludes) > 0 {
+		m, err := patternmatcher.New(in.Excludes)
+		if err != nil {
+			return err
+		}
+		in.excl, in.exclMu = m, &sync.Mutex{}
+	}
+	return nil
+}
+
+// Reads reports whether the input reads the context-relative, slash-separated
+// path rel: a source equals rel, is a directory above it ("." is everything),
+// or matches rel or a parent directory of rel as a Docker glob (path.Match
+// per segment as BuildKit's copier does; "**" also spans segments, as with
+// COPY --parents). --exclude patterns apply below each matched source, the
+// way BuildKit's copier applies them.
+func (in *Input) Reads(rel string) bool {
+	if in.srcs == nil && len(in.Sources) > 0 {
+		if in.compile() != nil {
+			return true // cannot tell: say it reads, a rebuild is the safe side
+		}
+	}
+	if rel == "." {
+		rel = ""
+	}
+	for i := range in.srcs {
+		p := &in.srcs[i]
+		if p.all {
+			if !in.excluded(rel) {
+				return true
+			}
+			continue
+		}
+		if matchFrom(p.segs, p.glob, rel, func(sub string) bool { return !in.excluded(sub) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// excluded reports whether --exclude removes sub, a path below a matched
+// source. The source itself ("") is never excluded, as in BuildKit.
+func (in *Input) excluded(sub string) bool {
+	if in.excl == nil || sub == "" {
+		return false
+	}
+	in.exclMu.Lock()
+	ok, err := in.excl.MatchesOrParentMatches(sub)
+	in.exclMu.Unlock()
+	return err == nil && ok
+}
+
+// matchFrom matches segs against the leading segments of rel and calls fn
+// with the rest of rel ("" when rel itself matched) for every way it matches.
+func matchFrom(segs []string, glob []bool, rel string, fn func(sub string) bool) bool {
+	if len(segs) == 0 {
+		return fn(rel)
+	}
+	if rel == "" {
+		return false
+	}
+	seg, rest := cut(rel)
+	if segs[0] == "**" {
+		return matchFrom(segs[1:], glob[1:], rel, fn) || matchFrom(segs, glob, rest, fn)
+	}
+	if !segMatch(segs[0], glob[0], seg) {
+		return false
+	}
+	return matchFrom(segs[1:], glob[1:], rest, fn)
+}
+
+func segMatch(pat string, glob bool, seg string) bool {
+	if !glob {
+		return pat == seg
+	}
+	ok, err := path.Match(pat, seg)
+	return err == nil && ok
+}
+
+func cut(rel string) (string, string) {
+	if i := strings.IndexByte(rel, '/'); i >= 0 {
+		return rel[:i], rel[i+1:]
+	}
+	return rel, ""
+}
+
+// readState is what an input reads among the entries of one directory.
+type readState uint8
+
+const (
+	readNone readState = iota // no path in or below the directory
+	readSome                  // depends on the name: ask Reads per path
+	readAll                   // every path in and below the directory
+)
+
+// dirReads says what the input reads below the directory dir
+// (context-relative, "" for the root), so Classify can answer for a whole
+// directory at once.
+func (in *Input) dirReads(dir string) readState {
+	if in.srcs == nil && len(in.Sources) > 0 {
+		return readSome
+	}
+	st := readNone
+	for i := range in.srcs {
+		p := &in.srcs[i]
+		s := readAll
+		if !p.all {
+			s = dirFrom(p.segs, p.glob, dir)
+		}
+		if s > st {
+			st = s
+		}
+	}
+	if st == readAll && in.excl != nil {
+		st = readSome
+	}
+	return st
+}
+
+func dirFrom(segs []string, glob []bool, dir string) readState {
+	if len(segs) == 0 {
+		return readAll // the source is dir or a directory above it
+	}
+	if dir == "" {
+		return readSome // the source continues below dir
+	}
+	if segs[0] == "**" {
+		return readSome
+	}
+	seg, rest := cut(dir)
+	if !segMatch(segs[0], glob[0], seg) {
+		return readNone
+	}
+	return dirFrom(segs[1:], glob[1:], rest)
+}

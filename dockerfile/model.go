@@ -1,0 +1,225 @@
+package dockerfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/ignore"
+)
+
+// On-source policies of rebuild.yaml (services.<name>.on_source).
+const (
+	OnSourceAuto    = "auto"    // DESIGN.md's action rule
+	OnSourceRestart = "restart" // bind-mounted source that needs no build restarts the container
+	OnSourceRebuild = "rebuild" // source changes always rebuild
+	OnSourceNone    = "none"    // source changes never act
+)
+
+// Parts are what a Model is made of; Load reads them from a service, tests
+// and fakes give them directly.
+type Parts struct {
+	Context    string // absolute build context
+	Dockerfile string // absolute Dockerfile; "" for dockerfile_inline
+	IgnoreFile string // absolute ignore file in use; "" when none exists
+	Analysis   *Analysis
+	Ignore     *ignore.Matcher // nil excludes nothing
+	BindMounts []string        // absolute host paths of the service's bind mounts
+	// Binds are the bind mounts with their container targets, so reasons can
+	// name them ("./src:/app/src"); used in addition to BindMounts.
+	Binds    []config.BindMount
+	OnSource string // auto (or "") | rebuild | restart | none
+	// Trigger holds rebuild.yaml's extra ignore patterns: paths it excludes
+	// never trigger anything, though they stay in the build context.
+	Trigger *ignore.Matcher
+}
+
+// bind is one bind mount as Classify needs it.
+type bind struct {
+	src   string // absolute host path, cleaned
+	label string // "./src:/app/src", for reasons
+}
+
+// Model answers, for one service, what a change to a path means.
+// Safe for concurrent use.
+type Model struct {
+	ctx, df, ignFile     string
+	dfIgnore, ctxIgnore  string // <D>.dockerignore ("" inline) and C/.dockerignore
+	dfIgnoreUsed         bool   // <D>.dockerignore exists, so C/.dockerignore is not read
+	dfName               string // how reasons name the Dockerfile: "Dockerfile", "dockerfile_inline"
+	an                   *Analysis
+	ign, trig            *ignore.Matcher
+	binds                []bind
+	onSource             string
+	mu                   sync.RWMutex
+	dirs                 map[string]*dirEntry // guarded by mu; context-relative dir -> its readers
+	ignName, triggerName string
+}
+
+// NewModel builds a Model from parts.
+func NewModel(p Parts) *Model {
+	m := &Model{
+		ctx:       filepath.Clean(p.Context),
+		ignFile:   p.IgnoreFile,
+		an:        p.Analysis,
+		ign:       p.Ignore,
+		trig:      p.Trigger,
+		onSource:  p.OnSource,
+		dirs:      map[string]*dirEntry{},
+		ctxIgnore: filepath.Join(p.Context, ".dockerignore"),
+		dfName:    "dockerfile_inline",
+		ignName:   ".dockerignore",
+	}
+	if m.an == nil {
+		m.an = &Analysis{}
+	}
+	if m.onSource == "" {
+		m.onSource = OnSourceAuto
+	}
+	if p.Dockerfile != "" {
+		m.df = filepath.Clean(p.Dockerfile)
+		m.dfIgnore = m.df + ".dockerignore"
+		m.dfName = filepath.Base(m.df)
+		m.dfIgnoreUsed = p.IgnoreFile != "" && filepath.Clean(p.IgnoreFile) == m.dfIgnore
+	}
+	if p.IgnoreFile != "" {
+		m.ignName = filepath.Base(p.IgnoreFile)
+	}
+	for _, b := range p.Binds {
+		m.addBind(b.Source, b.Target)
+	}
+	for _, src := range p.BindMounts {
+		m.addBind(src, "")
+	}
+	return m
+}
+
+func (m *Model) addBind(src, target string) {
+	src = filepath.Clean(src)
+	for _, b := range m.binds {
+		if b.src == src {
+			return
+		}
+	}
+	label := src
+	if rel, ok := m.rel(src); ok {
+		label = "./" + rel
+		if rel == "." {
+			label = "."
+		}
+	}
+	if target != "" {
+		label += ":" + target
+	}
+	m.binds = append(m.binds, bind{src: src, label: label})
+}
+
+// Analysis returns the Dockerfile analysis the model classifies with.
+func (m *Model) Analysis() *Analysis { return m.an }
+
+// Context returns the absolute build context.
+func (m *Model) Context() string { return m.ctx }
+
+// Dockerfile returns the absolute Dockerfile path, "" for dockerfile_inline.
+func (m *Model) Dockerfile() string { return m.df }
+
+// IgnoreFile returns the ignore file in use, "" when none exists.
+func (m *Model) IgnoreFile() string { return m.ignFile }
+
+// OnSource returns the on-source policy in effect.
+func (m *Model) OnSource() string { return m.onSource }
+
+// Load builds the Model of a service with build: reading its Dockerfile (or
+// dockerfile_inline) and ignore file. Errors are *config.InputError naming
+// the file and, where there is one, the line.
+func Load(svc config.Service, s config.ServiceSettings) (*Model, error) {
+	b := svc.Build
+	if b == nil {
+		return nil, &config.InputError{Msg: fmt.Sprintf("service %q has no build: section; rebuildd only models services it builds", svc.Name)}
+	}
+	policy, err := onSourcePolicy(svc.Name, s.OnSource)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(b.Context); err != nil || !fi.IsDir() {
+		return nil, &config.InputError{File: b.Context, Err: err,
+			Msg: fmt.Sprintf("build context of service %q is not a directory; fix build.context in the compose file", svc.Name)}
+	}
+	src, name, err := readDockerfile(svc.Name, b)
+	if err != nil {
+		return nil, err
+	}
+	an, err := Analyze(src, name, b.Target, b.Args)
+	if err != nil {
+		return nil, err
+	}
+	df := name // the Dockerfile's path; "" for dockerfile_inline
+	if b.DockerfileInline != "" {
+		df = ""
+	}
+	ign, ignFile, err := ignore.Load(b.Context, df)
+	if err != nil {
+		return nil, err
+	}
+	p := Parts{Context: b.Context, Dockerfile: df, IgnoreFile: ignFile, Analysis: an,
+		Ignore: ign, Binds: svc.BindMounts, OnSource: policy}
+	if len(s.Ignore) > 0 {
+		if p.Trigger, err = ignore.New(s.Ignore); err != nil {
+			return nil, &config.InputError{Err: err,
+				Msg: fmt.Sprintf("rebuild.yaml services.%s.ignore: %v; fix the pattern", svc.Name, err)}
+		}
+	}
+	return NewModel(p), nil
+}
+
+func onSourcePolicy(service, v string) (string, error) {
+	switch v {
+	case "", OnSourceAuto:
+		return OnSourceAuto, nil
+	case OnSourceRestart, OnSourceRebuild, OnSourceNone:
+		return v, nil
+	}
+	return "", &config.InputError{Msg: fmt.Sprintf("rebuild.yaml services.%s.on_source: %q is not one of auto, rebuild, restart, none", service, v)}
+}
+
+// readDockerfile returns the Dockerfile's text and the name errors give it.
+func readDockerfile(service string, b *config.Build) ([]byte, string, error) {
+	if b.DockerfileInline != "" {
+		return []byte(b.DockerfileInline), fmt.Sprintf("dockerfile_inline of service %q", service), nil
+	}
+	df := b.Dockerfile
+	if df == "" {
+		df = filepath.Join(b.Context, "Dockerfile")
+	}
+	src, err := os.ReadFile(df)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, "", &config.InputError{File: df, Err: err,
+			Msg: fmt.Sprintf("Dockerfile of service %q not found; fix build.dockerfile (or build.context) in the compose file", service)}
+	case err != nil:
+		return nil, "", &config.InputError{File: df, Err: err,
+			Msg: fmt.Sprintf("cannot read the Dockerfile of service %q: %v; check its permissions", service, err)}
+	}
+	return src, df, nil
+}
+
+// rel makes an absolute, cleaned path relative to the context; ok is false
+// when it lies outside.
+func (m *Model) rel(p string) (string, bool) {
+	if p == m.ctx {
+		return ".", true
+	}
+	prefix := m.ctx + string(filepath.Separator)
+	if m.ctx == string(filepath.Separator) {
+		prefix = m.ctx
+	}
+	if !strings.HasPrefix(p, prefix) {
+		return "", false
+	}
+	return filepath.ToSlash(p[len(prefix):]), true
+}
