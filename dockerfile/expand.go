@@ -18,7 +18,7 @@ type env struct {
 func newEnv() *env { return &env{m: map[string]string{}} }
 
 func (e *env) Get(k string) (string, bool) { v, ok := e.m[k]; return v, ok }
-func (e *env) Keys() []string             { return e.keys }
+func (e *env) Keys() []string              { return e.keys }
 
 func (e *env) set(k, v string) {
 	if _, ok := e.m[k]; !ok {

@@ -72,7 +72,7 @@ type Input struct {
 	DepsRun  *Step    `json:"deps_run,omitempty"`  // the RUN that puts the input in the deps layer; nil for source
 	RunAfter *Step    `json:"run_after,omitempty"` // the first RUN that runs after the input; nil when none
 
-	srcs []pattern                     // Sources, split for matching
+	srcs []pattern                      // Sources, split for matching
 	excl *patternmatcher.PatternMatcher // Excludes; nil when none
 	// exclMu serialises excl: patternmatcher compiles each pattern's regexp
 	// lazily on first use, a data race when Classify runs concurrently.
