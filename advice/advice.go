@@ -1,0 +1,157 @@
+// Package advice turns the well-known Compose build pitfalls (the background
+// article: cache-busting instruction order, heavy build contexts, secrets in
+// build args, untagged builds, the node_modules volume trap, missing cache
+// mounts, a missing "# syntax=" line, dev and prod targets that drift) into
+// findings, each with the file and line, why it costs the user, and the fix.
+//
+// It reads what rebuildd has already loaded (the compose project and the
+// service's layer model) plus the files themselves; it never talks to an
+// engine and never blocks a rebuild: a file it cannot read means fewer
+// findings, not an error.
+//
+// Severities: "warn" for what costs time on every rebuild, fails builds on
+// engines still in use, or leaks secrets into images; "info" for what is
+// worth knowing but costs nothing in the dev loop (rebuildd already works
+// around it, or it only matters when the Dockerfile itself changes).
+// `rebuildd advise` exits 1 when any finding is "warn".
+package advice
+
+import (
+	"os"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
+)
+
+// Severity says how much a finding costs the user.
+type Severity string
+
+const (
+	// Warn: costs time on rebuilds, fails builds, or leaks secrets.
+	Warn Severity = "warn"
+	// Info: worth knowing; costs nothing in the dev loop.
+	Info Severity = "info"
+)
+
+// Finding codes, kebab-case and stable: scripts and CI match on them.
+const (
+	CodeInstallAfterSource = "install-after-source"
+	CodeHeavyContext       = "heavy-context"
+	CodeSecretBuildArg     = "secret-build-arg"
+	CodeUntaggedBuild      = "untagged-build"
+	CodeAnonVolumeTrap     = "anon-volume-trap"
+	CodeMissingCacheMount  = "missing-cache-mount"
+	CodeSyntaxLine         = "syntax-line"
+	CodeTargetDrift        = "target-drift"
+)
+
+// Finding is one piece of advice about one service.
+type Finding struct {
+	Code     string   `json:"code"`
+	Severity Severity `json:"severity"`
+	File     string   `json:"file"` // absolute path of the file to change
+	Line     int      `json:"line"` // 1-based; 0 when the finding is about the whole file
+	Message  string   `json:"message"`
+	Fix      string   `json:"fix"` // may span lines: an ignore-file block, a RUN to paste
+}
+
+// Check returns the findings for one service of proj, sorted by file, line
+// and code. m is the service's layer model (dockerfile.Load). Services
+// without build: have no findings.
+func Check(proj *config.Project, svc config.Service, m *dockerfile.Model) []Finding {
+	if svc.Build == nil || m == nil {
+		return nil
+	}
+	s := newSubject(proj, svc, m.Analysis(), m.Context(), m.Dockerfile())
+	if s == nil {
+		return nil
+	}
+	var out []Finding
+	for _, check := range checks {
+		out = append(out, check(s)...)
+	}
+	sortFindings(out)
+	return out
+}
+
+// checks run in this order; each returns its findings for one subject.
+var checks = []func(*subject) []Finding{
+	installAfterSource,
+	heavyContext,
+	secretBuildArgs,
+	untaggedBuild,
+	anonVolumeTrap,
+	missingCacheMounts,
+	syntaxLine,
+	targetDrift,
+}
+
+// subject is one service with everything the checks read.
+type subject struct {
+	proj       *config.Project
+	svc        config.Service
+	an         *dockerfile.Analysis
+	context    string
+	dockerfile string // absolute; "" for dockerfile_inline
+	doc        *dockerfileDoc
+	chain      map[int]bool          // stage index -> in the target's chain
+	scan       *contextScan          // the walked context, see files
+	yamlDocs   map[string]*yaml.Node // parsed compose files, see composeDoc
+}
+
+// newSubject reads the Dockerfile again (the model keeps only the analysis)
+// and parses what advice needs; nil when it cannot, so no advice is given.
+func newSubject(proj *config.Project, svc config.Service, an *dockerfile.Analysis, ctxDir, dfile string) *subject {
+	src := []byte(svc.Build.DockerfileInline)
+	if dfile != "" {
+		b, err := os.ReadFile(dfile)
+		if err != nil {
+			return nil
+		}
+		src = b
+	}
+	doc, err := parseDockerfile(src)
+	if err != nil || an == nil {
+		return nil
+	}
+	s := &subject{proj: proj, svc: svc, an: an, context: ctxDir, dockerfile: dfile, doc: doc, chain: map[int]bool{}}
+	for _, st := range an.Stages {
+		s.chain[st.Index] = true
+	}
+	return s
+}
+
+// at is where a Dockerfile line is, for a finding: the Dockerfile, or for
+// dockerfile_inline the compose file (the inline text has no file of its own).
+func (s *subject) at(line int) (string, int) {
+	if s.dockerfile != "" {
+		return s.dockerfile, line
+	}
+	return s.composeAt("build", "dockerfile_inline")
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Code < b.Code
+	})
+}
+
+// HasWarn reports whether any finding has severity warn.
+func HasWarn(fs []Finding) bool {
+	for _, f := range fs {
+		if f.Severity == Warn {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,97 @@
+package advice
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+// missingCacheMounts reports package-manager RUNs without a BuildKit cache
+// mount: when the step re-runs, the manager downloads everything again
+// instead of reusing what the last build fetched (the article: "cache
+// mounts are essential"). It is a warn when the RUN sits on top of context
+// files, because then it re-runs in the dev loop whenever they change; an
+// info when only a Dockerfile edit above it re-runs it.
+func missingCacheMounts(s *subject) []Finding {
+	var out []Finding
+	for _, run := range s.doc.runs(s.chain) {
+		mgrs := cachedIn(run.shell)
+		for _, m := range mgrs {
+			if covered(run, m, len(mgrs)) {
+				continue
+			}
+			out = append(out, s.cacheFinding(run, m))
+		}
+	}
+	return out
+}
+
+// covered reports whether the RUN already caches the manager's downloads: a
+// cache mount on one of its usual targets, or, when the RUN uses only this
+// manager, any cache mount at all (the user may have moved the cache with
+// an environment variable; guessing otherwise would nag).
+func covered(run *instr, m *manager, managersInRun int) bool {
+	caches := 0
+	for _, mt := range run.mounts {
+		if mt.Type != instructions.MountTypeCache {
+			continue
+		}
+		caches++
+		for _, t := range m.mountTargets() {
+			if path.Clean(mt.Target) == t {
+				return true
+			}
+		}
+	}
+	return managersInRun == 1 && caches > 0
+}
+
+func (s *subject) cacheFinding(run *instr, m *manager) Finding {
+	file, line := s.at(run.line)
+	f := Finding{Code: CodeMissingCacheMount, Severity: Info, File: file, Line: line}
+	when := "only when the Dockerfile above it changes"
+	if below := s.inputBelow(run); below != nil {
+		f.Severity = Warn
+		when = fmt.Sprintf("whenever a file that %s (line %d) copies changes", shortInstr(below.text), below.line)
+	}
+	f.Message = fmt.Sprintf("%s (line %d) has no cache mount: it re-runs %s, and %s then downloads everything again",
+		shortInstr(run.text), run.line, when, m.name)
+	f.Fix = s.cacheFix(run, m)
+	return f
+}
+
+// inputBelow returns the first context input the RUN runs on top of.
+func (s *subject) inputBelow(run *instr) *instr {
+	for _, in := range s.an.Inputs {
+		ci := s.doc.instrAt(in.Line)
+		if ci != nil && ci != run && s.doc.follows(run, ci) {
+			return ci
+		}
+	}
+	return nil
+}
+
+// cacheFix is the RUN with the manager's mounts added, plus what else the
+// mount needs to work.
+func (s *subject) cacheFix(run *instr, m *manager) string {
+	rest := strings.TrimSpace(run.text)
+	if len(rest) >= 3 && strings.EqualFold(rest[:3], "RUN") {
+		rest = strings.TrimSpace(rest[3:])
+	}
+	var b strings.Builder
+	b.WriteString("add the cache mount to the RUN:\nRUN ")
+	for _, mt := range m.mounts {
+		b.WriteString(mt + " \\\n    ")
+	}
+	b.WriteString(shortInstr(rest))
+	if m.note != "" {
+		b.WriteString("\n" + m.note)
+	}
+	if s.doc.syntax == "" {
+		b.WriteString("\nand make `# syntax=docker/dockerfile:1` the first line")
+	}
+	b.WriteString("\n(cache mounts need BuildKit; docker-compose v1 uses it with DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1)")
+	return b.String()
+}
