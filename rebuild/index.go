@@ -27,6 +27,7 @@ type Index struct {
 	seen    map[string]bool // paths looked up since Load; Save drops the rest
 	dirty   bool
 	now     func() time.Time
+	hash    func(abs string) ([32]byte, error) // seam: tests count reads
 }
 
 // indexEntry is what one file looked like when it was hashed.
@@ -53,7 +54,7 @@ func NewIndex(now func() time.Time) *Index {
 	if now == nil {
 		now = time.Now
 	}
-	return &Index{entries: map[string]indexEntry{}, seen: map[string]bool{}, now: now}
+	return &Index{entries: map[string]indexEntry{}, seen: map[string]bool{}, now: now, hash: hashFile}
 }
 
 // statKey is the part of an lstat result a cached hash depends on.
@@ -77,7 +78,7 @@ func (x *Index) Sum(abs string, fi fs.FileInfo) ([32]byte, error) {
 		old.Ino == key.Ino && old.Mode == key.Mode {
 		return old.Sum, nil
 	}
-	sum, err := hashFile(abs)
+	sum, err := x.hash(abs)
 	if err != nil {
 		return sum, err
 	}

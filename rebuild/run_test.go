@@ -1,0 +1,253 @@
+package rebuild
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/rebuildd/rebuildd/config"
+)
+
+// rig is a project on a fake engine and fake compose.
+type rig struct {
+	dir    string
+	clock  time.Time
+	engine *FakeEngine
+	runner *FakeRunner
+	rec    *Reconciler
+	out    bytes.Buffer
+}
+
+// newRig: api builds ./api (package.json is deps, src/ is source) with an
+// anonymous volume; extra services are added by the caller.
+func newRig(t *testing.T, extra ...config.Service) *rig {
+	t.Helper()
+	r := &rig{dir: t.TempDir(), clock: time.Now().Add(time.Hour)}
+	write(t, r.dir, "api/Dockerfile", "FROM base\n")
+	write(t, r.dir, "api/package.json", "{}")
+	write(t, r.dir, "api/src/app.js", "1")
+	svcs := append([]config.Service{{Name: "api", AnonVolumes: []string{"/app/node_modules"},
+		Build: &config.Build{Context: filepath.Join(r.dir, "api"), Dockerfile: filepath.Join(r.dir, "api/Dockerfile")}}}, extra...)
+	proj := &config.Project{Name: "proj", Dir: r.dir, Services: svcs}
+	r.engine = NewFakeEngine()
+	tags := map[string]string{}
+	for _, s := range svcs {
+		tags[s.Name] = s.Image
+		if s.Image == "" {
+			tags[s.Name] = "proj-" + s.Name
+		}
+	}
+	r.runner = NewFakeRunner(r.engine, tags, r.now)
+	store, err := OpenStore(filepath.Join(t.TempDir(), "state"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.rec = &Reconciler{Project: proj, Runner: r.runner, Engine: r.engine, Store: store,
+		Index: NewIndex(r.now), Log: zap.NewNop(), Out: &r.out, Now: r.now, WaitTimeout: time.Minute,
+		Sources: func(s config.Service) (Source, error) {
+			return Source{Service: s.Name, Context: s.Build.Context, Dockerfile: s.Build.Dockerfile,
+				Classify: &FakeClassifier{Context: s.Build.Context, Impacts: map[string]string{
+					"package.json": "deps:RUN npm ci", "src/": "source"}}}, nil
+		}}
+	return r
+}
+
+func (r *rig) now() time.Time { return r.clock }
+
+// tick moves the clock so built images are newer than what came before.
+func (r *rig) tick() { r.clock = r.clock.Add(time.Minute) }
+
+func (r *rig) once(t *testing.T, names ...string) map[string]Outcome {
+	t.Helper()
+	r.tick()
+	out, err := r.rec.Run(context.Background(), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]Outcome{}
+	for _, o := range out {
+		m[o.Service] = o
+	}
+	return m
+}
+
+func (r *rig) calls(t *testing.T, want ...string) {
+	t.Helper()
+	got := r.runner.CallLog()
+	r.runner.mu.Lock()
+	r.runner.Calls = nil
+	r.runner.mu.Unlock()
+	if len(got) == 0 && len(want) == 0 {
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("compose calls = %q, want %q", got, want)
+	}
+}
+
+func status(t *testing.T, got map[string]Outcome, service, want string) {
+	t.Helper()
+	if got[service].Status != want {
+		t.Errorf("%s: status %q (%s), want %q", service, got[service].Status, got[service].Reason, want)
+	}
+}
+
+func TestRunFreshThenUpToDate(t *testing.T) {
+	r := newRig(t)
+	got := r.once(t)
+	r.calls(t, "build api", "up api")
+	status(t, got, "api", StatusRebuilt)
+	if got["api"].Reason != "image missing" {
+		t.Errorf("reason = %q", got["api"].Reason)
+	}
+	if !strings.Contains(r.out.String(), "api | built api") {
+		t.Errorf("build output not prefixed: %q", r.out.String())
+	}
+	got = r.once(t)
+	r.calls(t)
+	status(t, got, "api", StatusUpToDate)
+}
+
+func TestRunSourceEditRebuildsWithoutRenew(t *testing.T) {
+	r := newRig(t)
+	r.once(t)
+	r.calls(t, "build api", "up api")
+	write(t, r.dir, "api/src/app.js", "2")
+	got := r.once(t)
+	r.calls(t, "build api", "up api")
+	status(t, got, "api", StatusRebuilt)
+	if want := "src/app.js changed (source layer)"; got["api"].Reason != want {
+		t.Errorf("reason = %q, want %q", got["api"].Reason, want)
+	}
+}
+
+func TestRunDepsEditRenewsAnonVolumes(t *testing.T) {
+	r := newRig(t)
+	r.once(t)
+	r.calls(t, "build api", "up api")
+	write(t, r.dir, "api/package.json", `{"dependencies":{}}`)
+	got := r.once(t)
+	r.calls(t, "build api", "up -V api")
+	if want := "package.json changed (deps layer, RUN npm ci)"; got["api"].Reason != want {
+		t.Errorf("reason = %q, want %q", got["api"].Reason, want)
+	}
+}
+
+func TestRunSameImageIDSkipsRecreate(t *testing.T) {
+	r := newRig(t)
+	r.once(t)
+	r.calls(t, "build api", "up api")
+	write(t, r.dir, "api/src/app.js", "2")
+	r.runner.SameID["api"] = true
+	got := r.once(t)
+	r.calls(t, "build api")
+	status(t, got, "api", StatusRebuilt)
+}
+
+func TestRunFailedBuildKeepsContainer(t *testing.T) {
+	r := newRig(t)
+	r.once(t)
+	r.calls(t, "build api", "up api")
+	before, _ := r.engine.Containers(context.Background(), "proj")
+	write(t, r.dir, "api/src/app.js", "2")
+	r.runner.Fail["api"] = "step 1\nstep 2\nERROR: no such file\n"
+	got := r.once(t)
+	r.calls(t, "build api")
+	status(t, got, "api", StatusFailed)
+	if tail := got["api"].Tail; len(tail) != 3 || tail[2] != "ERROR: no such file" {
+		t.Errorf("tail = %q", tail)
+	}
+	after, _ := r.engine.Containers(context.Background(), "proj")
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("containers changed after a failed build: %v -> %v", before, after)
+	}
+	// Still stale next time: the failed build recorded nothing.
+	delete(r.runner.Fail, "api")
+	r.once(t)
+	r.calls(t, "build api", "up api")
+}
+
+func TestRunSharedImageBuiltOnce(t *testing.T) {
+	shared := func(s config.Service) config.Service { s.Image = "shared:dev"; return s }
+	r := newRig(t, config.Service{Name: "web", Image: "shared:dev"})
+	api := r.rec.Project.Services[0]
+	api.AnonVolumes = nil
+	worker := api
+	worker.Name = "worker"
+	r.rec.Project.Services = []config.Service{shared(api), r.rec.Project.Services[1], shared(worker)}
+	for _, s := range []string{"api", "web", "worker"} {
+		r.runner.Tags[s] = "shared:dev"
+	}
+	got := r.once(t)
+	r.calls(t, "build api", "up api web worker")
+	status(t, got, "api", StatusRebuilt)
+	status(t, got, "worker", StatusRebuilt)
+	status(t, got, "web", StatusRecreated)
+	r.once(t)
+	r.calls(t)
+}
+
+func TestRunBuiltByHandOnlyRecreates(t *testing.T) {
+	r := newRig(t)
+	r.once(t)
+	r.calls(t, "build api", "up api")
+	// `docker compose build` by hand: a new image, older than nothing we hold.
+	r.tick()
+	r.engine.SetImage("proj-api", "sha256:byhand", r.clock)
+	got := r.once(t)
+	r.calls(t, "up api")
+	status(t, got, "api", StatusRecreated)
+	if got["api"].Reason != "container runs an older image" {
+		t.Errorf("reason = %q", got["api"].Reason)
+	}
+	r.once(t)
+	r.calls(t)
+}
+
+func TestRunNoContainerUps(t *testing.T) {
+	r := newRig(t)
+	r.once(t)
+	r.calls(t, "build api", "up api")
+	r.engine.List = nil // docker compose down without --rmi
+	got := r.once(t)
+	r.calls(t, "up api")
+	status(t, got, "api", StatusRecreated)
+}
+
+func TestRunWaitFailureFails(t *testing.T) {
+	r := newRig(t)
+	r.engine.WaitFn = func(id string) error { return errors.New("container c1 exited with code 1") }
+	got := r.once(t)
+	status(t, got, "api", StatusFailed)
+}
+
+func TestCheckChangesNothing(t *testing.T) {
+	r := newRig(t)
+	out, err := r.rec.Check(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.calls(t)
+	if len(out) != 1 || out[0].Status != StatusStale || out[0].Reason != "image missing" {
+		t.Errorf("check = %+v", out)
+	}
+	if rec, _ := r.rec.Store.Load("api"); rec != nil {
+		t.Errorf("check wrote a record: %+v", rec)
+	}
+}
+
+func TestSelectUnknownServiceIsInputError(t *testing.T) {
+	r := newRig(t)
+	_, err := r.rec.Run(context.Background(), []string{"nope"})
+	var ie *config.InputError
+	if !errors.As(err, &ie) {
+		t.Fatalf("err = %v, want InputError", err)
+	}
+}

@@ -1,0 +1,107 @@
+package rebuild
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStoreRoundTrip(t *testing.T) {
+	s, err := OpenStore(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := s.Load("api"); rec != nil || err != nil {
+		t.Fatalf("empty store: %v, %v", rec, err)
+	}
+	files := map[string]FileSum{"package.json": {Sum: "abc", Impact: "deps"}}
+	rec := Record{Service: "api", Fingerprint: "f1", ImageID: "sha256:1", Time: t0, Impacts: []string{"deps"}}
+	if err := s.Save(rec, files); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load("api")
+	if err != nil || !reflect.DeepEqual(*got, rec) {
+		t.Errorf("Load = %+v, %v; want %+v", got, err, rec)
+	}
+	gotFiles, err := s.Files("api")
+	if err != nil || !reflect.DeepEqual(gotFiles, files) {
+		t.Errorf("Files = %v, %v", gotFiles, err)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(s.Dir(), stateVersion, ".*tmp*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temp files left behind: %v", leftovers)
+	}
+}
+
+func TestStoreDamagedRecordIsNoRecord(t *testing.T) {
+	s, _ := OpenStore(t.TempDir(), nil)
+	os.WriteFile(s.recordPath("api"), []byte("{not json"), 0o600)
+	if rec, err := s.Load("api"); rec != nil || err != nil {
+		t.Errorf("damaged record: %v, %v", rec, err)
+	}
+}
+
+func TestOpenStoreRefusesBuildContext(t *testing.T) {
+	ctx := t.TempDir()
+	tests := []struct {
+		dir  string
+		fail bool
+	}{
+		{filepath.Join(ctx, ".rebuildd"), true},
+		{ctx, true},
+		{ctx + "-state", false},
+		{filepath.Join(t.TempDir(), "state"), false},
+	}
+	for _, tt := range tests {
+		_, err := OpenStore(tt.dir, []string{ctx})
+		if (err != nil) != tt.fail {
+			t.Errorf("OpenStore(%s): err = %v, want failure %v", tt.dir, err, tt.fail)
+		}
+		if err != nil && !strings.Contains(err.Error(), "--state-dir") {
+			t.Errorf("message does not say what to do: %v", err)
+		}
+	}
+}
+
+func TestDefaultStateDirKeysProjectDir(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", "/cache")
+	a, _ := DefaultStateDir("shop", "/src/a/shop")
+	b, _ := DefaultStateDir("shop", "/src/b/shop")
+	if a == b || !strings.HasPrefix(a, "/cache/rebuildd/shop-") {
+		t.Errorf("state dirs %q and %q", a, b)
+	}
+}
+
+func TestLockSecondHolderIsTold(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	l, err := AcquireLock(dir, "shop", func() time.Time { return start })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = AcquireLock(dir, "shop", nil)
+	var le *LockedError
+	if !errors.As(err, &le) {
+		t.Fatalf("second lock: %v, want LockedError", err)
+	}
+	want := "another rebuildd (pid " + strconv.Itoa(os.Getpid()) + ", started 2026-03-01T09:30:00Z) holds the lock for project shop: stop it or use --state-dir"
+	if err.Error() != want {
+		t.Errorf("message\n got %q\nwant %q", err.Error(), want)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Release(); err != nil {
+		t.Errorf("second Release: %v", err)
+	}
+	l2, err := AcquireLock(dir, "shop", nil)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	l2.Release()
+}
