@@ -1,0 +1,86 @@
+package rebuild
+
+import (
+	"sort"
+
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
+)
+
+// Watched is one build service as watch mode sees it.
+type Watched struct {
+	Service config.Service
+	Model   Classifier // *dockerfile.Model
+}
+
+// Verdict is what one batch of changed paths means for one service.
+type Verdict struct {
+	Service string
+	Action  dockerfile.Action // the strongest over the batch's paths
+	Impact  dockerfile.Impact // the strongest impact
+	Paths   []string          // the batch's paths inside the service's context, Dockerfile or ignore file
+	Decider string            // the path whose result decided Action (or Impact when Action is none)
+	Result  dockerfile.Result // that path's classification
+	Renew   bool              // a rebuild from a deps or Dockerfile change with anonymous volumes present
+}
+
+// impactRank orders impacts by how much they say about a service, so a
+// batch is summarised by its strongest (DESIGN.md: the log names it).
+var impactRank = map[dockerfile.Impact]int{
+	dockerfile.ImpactOutside:      0,
+	dockerfile.ImpactIgnored:      1,
+	dockerfile.ImpactUnused:       2,
+	dockerfile.ImpactSource:       3,
+	dockerfile.ImpactDeps:         4,
+	dockerfile.ImpactDockerignore: 5,
+	dockerfile.ImpactDockerfile:   6,
+}
+
+// Triage classifies every path of a batch for every service and keeps, per
+// service, the strongest action (rebuild > restart > none). Services the
+// batch does not touch at all (every path outside) get no verdict.
+func Triage(svcs []Watched, paths []string) []Verdict {
+	var out []Verdict
+	for _, w := range svcs {
+		v, ok := triageOne(w, paths)
+		if ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func triageOne(w Watched, paths []string) (Verdict, bool) {
+	v := Verdict{Service: w.Service.Name, Action: dockerfile.ActionNone, Impact: dockerfile.ImpactOutside}
+	for _, p := range paths {
+		r := w.Model.Classify(p)
+		if r.Impact == dockerfile.ImpactOutside {
+			continue
+		}
+		v.Paths = append(v.Paths, p)
+		if stronger(r, v) {
+			v.Action, v.Impact, v.Decider, v.Result = r.Action, r.Impact, p, r
+		} else if impactRank[r.Impact] > impactRank[v.Impact] {
+			v.Impact = r.Impact
+		}
+	}
+	if len(v.Paths) == 0 {
+		return v, false
+	}
+	sort.Strings(v.Paths)
+	renewing := v.Impact == dockerfile.ImpactDeps || v.Impact == dockerfile.ImpactDockerfile
+	v.Renew = v.Action == dockerfile.ActionRebuild && renewing && len(w.Service.AnonVolumes) > 0
+	return v, true
+}
+
+// stronger reports whether r should replace the verdict's deciding result:
+// a stronger action, or the same action with a stronger impact.
+func stronger(r dockerfile.Result, v Verdict) bool {
+	if v.Decider == "" {
+		return true
+	}
+	if a := dockerfile.Stronger(v.Action, r.Action); a != v.Action {
+		return true
+	}
+	return r.Action == v.Action && impactRank[r.Impact] > impactRank[v.Impact]
+}
