@@ -89,13 +89,13 @@ func TestCleanSourceAndRemote(t *testing.T) {
 		}
 	}
 	for src, want := range map[string]bool{
-		"https://example.com/a.tgz":           true,
-		"http://example.com/a":                true,
-		"git@github.com:moby/buildkit.git":    true,
+		"https://example.com/a.tgz":            true,
+		"http://example.com/a":                 true,
+		"git@github.com:moby/buildkit.git":     true,
 		"https://github.com/moby/buildkit.git": true,
-		"src":                                 false,
-		"./github.com":                        false,
-		"github.com/foo/bar":                  false, // indistinguishable from a local path: BuildKit reads it locally
+		"src":                                  false,
+		"./github.com":                         false,
+		"github.com/foo/bar":                   false, // indistinguishable from a local path: BuildKit reads it locally
 	} {
 		if got := isRemote(src); got != want {
 			t.Errorf("isRemote(%q) = %v, want %v", src, got, want)
