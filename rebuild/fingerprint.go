@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/dockerfile"
 )
 
@@ -309,4 +310,17 @@ func hashFile(abs string) ([32]byte, error) {
 	}
 	copy(sum[:], h.Sum(nil))
 	return sum, nil
+}
+
+// SourceFor describes a build service's inputs from its compose build
+// section and its layer model (dockerfile.Model satisfies Classifier).
+// dockerfilePath is the resolved Dockerfile ("" for dockerfile_inline);
+// prune and ignoreFile come from the ignore file Docker uses.
+func SourceFor(svc config.Service, c Classifier, dockerfilePath string, prune Pruner, ignoreFile string) Source {
+	b := svc.Build
+	return Source{
+		Service: svc.Name, Context: b.Context, Dockerfile: dockerfilePath,
+		DockerfileInline: b.DockerfileInline, IgnoreFile: ignoreFile,
+		Target: b.Target, Args: b.Args, Classify: c, Prune: prune,
+	}
 }

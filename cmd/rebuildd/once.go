@@ -1,12 +1,203 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/ignore"
+	"github.com/rebuildd/rebuildd/rebuild"
 )
 
-// runOnce is --once / --check. Being built (issue 4).
+// onceWaitTimeout bounds the wait for a recreated container to run and, with
+// a healthcheck, turn healthy: healthchecks commonly allow a 30-60 s start
+// period, and a dev service that needs longer is broken enough to report.
+const onceWaitTimeout = 2 * time.Minute
+
+// enginePingTimeout: a local engine answers a ping in milliseconds; a remote
+// DOCKER_HOST that does not answer within this is as good as down.
+const enginePingTimeout = 15 * time.Second
+
+// runOnce is --once / --check / --dry-run: bring the project in step once
+// (or only say what is stale) and exit 0, 1, 2 or 3.
 func runOnce(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []string) error {
-	return &exitError{code: exitUsage, err: errors.New("--once is not built yet")}
+	ctx := cmd.Context()
+	log, err := newLogger(cmd.ErrOrStderr(), g.logFormat, os.Getenv("REBUILDD_DEBUG") == "1")
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	proj, err := config.Load(ctx, g.project)
+	if err != nil {
+		return err
+	}
+	dry := m.dryRun || m.check
+	rec, release, err := newReconciler(ctx, cmd, g, proj, log, !dry)
+	if err != nil {
+		return err
+	}
+	defer release()
+	var out []rebuild.Outcome
+	if dry {
+		out, err = rec.Check(ctx, services)
+	} else {
+		out, err = rec.Run(ctx, services)
+	}
+	if err != nil {
+		return onceError(err)
+	}
+	if err := printOutcomes(cmd.OutOrStdout(), cmd.ErrOrStderr(), out, m.json); err != nil {
+		return err
+	}
+	return onceExit(out, m.check)
+}
+
+// newReconciler wires the engine, the Compose CLI, the state dir and, for a
+// real run, the project lock.
+func newReconciler(ctx context.Context, cmd *cobra.Command, g *globalFlags, proj *config.Project, log *zap.Logger, lock bool) (*rebuild.Reconciler, func(), error) {
+	pingCtx, cancel := context.WithTimeout(ctx, enginePingTimeout)
+	engine, err := rebuild.NewDockerEngine(pingCtx)
+	cancel()
+	if err != nil {
+		return nil, nil, &exitError{code: exitFailed, err: err}
+	}
+	runner, err := rebuild.DetectCompose(ctx, proj.Settings.ComposeCommand)
+	if err != nil {
+		engine.Close()
+		return nil, nil, &exitError{code: exitFailed, err: err}
+	}
+	runner.ProjectArgs = rebuild.ProjectArgs(g.project, proj.Name)
+	runner.Dir = g.project.WorkDir
+	store, err := openStore(g.stateDir, proj)
+	if err != nil {
+		engine.Close()
+		return nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	release := func() { engine.Close() }
+	if lock {
+		l, err := rebuild.AcquireLock(store.Dir(), proj.Name, nil)
+		if err != nil {
+			engine.Close()
+			return nil, nil, &exitError{code: exitFailed, err: err}
+		}
+		release = func() { l.Release(); engine.Close() }
+	}
+	var buildOut io.Writer = cmd.ErrOrStderr()
+	if g.quiet {
+		buildOut = nil
+	}
+	rec := &rebuild.Reconciler{
+		Project: proj, Sources: onceSources(proj), Runner: runner, Engine: engine,
+		Store: store, Index: rebuild.LoadIndex(store.IndexPath(), nil), Log: log,
+		Out: buildOut, WaitTimeout: onceWaitTimeout,
+	}
+	return rec, release, nil
+}
+
+// openStore opens --state-dir, or the default under the user cache dir.
+func openStore(dir string, proj *config.Project) (*rebuild.Store, error) {
+	if dir == "" {
+		var err error
+		if dir, err = rebuild.DefaultStateDir(proj.Name, proj.Dir); err != nil {
+			return nil, err
+		}
+	}
+	var contexts []string
+	for _, s := range proj.BuildServices() {
+		contexts = append(contexts, s.Build.Context)
+	}
+	return rebuild.OpenStore(dir, contexts)
+}
+
+// onceSources reads a service's layer model and ignore file.
+func onceSources(proj *config.Project) func(config.Service) (rebuild.Source, error) {
+	return func(svc config.Service) (rebuild.Source, error) {
+		model, err := dockerfile.Load(svc, proj.Settings.Services[svc.Name])
+		if err != nil {
+			return rebuild.Source{}, err
+		}
+		prune, _, err := ignore.Load(model.Context(), model.Dockerfile())
+		if err != nil {
+			return rebuild.Source{}, err
+		}
+		return rebuild.SourceFor(svc, model, model.Dockerfile(), prune, model.IgnoreFile()), nil
+	}
+}
+
+// onceError maps run errors: bad input is exit 2 (main maps InputError),
+// everything else (engine, state dir) exit 1.
+func onceError(err error) error {
+	var ie *config.InputError
+	if errors.As(err, &ie) {
+		return err
+	}
+	return &exitError{code: exitFailed, err: err}
+}
+
+// onceExit: 1 when anything failed, 3 when --check found something stale.
+func onceExit(out []rebuild.Outcome, check bool) error {
+	code := exitOK
+	for _, o := range out {
+		switch {
+		case o.Status == rebuild.StatusFailed:
+			return &exitError{code: exitFailed}
+		case check && o.Status == rebuild.StatusStale:
+			code = exitStale
+		}
+	}
+	if code != exitOK {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// onceJSON is the --json document.
+type onceJSON struct {
+	Services []onceJSONService `json:"services"`
+}
+
+type onceJSONService struct {
+	Service string `json:"service"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// printOutcomes prints one line per service (or JSON) on stdout, and the
+// tail of every failed build on stderr.
+func printOutcomes(stdout, stderr io.Writer, out []rebuild.Outcome, asJSON bool) error {
+	for _, o := range out {
+		if len(o.Tail) == 0 {
+			continue
+		}
+		fmt.Fprintf(stderr, "rebuildd: last lines of the failed build of %s:\n", o.Service)
+		for _, l := range o.Tail {
+			fmt.Fprintf(stderr, "  %s | %s\n", o.Service, l)
+		}
+	}
+	if asJSON {
+		doc := onceJSON{Services: []onceJSONService{}}
+		for _, o := range out {
+			doc.Services = append(doc.Services, onceJSONService{Service: o.Service, Status: o.Status, Reason: o.Reason})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	}
+	for _, o := range out {
+		if o.Reason != "" {
+			fmt.Fprintf(stdout, "%s: %s (%s)\n", o.Service, o.Status, o.Reason)
+		} else {
+			fmt.Fprintf(stdout, "%s: %s\n", o.Service, o.Status)
+		}
+	}
+	return nil
 }
