@@ -109,7 +109,7 @@ func heavyContext(s *subject) []Finding {
 		return []Finding{{Code: CodeHeavyContext, Severity: Info, File: file,
 			Message: fmt.Sprintf("no .dockerignore: every build sends the whole context (%s) to the engine, and any stray file in it (logs, .env, editor files) busts the cache of a COPY that reads it",
 				counts(len(scan.files), scan.bytes)),
-			Fix: "create " + file + " listing what the image does not need, e.g.:\n.git\n**/node_modules\n.env*\n*.log"}}
+			Fix: "create " + s.place(file, 0) + " listing what the image does not need, e.g.:\n.git\n**/node_modules\n.env*\n*.log"}}
 	}
 	var what, lines []string
 	for _, it := range items {
@@ -121,7 +121,7 @@ func heavyContext(s *subject) []Finding {
 	if scan.ignoreFile == "" {
 		msg = "no .dockerignore: " + msg
 	}
-	fix := "add to " + file + ":\n" + strings.Join(lines, "\n")
+	fix := "add to " + s.place(file, 0) + ":\n" + strings.Join(lines, "\n")
 	return []Finding{{Code: CodeHeavyContext, Severity: Warn, File: file, Message: msg, Fix: fix}}
 }
 

@@ -87,7 +87,9 @@ func (s *subject) foreignStages(mine role, otherTarget string) []string {
 	last := s.an.Stages[len(s.an.Stages)-1].Index // the target: chains end with it
 	for _, st := range s.an.Stages {
 		r := nameRole(st.Name)
-		isOther := st.Name != "" && strings.EqualFold(st.Name, otherTarget)
+		// Both resolving to one stage is the dev service's mistake, not prod's.
+		isOther := st.Name != "" && strings.EqualFold(st.Name, otherTarget) &&
+			(mine == roleDev || !strings.EqualFold(otherTarget, s.an.Target))
 		switch {
 		case r != roleNone && r != mine:
 			out = append(out, st.Name)

@@ -112,7 +112,11 @@ func (d *dockerfileDoc) addInstr(c instructions.Command, n *parser.Node) {
 	switch c := c.(type) {
 	case *instructions.RunCommand:
 		in.shell = runText(c)
-		in.mounts = instructions.GetMounts(c)
+		// BuildKit parses --mount values only once it can expand them;
+		// advice matches literal targets, so the words stay as written.
+		if c.Expand(func(w string) (string, error) { return w, nil }) == nil {
+			in.mounts = instructions.GetMounts(c)
+		}
 	case *instructions.WorkdirCommand:
 		in.workdir = path.Join(in.workdir, c.Path)
 		if path.IsAbs(c.Path) {
