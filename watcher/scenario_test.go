@@ -1,0 +1,473 @@
+package watcher
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/rebuildd/rebuildd/ignore"
+)
+
+// scenario runs against a real directory with one backend.
+type scenario struct {
+	name string
+	// only restricts the scenario to one backend ("" = both): injected
+	// inotify limits and kernel overflows mean nothing to polling.
+	only  string
+	setup func(t *testing.T, root string, o *Options)
+	run   func(t *testing.T, h *harness)
+}
+
+func skipper(t *testing.T, patterns ...string) func(string) bool {
+	m, err := ignore.New(patterns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.SkipDir
+}
+
+var scenarios = []scenario{
+	{
+		name: "ignored node_modules gets no watches",
+		setup: func(t *testing.T, root string, o *Options) {
+			for i := 0; i < 10; i++ {
+				mkdirs(t, root, fmt.Sprintf("src/a%d/b", i))
+			}
+			for i := 0; i < 2000; i++ {
+				mkdirs(t, root, fmt.Sprintf("node_modules/pkg%d/lib", i))
+			}
+			o.Roots = []Root{{Path: root, SkipDir: skipper(t, "node_modules")}}
+		},
+		run: func(t *testing.T, h *harness) {
+			if got, want := h.watches(), 1+1+10+10; got != want {
+				t.Errorf("watches = %d, want %d (root, src, 10 a*, 10 b)", got, want)
+			}
+			write(t, filepath.Join(h.root, "node_modules/pkg1/lib/x.js"), "x")
+			write(t, filepath.Join(h.root, "src/a1/b/y.go"), "y")
+			got := changed(h.sync())
+			if !got[filepath.Join(h.root, "src/a1/b/y.go")] {
+				t.Errorf("edit under src missed: %v", got)
+			}
+			if got[filepath.Join(h.root, "node_modules/pkg1/lib/x.js")] {
+				t.Errorf("edit under the ignored node_modules reported")
+			}
+		},
+	},
+	{
+		name: "mkdir -p then write, 100 times, nothing missed",
+		run: func(t *testing.T, h *harness) {
+			var want []string
+			for i := 0; i < 100; i++ {
+				p := filepath.Join(h.root, fmt.Sprintf("d%d/b/c/f", i))
+				write(t, p, "x")
+				want = append(want, p)
+			}
+			got := changed(h.sync())
+			for _, p := range want {
+				if !got[p] {
+					t.Errorf("missed %s", p)
+				}
+			}
+			if n := h.watches(); n != 1+300 {
+				t.Errorf("watches = %d, want 301", n)
+			}
+		},
+	},
+	{
+		name: "a tree moved in is watched and its files reported",
+		run: func(t *testing.T, h *harness) {
+			outside := tempRoot(t)
+			var want []string
+			for _, rel := range []string{"tree/f", "tree/x/f", "tree/x/y/f", "tree/x/y/z/f"} {
+				write(t, filepath.Join(outside, rel), "x")
+				want = append(want, filepath.Join(h.root, rel))
+			}
+			must(t, os.Rename(filepath.Join(outside, "tree"), filepath.Join(h.root, "tree")))
+			got := changed(h.sync())
+			for _, p := range want {
+				if !got[p] {
+					t.Errorf("moved-in file %s not reported", p)
+				}
+			}
+			if n := h.watches(); n != 1+4 {
+				t.Errorf("watches = %d, want 5", n)
+			}
+			deep := filepath.Join(h.root, "tree/x/y/z/new")
+			write(t, deep, "x")
+			if !changed(h.sync())[deep] {
+				t.Errorf("edit in the moved-in tree missed")
+			}
+		},
+	},
+	{
+		name: "nested directory renamed",
+		setup: func(t *testing.T, root string, o *Options) {
+			write(t, filepath.Join(root, "a/b/c/f"), "x")
+		},
+		run: func(t *testing.T, h *harness) {
+			must(t, os.Rename(filepath.Join(h.root, "a/b"), filepath.Join(h.root, "a/x")))
+			got := changed(h.sync())
+			for _, p := range []string{"a/b", "a/x", "a/x/c/f"} {
+				if !got[filepath.Join(h.root, p)] {
+					t.Errorf("%s not reported: %v", p, got)
+				}
+			}
+			if n := h.watches(); n != 4 {
+				t.Errorf("watches = %d, want 4 (root, a, a/x, a/x/c): old ones must go", n)
+			}
+			p := filepath.Join(h.root, "a/x/c/g")
+			write(t, p, "x")
+			if !changed(h.sync())[p] {
+				t.Errorf("edit under the renamed directory missed")
+			}
+		},
+	},
+	{
+		name: "directory deleted and recreated",
+		setup: func(t *testing.T, root string, o *Options) {
+			write(t, filepath.Join(root, "d/e/f"), "x")
+		},
+		run: func(t *testing.T, h *harness) {
+			must(t, os.RemoveAll(filepath.Join(h.root, "d")))
+			if got := changed(h.sync()); !got[filepath.Join(h.root, "d")] {
+				t.Errorf("deleted directory not reported: %v", got)
+			}
+			if n := h.watches(); n != 1 {
+				t.Errorf("watches after delete = %d, want 1", n)
+			}
+			p := filepath.Join(h.root, "d/e/g")
+			write(t, p, "x")
+			if !changed(h.sync())[p] {
+				t.Errorf("file in the recreated directory missed")
+			}
+			if n := h.watches(); n != 3 {
+				t.Errorf("watches after recreate = %d, want 3", n)
+			}
+		},
+	},
+	{
+		name: "root deleted and recreated",
+		setup: func(t *testing.T, root string, o *Options) {
+			write(t, filepath.Join(root, "sub/f"), "x")
+		},
+		run: func(t *testing.T, h *harness) {
+			must(t, os.RemoveAll(h.root))
+			h.waitPath(h.root)
+			if !h.rootStats(h.root).Missing {
+				t.Errorf("root not marked missing")
+			}
+			p := filepath.Join(h.root, "sub/g")
+			write(t, p, "x")
+			h.waitPath(p)
+			h.sync()
+			rs := h.rootStats(h.root)
+			if rs.Missing || rs.Dirs != 2 {
+				t.Errorf("after recreate: %+v, want 2 dirs, not missing", rs)
+			}
+		},
+	},
+	{
+		name: "vim-style save is one change",
+		setup: func(t *testing.T, root string, o *Options) {
+			write(t, filepath.Join(root, "main.go"), "v1")
+		},
+		run: func(t *testing.T, h *harness) {
+			f := filepath.Join(h.root, "main.go")
+			write(t, filepath.Join(h.root, "4913"), "")
+			must(t, os.Remove(filepath.Join(h.root, "4913")))
+			must(t, os.Rename(f, f+"~"))
+			write(t, f, "v2")
+			must(t, os.Remove(f+"~"))
+			got := changed(h.sync())
+			if len(got) != 1 || !got[f] {
+				t.Errorf("changes = %v, want only %s", got, f)
+			}
+		},
+	},
+	{
+		name: "5,000-file checkout under index.lock is one batch",
+		setup: func(t *testing.T, root string, o *Options) {
+			mkdirs(t, root, ".git")
+		},
+		run: func(t *testing.T, h *harness) {
+			lock := filepath.Join(h.root, ".git/index.lock")
+			write(t, lock, "")
+			var files []string
+			for d := 0; d < 50; d++ {
+				for f := 0; f < 100; f++ {
+					p := filepath.Join(h.root, fmt.Sprintf("co/d%d/f%d", d, f))
+					write(t, p, "x")
+					files = append(files, p)
+				}
+			}
+			must(t, os.Remove(lock))
+			var holding []Batch
+			for _, b := range h.sync() {
+				if contains(b.Paths, files[0]) || contains(b.Paths, files[len(files)-1]) {
+					holding = append(holding, b)
+				}
+			}
+			if len(holding) != 1 {
+				t.Fatalf("checkout split into %d batches, want 1", len(holding))
+			}
+			for _, p := range files {
+				if !contains(holding[0].Paths, p) {
+					t.Fatalf("checkout batch lacks %s", p)
+				}
+			}
+			next := files[17]
+			write(t, next, "edited")
+			if !changed(h.sync())[next] {
+				t.Errorf("edit after the checkout missed")
+			}
+		},
+	},
+	{
+		name: "overflow injected through the backend seam is a rescan, logged once",
+		run: func(t *testing.T, h *harness) {
+			var be backend
+			h.onLoop(func(s *state) {
+				be = s.inotify
+				if h.backend == "polling" {
+					be = s.poller
+				}
+			})
+			for i := 0; i < 2; i++ {
+				h.w.q.push(event{kind: kindOverflow, from: be})
+				h.waitFor("rescan", func(b Batch) bool { return contains(b.Rescan, h.root) })
+			}
+			st := h.w.Stats()
+			if st.Overflows != 2 || st.Rescans != 2 {
+				t.Errorf("overflows %d rescans %d, want 2 and 2", st.Overflows, st.Rescans)
+			}
+			if n := h.logCount("overflowed; rescanning"); n != 1 {
+				t.Errorf("overflow warned %d times, want once", n)
+			}
+		},
+	},
+	{
+		name: "real overflow from a stalled reader is a rescan",
+		only: "inotify",
+		setup: func(t *testing.T, root string, o *Options) {
+			o.hooks.stall = make(chan struct{})
+		},
+		run: func(t *testing.T, h *harness) {
+			// Kernel queue 16384 (fs.inotify.max_queued_events) + fsnotify's
+			// buffers ~5,000: 20,000 files x (create, modify) overflow it.
+			for i := 0; i < 20000; i++ {
+				write(t, filepath.Join(h.root, fmt.Sprintf("f%05d", i)), "x")
+			}
+			mkdirs(t, h.root, "late/dir")
+			close(h.w.opts.hooks.stall)
+			h.waitFor("rescan", func(b Batch) bool { return contains(b.Rescan, h.root) })
+			if st := h.w.Stats(); st.Overflows < 1 {
+				t.Errorf("no overflow counted: %+v", st)
+			}
+			// The rescan re-walked the root: the directory made while events
+			// were lost is watched.
+			p := filepath.Join(h.root, "late/dir/f")
+			write(t, p, "x")
+			if !changed(h.sync())[p] {
+				t.Errorf("edit in a directory created during the overflow missed")
+			}
+		},
+	},
+	{
+		name: "watch limit falls back to polling with one message",
+		only: "inotify",
+		setup: func(t *testing.T, root string, o *Options) {
+			mkdirs(t, root, "a", "b", "c")
+			var once sync.Once
+			o.hooks.addWatch = func(dir string) error {
+				err := error(nil)
+				if dir == filepath.Join(root, "b") {
+					once.Do(func() { err = syscall.ENOSPC })
+				}
+				return err
+			}
+		},
+		run: func(t *testing.T, h *harness) {
+			st := h.w.Stats()
+			if st.Roots[0].Backend != "polling" || st.Polled != 4 || st.Watches != 0 {
+				t.Errorf("stats = %+v, want the root polled (4 dirs), no inotify watch", st)
+			}
+			n := 0
+			for _, e := range h.logs.All() {
+				if fix, _ := e.ContextMap()["fix"].(string); strings.Contains(fix, "fs.inotify.max_user_watches=524288") {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("limit message logged %d times, want 1", n)
+			}
+			p := filepath.Join(h.root, "b/f")
+			write(t, p, "x")
+			if !changed(h.sync())[p] {
+				t.Errorf("edit after the fallback missed")
+			}
+		},
+	},
+	{
+		name: "instance limit polls everything",
+		only: "inotify",
+		setup: func(t *testing.T, root string, o *Options) {
+			o.hooks.newInotify = func(*queue, *hooks) (backend, error) { return nil, fmt.Errorf("start inotify: %w", syscall.EMFILE) }
+		},
+		run: func(t *testing.T, h *harness) {
+			if st := h.w.Stats(); st.Roots[0].Backend != "polling" || st.Polled != 1 {
+				t.Errorf("stats = %+v, want the root polled", st)
+			}
+			if h.logCount("instance limit") != 1 {
+				t.Errorf("instance limit not logged once")
+			}
+			p := filepath.Join(h.root, "f")
+			write(t, p, "x")
+			if !changed(h.sync())[p] {
+				t.Errorf("edit missed")
+			}
+		},
+	},
+	{
+		name: "permission-denied subdirectory skipped",
+		setup: func(t *testing.T, root string, o *Options) {
+			mkdirs(t, root, "secret/inner", "pub")
+			o.hooks.addWatch = func(dir string) error {
+				if dir == filepath.Join(root, "secret") {
+					return fmt.Errorf("watch %q: %w", dir, syscall.EACCES)
+				}
+				return nil
+			}
+		},
+		run: func(t *testing.T, h *harness) {
+			if n := h.watches(); n != 2 {
+				t.Errorf("watches = %d, want 2 (root, pub)", n)
+			}
+			if h.logCount("cannot be read") != 1 {
+				t.Errorf("skipped directory not logged")
+			}
+			write(t, filepath.Join(h.root, "secret/inner/x"), "x")
+			p := filepath.Join(h.root, "pub/y")
+			write(t, p, "y")
+			got := changed(h.sync())
+			if !got[p] || got[filepath.Join(h.root, "secret/inner/x")] {
+				t.Errorf("changes = %v", got)
+			}
+		},
+	},
+	{
+		name: "symlinks reported, never followed, loops do not hang",
+		setup: func(t *testing.T, root string, o *Options) {
+			mkdirs(t, root, "real")
+			must(t, os.Symlink(".", filepath.Join(root, "loop")))
+			must(t, os.Symlink("b", filepath.Join(root, "a")))
+			must(t, os.Symlink("a", filepath.Join(root, "b")))
+			must(t, os.Symlink(root, filepath.Join(root, "real/up")))
+		},
+		run: func(t *testing.T, h *harness) {
+			if n := h.watches(); n != 2 {
+				t.Errorf("watches = %d, want 2 (root, real)", n)
+			}
+			outside := tempRoot(t)
+			link := filepath.Join(h.root, "ext")
+			must(t, os.Symlink(outside, link))
+			write(t, filepath.Join(outside, "f"), "x")
+			got := changed(h.sync())
+			if !got[link] || got[filepath.Join(link, "f")] || got[filepath.Join(outside, "f")] {
+				t.Errorf("changes = %v, want the link only", got)
+			}
+		},
+	},
+	{
+		name: "! exception under an ignored directory keeps it watched",
+		setup: func(t *testing.T, root string, o *Options) {
+			mkdirs(t, root, "vendor/keep", "vendor/other")
+			o.Roots = []Root{{Path: root, SkipDir: skipper(t, "vendor", "!vendor/keep")}}
+		},
+		run: func(t *testing.T, h *harness) {
+			if n := h.watches(); n != 3 {
+				t.Errorf("watches = %d, want 3 (root, vendor, vendor/keep)", n)
+			}
+			p := filepath.Join(h.root, "vendor/keep/x")
+			write(t, p, "x")
+			if !changed(h.sync())[p] {
+				t.Errorf("edit under the exception missed")
+			}
+		},
+	},
+	{
+		name: "nested, duplicate and single-file roots share watches",
+		setup: func(t *testing.T, root string, o *Options) {
+			mkdirs(t, root, "services/api/src", "services/web")
+			envDir := filepath.Join(filepath.Dir(root), "env")
+			mkdirs(t, envDir)
+			skipServices := func(rel string) bool { return rel == "services" }
+			o.Roots = []Root{
+				{Path: root, SkipDir: skipServices},
+				{Path: root, SkipDir: skipServices},
+				{Path: filepath.Join(root, "services/api")},
+				{Path: root, Files: []string{"compose.yaml"}},
+				{Path: envDir, Files: []string{".env"}},
+			}
+		},
+		run: func(t *testing.T, h *harness) {
+			// root, ../env, services/api, services/api/src; not services, services/web.
+			if n := h.watches(); n != 4 {
+				t.Errorf("watches = %d, want 4: %+v", n, h.w.Stats())
+			}
+			envDir := filepath.Join(filepath.Dir(h.root), "env")
+			envf := filepath.Join(envDir, ".env")
+			write(t, filepath.Join(envDir, "junk"), "x")
+			write(t, envf, "A=1")
+			write(t, filepath.Join(h.root, "services/web/x"), "x")
+			api := filepath.Join(h.root, "services/api/src/main.go")
+			write(t, api, "x")
+			got := changed(h.sync())
+			if !got[envf] || !got[api] || got[filepath.Join(envDir, "junk")] || got[filepath.Join(h.root, "services/web/x")] {
+				t.Errorf("changes = %v", got)
+			}
+		},
+	},
+	{
+		name: "SetRoots moves the watches",
+		setup: func(t *testing.T, root string, o *Options) {
+			mkdirs(t, root, "one/a", "two/b")
+			o.Roots = []Root{{Path: root, SkipDir: func(rel string) bool { return rel == "two" }}}
+		},
+		run: func(t *testing.T, h *harness) {
+			must(t, h.w.SetRoots([]Root{{Path: h.root, SkipDir: func(rel string) bool { return rel == "one" }}}))
+			if n := h.watches(); n != 3 {
+				t.Errorf("watches = %d, want 3 (root, two, two/b)", n)
+			}
+			write(t, filepath.Join(h.root, "one/a/x"), "x")
+			p := filepath.Join(h.root, "two/b/y")
+			write(t, p, "y")
+			got := changed(h.sync())
+			if !got[p] || got[filepath.Join(h.root, "one/a/x")] {
+				t.Errorf("changes = %v", got)
+			}
+		},
+	},
+}
+
+func TestScenarios(t *testing.T) {
+	for _, backend := range []string{"inotify", "polling"} {
+		for _, sc := range scenarios {
+			if sc.only != "" && sc.only != backend {
+				continue
+			}
+			t.Run(backend+"/"+sc.name, func(t *testing.T) {
+				root := tempRoot(t)
+				opts := testOptions(backend)
+				if sc.setup != nil {
+					sc.setup(t, root, &opts)
+				}
+				h := newHarness(t, backend, root, opts)
+				sc.run(t, h)
+			})
+		}
+	}
+}
