@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Compose is one Compose CLI the e2e tests run against.
@@ -57,6 +58,11 @@ var candidates = []Compose{
 	{Name: "v1", Command: []string{"docker-compose"}},
 }
 
+// versionTimeout bounds `compose version`. Compose v1 is a Python program:
+// it needs about a second to start, and over 10s was seen here while the
+// other core compiled; a minute only cuts off a CLI that hangs.
+const versionTimeout = time.Minute
+
 var detected struct {
 	once     sync.Once
 	found    []Compose
@@ -70,7 +76,7 @@ func detectComposes() ([]Compose, []string) {
 	detected.once.Do(func() {
 		for _, c := range candidates {
 			args := append(append([]string{}, c.Command[1:]...), "version", "--short")
-			ctx, cancel := context.WithTimeout(context.Background(), engineTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), versionTimeout)
 			out, err := run(ctx, c.Env, "", c.Command[0], args...)
 			cancel()
 			c.Version = strings.TrimPrefix(strings.TrimSpace(out), "v")

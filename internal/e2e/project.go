@@ -147,15 +147,39 @@ func (p *Project) down() {
 		p.t.Logf("e2e: cleanup: compose down failed, sweeping by label instead")
 	}
 	label := "label=com.docker.compose.project=" + p.Name
-	for _, kind := range []struct{ list, rm []string }{
-		{[]string{"ps", "-aq", "--filter", label}, []string{"rm", "-f", "-v"}},
-		{[]string{"network", "ls", "-q", "--filter", label}, []string{"network", "rm"}},
-		{[]string{"volume", "ls", "-q", "--filter", label}, []string{"volume", "rm", "-f"}},
-		{[]string{"image", "ls", "-q", "--filter", "reference=" + p.Name + "*"}, []string{"image", "rm", "-f"}},
-		{[]string{"image", "ls", "-q", "--filter", "reference=" + p.Name + "*/*"}, []string{"image", "rm", "-f"}},
-		{[]string{"image", "ls", "-q", "--filter", label}, []string{"image", "rm", "-f"}},
-	} {
-		p.sweep(kind.list, kind.rm)
+	p.sweep([]string{"ps", "-aq", "--filter", label}, []string{"rm", "-f", "-v"})
+	p.sweep([]string{"network", "ls", "-q", "--filter", label}, []string{"network", "rm"})
+	p.sweep([]string{"volume", "ls", "-q", "--filter", label}, []string{"volume", "rm", "-f"})
+	// Images go by name and without -f: an ID can also carry another
+	// project's tag when both builds hit the same cache.
+	for _, ref := range []string{p.Name + "*", p.Name + "*/*"} {
+		p.sweep([]string{"image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=" + ref},
+			[]string{"image", "rm"})
+	}
+	p.removeBuiltImages()
+}
+
+// removeBuiltImages removes every image the project tagged during the test,
+// including those a later build untagged (down --rmi only knows the current
+// ones), so repeated rebuilds leave no dangling images on the machine. An
+// image still in use or tagged elsewhere stays: rm without -f refuses it.
+func (p *Project) removeBuiltImages() {
+	p.t.Helper()
+	all, err := EngineEvents(p.created, time.Now())
+	if err != nil {
+		p.t.Logf("e2e: cleanup: %v", err)
+		return
+	}
+	var ids []string
+	for _, e := range all.Filter(p.owns) {
+		if e.Type == "image" && e.Action == "tag" {
+			ids = append(ids, e.ID)
+		}
+	}
+	for _, id := range uniq(ids) {
+		if p.ImageID(id) != "" {
+			TryDocker("image", "rm", id) // refusals are expected, see above
+		}
 	}
 }
 
@@ -177,7 +201,7 @@ func (p *Project) sweep(list, rm []string) {
 
 func uniq(ids []string) []string {
 	seen := map[string]bool{}
-	out := ids[:0]
+	var out []string
 	for _, id := range ids {
 		if !seen[id] {
 			seen[id] = true
