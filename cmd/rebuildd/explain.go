@@ -1,7 +1,219 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
+)
+
+// explainDoc is the JSON contract of `rebuildd explain --json` (issue 2).
+type explainDoc struct {
+	Project  string           `json:"project"`
+	Services []explainService `json:"services"`
+}
+
+type explainService struct {
+	Service    string         `json:"service"`
+	Context    string         `json:"context"`
+	Dockerfile string         `json:"dockerfile"` // "inline" for dockerfile_inline
+	IgnoreFile string         `json:"ignore_file"`
+	Target     string         `json:"target"`
+	Stages     []string       `json:"stages"`
+	Inputs     []explainInput `json:"inputs"`
+	Paths      []explainPath  `json:"paths"`
+}
+
+type explainInput struct {
+	Stage       string   `json:"stage"`
+	Line        int      `json:"line"`
+	Instruction string   `json:"instruction"`
+	Layer       string   `json:"layer"`
+	Sources     []string `json:"sources"`
+	DepsRun     string   `json:"deps_run,omitempty"`
+}
+
+type explainPath struct {
+	Path   string `json:"path"`
+	Impact string `json:"impact"`
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+}
 
 func newExplainCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{Use: "explain [SERVICE...]"}
+	var paths []string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "explain [SERVICE...]",
+		Short: "Show what a change to each path would mean, without Docker",
+		Example: `  rebuildd explain
+  rebuildd explain api --path services/api/package.json --path services/api/src/server.js
+  rebuildd explain --json --path README.md`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			doc, err := buildExplain(cmd, g, args, paths)
+			if err != nil {
+				return err
+			}
+			if doc == nil {
+				return nil
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(doc)
+			}
+			return printExplain(cmd.OutOrStdout(), doc)
+		},
+	}
+	cmd.Flags().StringArrayVar(&paths, "path", nil, "a path to classify (repeatable; relative to the current directory)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	return cmd
+}
+
+// buildExplain loads the project and classifies every path for every
+// selected service. It returns nil, nil when the project has nothing to build.
+func buildExplain(cmd *cobra.Command, g *globalFlags, names, paths []string) (*explainDoc, error) {
+	proj, err := config.Load(cmd.Context(), g.project)
+	if err != nil {
+		return nil, err
+	}
+	svcs, err := selectServices(proj, names)
+	if err != nil {
+		return nil, err
+	}
+	if len(svcs) == 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "rebuildd: project %q has no service with a build: section; nothing to explain\n", proj.Name)
+		return nil, nil
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	doc := &explainDoc{Project: proj.Name, Services: []explainService{}}
+	for _, svc := range svcs {
+		m, err := dockerfile.Load(svc, proj.Settings.Services[svc.Name])
+		if err != nil {
+			return nil, err
+		}
+		doc.Services = append(doc.Services, explainOne(svc, m, cwd, paths))
+	}
+	return doc, nil
+}
+
+// selectServices returns the build services named, or all of them. An
+// unknown name is bad usage.
+func selectServices(proj *config.Project, names []string) ([]config.Service, error) {
+	all := proj.BuildServices()
+	if len(names) == 0 {
+		return all, nil
+	}
+	byName := map[string]config.Service{}
+	for _, s := range all {
+		byName[s.Name] = s
+	}
+	var out []config.Service
+	for _, n := range names {
+		s, ok := byName[n]
+		if !ok {
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("no service %q with a build: section in project %q; services that build: %s",
+				n, proj.Name, serviceNames(all))}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func serviceNames(svcs []config.Service) string {
+	if len(svcs) == 0 {
+		return "(none)"
+	}
+	names := make([]string, len(svcs))
+	for i, s := range svcs {
+		names[i] = s.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func explainOne(svc config.Service, m *dockerfile.Model, cwd string, paths []string) explainService {
+	a := m.Analysis()
+	es := explainService{
+		Service:    svc.Name,
+		Context:    m.Context(),
+		Dockerfile: m.Dockerfile(),
+		IgnoreFile: m.IgnoreFile(),
+		Target:     a.Target,
+		Stages:     []string{},
+		Inputs:     []explainInput{},
+		Paths:      []explainPath{},
+	}
+	if es.Dockerfile == "" {
+		es.Dockerfile = "inline"
+	}
+	for _, st := range a.Stages {
+		es.Stages = append(es.Stages, stageName(st))
+	}
+	for _, in := range a.Inputs {
+		ei := explainInput{Stage: in.Stage, Line: in.Line, Instruction: in.Text, Layer: string(in.Layer), Sources: in.Sources}
+		if in.DepsRun != nil {
+			ei.DepsRun = fmt.Sprintf("%s (line %d)", in.DepsRun.Text, in.DepsRun.Line)
+		}
+		es.Inputs = append(es.Inputs, ei)
+	}
+	for _, p := range paths {
+		abs := p
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(cwd, p)
+		}
+		r := m.Classify(filepath.Clean(abs))
+		es.Paths = append(es.Paths, explainPath{Path: p, Impact: string(r.Impact), Action: string(r.Action), Reason: r.Reason})
+	}
+	return es
+}
+
+func stageName(st dockerfile.Stage) string {
+	if st.Name != "" {
+		return st.Name
+	}
+	return fmt.Sprint(st.Index)
+}
+
+// printExplain writes the human table: per service the chain, the inputs
+// with their layer, and one line per path.
+func printExplain(w io.Writer, doc *explainDoc) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for i, s := range doc.Services {
+		if i > 0 {
+			fmt.Fprintln(tw)
+		}
+		fmt.Fprintf(tw, "%s\ttarget %s\tstages %s\n", s.Service, s.Target, strings.Join(s.Stages, " -> "))
+		fmt.Fprintf(tw, "  context\t%s\n", s.Context)
+		fmt.Fprintf(tw, "  dockerfile\t%s\n", s.Dockerfile)
+		ig := s.IgnoreFile
+		if ig == "" {
+			ig = "(none: the whole context is sent)"
+		}
+		fmt.Fprintf(tw, "  ignore file\t%s\n", ig)
+		if len(s.Inputs) == 0 {
+			fmt.Fprintf(tw, "  inputs\t(none: no instruction reads the context)\n")
+		}
+		for _, in := range s.Inputs {
+			why := ""
+			if in.DepsRun != "" {
+				why = "before " + in.DepsRun
+			}
+			fmt.Fprintf(tw, "  %s:%d\t%s\t%s\t%s\n", in.Stage, in.Line, in.Instruction, in.Layer, why)
+		}
+		for _, p := range s.Paths {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Path, p.Impact, p.Action, p.Reason)
+		}
+	}
+	return tw.Flush()
 }

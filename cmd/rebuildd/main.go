@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -40,32 +41,34 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:])
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // run executes the command line and maps errors to exit codes.
-func run(ctx context.Context, args []string) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := newRootCmd()
 	cmd.SetArgs(args)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
-	return report(err)
+	return report(stderr, err)
 }
 
 // report prints err once and returns its exit code.
-func report(err error) int {
+func report(stderr io.Writer, err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "rebuildd:", ee.err)
+			fmt.Fprintln(stderr, "rebuildd:", ee.err)
 		}
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, "rebuildd:", err)
+	fmt.Fprintln(stderr, "rebuildd:", err)
 	var ie *config.InputError
 	if errors.As(err, &ie) {
 		return exitUsage

@@ -59,7 +59,7 @@ the smallest correct action: nothing, a restart, or compose build + recreate.`,
 	pf.StringArrayVar(&g.project.Profiles, "profile", nil, "compose profile to enable (repeatable)")
 	pf.StringArrayVar(&g.project.EnvFiles, "env-file", nil, "compose env file (repeatable)")
 	pf.StringVarP(&g.project.ConfigFile, "config", "c", "", "rebuild.yaml (default: <project dir>/rebuild.yaml)")
-	pf.StringVar(&g.logFormat, "log-format", "", "log format: console or json (default: console on a terminal, else json)")
+	pf.StringVar(&g.logFormat, "log-format", "", "log format: console (for people, the default) or json (for machines)")
 	pf.StringVar(&g.stateDir, "state-dir", "", "where build fingerprints are kept (default: user cache dir)")
 
 	f := cmd.Flags()
@@ -72,5 +72,6 @@ the smallest correct action: nothing, a restart, or compose build + recreate.`,
 	f.BoolVarP(&g.quiet, "quiet", "q", false, "do not stream build output")
 
 	cmd.AddCommand(newExplainCmd(g))
+	cmd.AddCommand(newAdviseCmd(g))
 	return cmd
 }
