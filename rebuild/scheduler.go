@@ -16,8 +16,11 @@ type Request struct {
 	Action  dockerfile.Action
 	Impact  dockerfile.Impact // the strongest impact behind the request
 	Renew   bool              // renew anonymous volumes (deps or Dockerfile change)
-	Paths   []string          // the changed paths, for logs
-	Reason  string            // why, for people
+	// Recreate asks for `up -d --no-deps` even when no build changes the
+	// image: the service's runtime section changed, or it is new.
+	Recreate bool
+	Paths    []string // the changed paths, for logs
+	Reason   string   // why, for people
 }
 
 // merge folds a newer request for the same service into r: the strongest
@@ -29,6 +32,7 @@ func (r Request) merge(n Request) Request {
 		out.Impact, out.Reason = n.Impact, n.Reason
 	}
 	out.Renew = r.Renew || n.Renew
+	out.Recreate = r.Recreate || n.Recreate
 	seen := make(map[string]bool, len(r.Paths)+len(n.Paths))
 	out.Paths = nil
 	for _, p := range append(append([]string{}, r.Paths...), n.Paths...) {

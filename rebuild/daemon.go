@@ -1,0 +1,214 @@
+package rebuild
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/watcher"
+)
+
+// BatchSource is what watch mode needs from the watcher; *watcher.Watcher
+// and *watcher.Fake are both one.
+type BatchSource interface {
+	Batches() <-chan watcher.Batch
+	Ready() <-chan struct{}
+	SetRoots([]watcher.Root) error
+	Stats() watcher.Stats
+	Close() error
+}
+
+// DaemonOptions wire watch mode. cmd/rebuildd fills them with the real
+// parts; tests use fakes.
+type DaemonOptions struct {
+	// Load loads the project (compose files, .env, rebuild.yaml). Called at
+	// start and again whenever one of those files changes.
+	Load func(ctx context.Context) (*config.Project, error)
+	// Model reads one service's Dockerfile and ignore file.
+	Model func(config.Service, config.ServiceSettings) (*dockerfile.Model, error)
+	// Watch starts the watcher on roots.
+	Watch func(roots []watcher.Root, s config.Settings) (BatchSource, error)
+	// Reconciler returns the --once machinery for a project, with sources
+	// taken from the snapshot's models. Unused in dry-run mode.
+	Reconciler func(p *config.Project, sources func(config.Service) (Source, error)) *Reconciler
+	// Restart runs `compose restart SERVICE`; Recreate runs
+	// `compose up -d --no-deps SERVICES` after a runtime-section change.
+	Restart  func(ctx context.Context, service string) error
+	Recreate func(ctx context.Context, services []string) error
+	// Advise, when set, logs findings for a service in the start-up banner.
+	Advise func(p *config.Project, svc config.Service, m *dockerfile.Model)
+
+	DryRun    bool // decide as usual, run nothing, need no engine
+	NoInitial bool // skip the start-up reconcile
+	Human     bool // console logs: the message is the readable summary
+	Log       *zap.Logger
+	Now       func() time.Time
+	After     func(time.Duration) <-chan time.Time // backoff waits; default time.After
+}
+
+// Daemon is watch mode: changes in, the smallest correct action out.
+//
+// Ownership: Run's goroutine owns the project snapshot and the watcher; it
+// publishes each new snapshot through snap (read by workers). The
+// Scheduler owns the queue. Workers (one per running request) own nothing
+// but share prints (dry-run fingerprints, under mu) and down (engine state).
+type Daemon struct {
+	o     DaemonOptions
+	snap  atomic.Pointer[snapshot]
+	index *Index // dry-run fingerprints; the reconciler has its own
+
+	mu     sync.Mutex
+	prints map[string]string // dry run: service -> fingerprint of the last "build"
+	down   atomic.Bool       // the engine is unreachable; a reconnect loop runs
+}
+
+// NewDaemon checks the options.
+func NewDaemon(o DaemonOptions) *Daemon {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.After == nil {
+		o.After = time.After
+	}
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	return &Daemon{o: o, index: NewIndex(o.Now), prints: map[string]string{}}
+}
+
+// Run loads the project, reconciles once (unless NoInitial), watches and
+// acts on every batch until ctx is cancelled. Bad input at start is
+// returned (a *config.InputError); later it is logged and the last good
+// configuration keeps running.
+func (d *Daemon) Run(ctx context.Context) error {
+	snap, err := d.load(ctx, nil)
+	if err != nil {
+		return err
+	}
+	d.snap.Store(snap)
+	d.initial(ctx, snap)
+	w, err := d.o.Watch(Roots(snap.proj, snap.models), snap.proj.Settings)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	select {
+	case <-w.Ready():
+	case <-ctx.Done():
+		return nil
+	}
+	d.banner(snap, w.Stats())
+	sched := NewScheduler(ctx, SchedulerOptions{
+		Parallel:     snap.proj.Settings.Parallel,
+		CancelOnBusy: snap.proj.Settings.OnBusy == "cancel",
+		BuildsOn:     buildsOn(snap),
+		Do:           d.work,
+		Done:         d.done,
+	})
+	defer sched.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			d.o.Log.Info("stopping: no new work starts; a running build is cancelled, a running recreate finishes")
+			return nil
+		case b, ok := <-w.Batches():
+			if !ok {
+				return nil
+			}
+			d.batch(ctx, b, w, sched)
+		}
+	}
+}
+
+// initial is the start-up reconcile: exactly --once, or in dry-run mode the
+// fingerprints the next decisions compare with.
+func (d *Daemon) initial(ctx context.Context, snap *snapshot) {
+	if d.o.DryRun {
+		for _, w := range snap.watched {
+			if p, err := Fingerprint(ctx, snap.sources[w.Service.Name], d.index); err == nil {
+				d.prints[w.Service.Name] = p.Sum
+			}
+		}
+		return
+	}
+	if d.o.NoInitial {
+		return
+	}
+	outs, err := snap.rec.Run(ctx, nil)
+	if err != nil {
+		d.engineError(ctx, err)
+		return
+	}
+	for _, o := range outs {
+		d.o.Log.Info("reconciled", zap.String("service", o.Service), zap.String("status", o.Status), zap.String("reason", o.Reason))
+	}
+}
+
+// buildsOn finds services whose Dockerfile builds FROM another service's
+// image, so the scheduler builds the base first and follows its rebuilds.
+func buildsOn(s *snapshot) map[string][]string {
+	byTag := map[string]string{}
+	for _, svc := range s.proj.BuildServices() {
+		if svc.Image != "" {
+			byTag[svc.Image] = svc.Name
+		}
+	}
+	out := map[string][]string{}
+	for _, w := range s.watched {
+		for _, st := range s.models[w.Service.Name].Analysis().Stages {
+			if base, ok := byTag[st.Base]; ok && base != w.Service.Name {
+				out[w.Service.Name] = append(out[w.Service.Name], base)
+			}
+		}
+	}
+	return out
+}
+
+// engineError reports an unreachable engine once and starts the reconnect
+// loop; other errors are logged.
+func (d *Daemon) engineError(ctx context.Context, err error) {
+	var ue *UnreachableError
+	if !errors.As(err, &ue) {
+		d.o.Log.Error("reconcile failed", zap.Error(err))
+		return
+	}
+	if d.down.Swap(true) {
+		return
+	}
+	d.o.Log.Warn("the Docker engine went away; waiting for it and reconciling when it is back", zap.Error(err))
+	go d.reconnect(ctx)
+}
+
+// Backoff bounds for reconnecting: quick enough to notice a daemon restart
+// within seconds, slow enough to cost nothing while Docker is off for long.
+const (
+	backoffMin = 500 * time.Millisecond
+	backoffMax = 15 * time.Second
+)
+
+// reconnect retries a full reconcile with backoff until the engine answers.
+func (d *Daemon) reconnect(ctx context.Context) {
+	wait := backoffMin
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.o.After(wait):
+		}
+		outs, err := d.snap.Load().rec.Run(ctx, nil)
+		var ue *UnreachableError
+		if errors.As(err, &ue) {
+			wait = min(2*wait, backoffMax)
+			continue
+		}
+		d.down.Store(false)
+		d.o.Log.Info("the Docker engine is back; reconciled", zap.Int("services", len(outs)), zap.Error(err))
+		return
+	}
+}

@@ -1,0 +1,136 @@
+package rebuild
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/watcher"
+)
+
+// batch turns one watcher batch into requests: reload first when a file
+// that defines the project changed, re-check roots whose events were lost,
+// then triage every path for every service.
+func (d *Daemon) batch(ctx context.Context, b watcher.Batch, w BatchSource, sched *Scheduler) {
+	snap := d.snap.Load()
+	if needsReload(snap, b.Paths) {
+		next, reqs := d.reload(ctx, snap)
+		if next != snap {
+			d.snap.Store(next)
+			if err := w.SetRoots(Roots(next.proj, next.models)); err != nil {
+				d.o.Log.Error("watches not updated after the reload", zap.Error(err))
+			}
+			snap = next
+		}
+		for _, r := range reqs {
+			d.decided(r, nil)
+			sched.Submit(r)
+		}
+	}
+	for _, r := range rescans(snap, b.Rescan) {
+		d.decided(r, nil)
+		sched.Submit(r)
+	}
+	for _, v := range Triage(snap.watched, b.Paths) {
+		m := snap.models[v.Service]
+		r := Request{Service: v.Service, Action: v.Action, Impact: v.Impact, Renew: v.Renew,
+			Paths: v.Paths, Reason: summary(m, v)}
+		if v.Action == dockerfile.ActionNone {
+			d.decided(r, &v)
+			continue
+		}
+		if err := snap.broken[v.Service]; err != nil {
+			d.o.Log.Warn("not rebuilding: fix the Dockerfile or ignore file first", zap.String("service", v.Service), zap.Error(err))
+			continue
+		}
+		d.decided(r, &v)
+		sched.Submit(r)
+	}
+}
+
+// needsReload reports whether a batch touches a compose file, an env file,
+// rebuild.yaml, or a service's Dockerfile or ignore file: the models must
+// be rebuilt before any path of the batch is classified.
+func needsReload(s *snapshot, paths []string) bool {
+	for _, p := range paths {
+		if definesProject(s.proj, p) {
+			return true
+		}
+		for _, m := range s.models {
+			df := m.Dockerfile()
+			if (df != "" && (p == df || p == df+".dockerignore")) || p == m.IgnoreFile() ||
+				p == filepath.Join(m.Context(), ".dockerignore") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rescans asks every service whose context overlaps a rescanned root to
+// compare its fingerprint with disk: events were lost, so nothing else
+// says what changed. An unchanged service does nothing.
+func rescans(s *snapshot, roots []string) []Request {
+	var out []Request
+	for _, w := range s.watched {
+		ctxDir := s.models[w.Service.Name].Context()
+		for _, root := range roots {
+			if within(root, ctxDir) || within(ctxDir, root) {
+				out = append(out, Request{Service: w.Service.Name, Action: dockerfile.ActionRebuild,
+					Impact: dockerfile.ImpactSource, Paths: []string{root},
+					Reason: "events were lost (" + root + "); re-checking its content from disk"})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// maxListed is how many files a log line names before "+N more": enough to
+// recognise an edit, short enough for one line.
+const maxListed = 3
+
+// summary is the readable why of a verdict, for example
+// "package-lock.json -> deps (RUN npm ci, Dockerfile:5)".
+func summary(m *dockerfile.Model, v Verdict) string {
+	return listFiles(m.Context(), v.Paths) + " -> " + layerWhy(m, v.Result)
+}
+
+func listFiles(base string, paths []string) string {
+	var names []string
+	for i, p := range paths {
+		if i == maxListed {
+			names = append(names, "+"+strconv.Itoa(len(paths)-maxListed)+" more")
+			break
+		}
+		if rel, err := filepath.Rel(base, p); err == nil && !strings.HasPrefix(rel, "..") {
+			p = rel
+		}
+		names = append(names, p)
+	}
+	return strings.Join(names, ", ")
+}
+
+func layerWhy(m *dockerfile.Model, r dockerfile.Result) string {
+	df := "dockerfile_inline"
+	if m.Dockerfile() != "" {
+		df = filepath.Base(m.Dockerfile())
+	}
+	in := r.Input
+	switch {
+	case r.Impact == dockerfile.ImpactDeps && in != nil && in.DepsRun != nil:
+		return "deps (" + firstLine(in.DepsRun.Text) + ", " + df + ":" + strconv.Itoa(in.DepsRun.Line) + ")"
+	case r.Impact == dockerfile.ImpactSource && in != nil:
+		return "source (" + firstLine(in.Text) + ", " + df + ":" + strconv.Itoa(in.Line) + ")"
+	}
+	return string(r.Impact)
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.TrimSuffix(strings.TrimSpace(s), "\\")
+}

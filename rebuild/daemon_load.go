@@ -1,0 +1,111 @@
+package rebuild
+
+import (
+	"context"
+	"fmt"
+
+	"go.uber.org/zap"
+
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
+)
+
+// snapshot is one consistent view of the project: the compose model, one
+// layer model per build service and the reconciler over them. It is never
+// modified once published; a reload makes a new one.
+type snapshot struct {
+	proj    *config.Project
+	models  map[string]*dockerfile.Model
+	sources map[string]Source
+	watched []Watched
+	broken  map[string]error // services whose Dockerfile or ignore file does not load; their last good model is kept
+	rec     *Reconciler      // nil in dry-run mode
+}
+
+func (s *snapshot) service(name string) (config.Service, bool) {
+	for _, svc := range s.proj.Services {
+		if svc.Name == name {
+			return svc, true
+		}
+	}
+	return config.Service{}, false
+}
+
+// load builds a snapshot. At start (prev == nil) any bad input is an
+// error. On reload, a service whose Dockerfile or ignore file is broken
+// keeps its model from prev and is marked broken; a broken compose file or
+// rebuild.yaml fails the whole reload and the caller keeps prev.
+func (d *Daemon) load(ctx context.Context, prev *snapshot) (*snapshot, error) {
+	proj, err := d.o.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &snapshot{proj: proj, models: map[string]*dockerfile.Model{}, sources: map[string]Source{}, broken: map[string]error{}}
+	for _, svc := range proj.BuildServices() {
+		m, err := d.o.Model(svc, proj.Settings.Services[svc.Name])
+		if err != nil {
+			old, ok := prevModel(prev, svc.Name)
+			if !ok {
+				return nil, err
+			}
+			s.broken[svc.Name] = err
+			m = old
+		}
+		s.models[svc.Name] = m
+		s.sources[svc.Name] = SourceOf(svc, m)
+		s.watched = append(s.watched, Watched{Service: svc, Model: m})
+	}
+	if !d.o.DryRun {
+		s.rec = d.o.Reconciler(proj, func(svc config.Service) (Source, error) {
+			src, ok := s.sources[svc.Name]
+			if !ok {
+				return Source{}, fmt.Errorf("service %q: no layer model (it has no build: section or is excluded)", svc.Name)
+			}
+			return src, nil
+		})
+	}
+	return s, nil
+}
+
+func prevModel(prev *snapshot, name string) (*dockerfile.Model, bool) {
+	if prev == nil {
+		return nil, false
+	}
+	m, ok := prev.models[name]
+	return m, ok
+}
+
+// reload re-reads everything after a definition file changed and returns
+// the requests the change implies: a changed build section rebuilds, a
+// changed runtime section recreates, a new service is reconciled. On bad
+// input it logs file and line and returns prev unchanged.
+func (d *Daemon) reload(ctx context.Context, prev *snapshot) (*snapshot, []Request) {
+	next, err := d.load(ctx, prev)
+	if err != nil {
+		d.o.Log.Error("configuration not reloaded; the last good one keeps running until the file is fixed", zap.Error(err))
+		return prev, nil
+	}
+	for name, err := range next.broken {
+		d.o.Log.Error("service not rebuilt until its Dockerfile or ignore file is fixed", zap.String("service", name), zap.Error(err))
+	}
+	var reqs []Request
+	for _, svc := range next.proj.Services {
+		old, existed := prev.service(svc.Name)
+		switch {
+		case !existed && svc.Build != nil:
+			reqs = append(reqs, Request{Service: svc.Name, Action: dockerfile.ActionRebuild, Recreate: true,
+				Impact: dockerfile.ImpactDockerfile, Reason: "new service in the compose file"})
+		case !existed:
+			reqs = append(reqs, Request{Service: svc.Name, Action: dockerfile.ActionRestart, Recreate: true,
+				Reason: "new service in the compose file"})
+		case svc.Build != nil && old.BuildHash != svc.BuildHash:
+			reqs = append(reqs, Request{Service: svc.Name, Action: dockerfile.ActionRebuild, Recreate: old.RuntimeHash != svc.RuntimeHash,
+				Impact: dockerfile.ImpactDockerfile, Renew: len(svc.AnonVolumes) > 0, Reason: "build section changed in the compose file"})
+		case old.RuntimeHash != svc.RuntimeHash:
+			reqs = append(reqs, Request{Service: svc.Name, Action: dockerfile.ActionRestart, Recreate: true,
+				Reason: "runtime section changed in the compose file"})
+		}
+	}
+	d.o.Log.Info("configuration reloaded", zap.Int("build_services", len(next.watched)), zap.Int("requests", len(reqs)))
+	return next, reqs
+}

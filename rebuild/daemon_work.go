@@ -1,0 +1,209 @@
+package rebuild
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/watcher"
+)
+
+// work carries out one request; it runs in a scheduler worker goroutine.
+func (d *Daemon) work(ctx context.Context, r Request) error {
+	snap := d.snap.Load()
+	start := d.o.Now()
+	var result string
+	var err error
+	switch {
+	case r.Action == dockerfile.ActionRebuild:
+		result, err = d.rebuild(ctx, snap, r)
+	case r.Recreate:
+		result, err = d.recreate(ctx, r.Service)
+	default:
+		result, err = d.restart(ctx, r.Service)
+	}
+	d.result(r, result, d.o.Now().Sub(start), err)
+	return err
+}
+
+// rebuild compares the service's fingerprint with its last build and
+// builds + recreates only when they differ: a touch, a save without change
+// or an edit and its revert end here with nothing run.
+func (d *Daemon) rebuild(ctx context.Context, snap *snapshot, r Request) (string, error) {
+	src, ok := snap.sources[r.Service]
+	if !ok {
+		return "skipped: no longer a build service", nil
+	}
+	if d.o.DryRun {
+		p, err := Fingerprint(ctx, src, d.index)
+		if err != nil {
+			return "", err
+		}
+		d.mu.Lock()
+		same := d.prints[r.Service] == p.Sum
+		d.prints[r.Service] = p.Sum
+		d.mu.Unlock()
+		if same {
+			return "unchanged: content equals the last build (dry run)", nil
+		}
+		return "would rebuild (dry run)", nil
+	}
+	if d.down.Load() {
+		return "waiting for the Docker engine; reconciles when it is back", nil
+	}
+	outs, err := snap.rec.Run(ctx, []string{r.Service})
+	if err != nil {
+		d.engineError(ctx, err)
+		return "", err
+	}
+	res := describeOutcomes(r.Service, outs)
+	if r.Recreate && !recreated(r.Service, outs) {
+		if _, err := d.recreate(ctx, r.Service); err != nil {
+			return res, err
+		}
+		res += ", recreated for the new compose configuration"
+	}
+	return res, failedErr(r.Service, outs)
+}
+
+func (d *Daemon) restart(ctx context.Context, service string) (string, error) {
+	if d.o.DryRun {
+		return "would restart (dry run)", nil
+	}
+	// A restart is short and leaves nothing half-done when allowed to
+	// finish, so shutdown does not interrupt it.
+	if err := d.o.Restart(context.WithoutCancel(ctx), service); err != nil {
+		return "", err
+	}
+	return "restarted", nil
+}
+
+func (d *Daemon) recreate(ctx context.Context, service string) (string, error) {
+	if d.o.DryRun {
+		return "would recreate (dry run)", nil
+	}
+	// compose up is never cancelled half-way: it would leave the service
+	// without a container.
+	if err := d.o.Recreate(context.WithoutCancel(ctx), []string{service}); err != nil {
+		return "", err
+	}
+	return "recreated", nil
+}
+
+// describeOutcomes says what a reconcile did, e.g.
+// "rebuilt (api), recreated api, worker" or "unchanged: ...".
+func describeOutcomes(service string, outs []Outcome) string {
+	var parts []string
+	for _, o := range outs {
+		switch {
+		case o.Service == service && o.Status == StatusUpToDate:
+			parts = append(parts, "unchanged: content equals the last build")
+		case o.Status == StatusFailed:
+			parts = append(parts, o.Service+" failed: "+o.Reason)
+		case o.Status == StatusRebuilt || o.Status == StatusRecreated:
+			parts = append(parts, o.Service+" "+o.Status)
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing to do"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func recreated(service string, outs []Outcome) bool {
+	for _, o := range outs {
+		if o.Service == service && (o.Status == StatusRebuilt || o.Status == StatusRecreated) {
+			return true
+		}
+	}
+	return false
+}
+
+// failedErr turns a failed outcome into the request's error; the outcome
+// already carries the build's tail, logged by the reconciler.
+func failedErr(service string, outs []Outcome) error {
+	for _, o := range outs {
+		if o.Status == StatusFailed {
+			return fmt.Errorf("%s: %s", o.Service, o.Reason)
+		}
+	}
+	return nil
+}
+
+// decided logs one decision: info for actions, debug for "none" with its
+// reason. JSON: "msg":"decision" with service, action, impact and paths.
+func (d *Daemon) decided(r Request, v *Verdict) {
+	fields := []zap.Field{zap.String("service", r.Service), zap.String("action", string(r.Action)),
+		zap.String("impact", string(r.Impact)), zap.Strings("paths", r.Paths), zap.String("reason", r.Reason)}
+	if r.Recreate && r.Action != dockerfile.ActionRebuild {
+		fields[1] = zap.String("action", "recreate")
+	}
+	if v != nil {
+		fields = append(fields, zap.String("why", v.Result.Reason))
+	}
+	msg := "decision"
+	if d.o.Human {
+		msg = r.Service + "  " + r.Reason + " -> " + string(r.Action)
+	}
+	if r.Action == dockerfile.ActionNone {
+		if v != nil && d.o.Human {
+			msg = r.Service + "  " + r.Reason + " -> nothing to do: " + v.Result.Reason
+		}
+		d.o.Log.Debug(msg, fields...)
+		return
+	}
+	d.o.Log.Info(msg, fields...)
+}
+
+// result logs how a request ended, with rebuildd's and Docker's time.
+func (d *Daemon) result(r Request, what string, took time.Duration, err error) {
+	fields := []zap.Field{zap.String("service", r.Service), zap.String("action", string(r.Action)),
+		zap.String("result", what), zap.Duration("took", took)}
+	msg := "result"
+	if d.o.Human {
+		msg = fmt.Sprintf("%s  %s -> %s in %s", r.Service, r.Reason, what, took.Round(100*time.Millisecond))
+	}
+	switch {
+	case err != nil && ErrCancelled(err):
+		d.o.Log.Info(msg, append(fields, zap.String("status", "cancelled"))...)
+	case err != nil:
+		d.o.Log.Error(msg, append(fields, zap.Error(err), zap.String("retry", "on the next change"))...)
+	default:
+		d.o.Log.Info(msg, fields...)
+	}
+}
+
+// done is the scheduler's completion hook; results are logged by work.
+func (d *Daemon) done(Request, error) {}
+
+// banner logs one line per service (context, target, watches, backend),
+// its advice, and then "ready".
+func (d *Daemon) banner(s *snapshot, st watcher.Stats) {
+	for _, w := range s.watched {
+		m := s.models[w.Service.Name]
+		rs := rootOf(st, m.Context())
+		d.o.Log.Info("watching", zap.String("service", w.Service.Name), zap.String("context", m.Context()),
+			zap.String("target", m.Analysis().Target), zap.Int("watched_dirs", rs.Dirs), zap.String("backend", rs.Backend))
+		if d.o.Advise != nil {
+			d.o.Advise(s.proj, w.Service, m)
+		}
+	}
+	d.o.Log.Info("ready", zap.Int("watches", st.Watches), zap.Int("polled_dirs", st.Polled),
+		zap.Int("roots", len(st.Roots)), zap.Bool("dry_run", d.o.DryRun))
+}
+
+// rootOf finds the watcher root that holds dir (contexts may be merged
+// into an enclosing root).
+func rootOf(st watcher.Stats, dir string) watcher.RootStats {
+	best := watcher.RootStats{Backend: "none"}
+	for _, r := range st.Roots {
+		if len(r.Files) == 0 && within(r.Path, dir) && len(r.Path) >= len(best.Path) {
+			best = r
+		}
+	}
+	return best
+}
