@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rebuildd/rebuildd/internal/e2e"
+)
+
+// These tests run the real rebuildd binary against a real engine with each
+// installed Compose CLI. What Docker did is counted from the engine's event
+// stream (image tags = builds, container creates = recreations), never from
+// rebuildd's own output.
+
+// serveTimeout: a busybox httpd container starts in well under a second
+// here; 30 s covers a loaded CI machine.
+const serveTimeout = 30 * time.Second
+
+// onceCommandTimeout bounds one rebuildd run: a build of a test image takes
+// seconds.
+const onceCommandTimeout = 3 * time.Minute
+
+// onceRig is a throwaway project plus the state dir its rebuildd uses.
+type onceRig struct {
+	t     *testing.T
+	bin   string
+	p     *e2e.Project
+	state string
+	env   []string // extra environment for rebuildd
+}
+
+// result of one rebuildd run.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func newOnceRig(t *testing.T, bin string, c e2e.Compose, files map[string]string) *onceRig {
+	return &onceRig{t: t, bin: bin, p: e2e.NewProject(t, c, files), state: t.TempDir()}
+}
+
+// run runs rebuildd with args in the project directory.
+func (r *onceRig) run(args ...string) result {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), onceCommandTimeout)
+	defer cancel()
+	full := append([]string{"-p", r.p.Name, "--state-dir", r.state, "--log-format", "json"}, args...)
+	cmd := exec.CommandContext(ctx, r.bin, full...)
+	cmd.Dir = r.p.Dir
+	cmd.Env = append(append(os.Environ(), r.p.Env()...), r.env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := result{stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		res.code = ee.ExitCode()
+	case err != nil:
+		r.t.Fatalf("run rebuildd: %v", err)
+	}
+	return res
+}
+
+// mustRun runs rebuildd and fails the test unless it exits with code.
+func (r *onceRig) mustRun(code int, args ...string) result {
+	r.t.Helper()
+	res := r.run(args...)
+	if res.code != code {
+		r.t.Fatalf("rebuildd %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
+			strings.Join(args, " "), res.code, code, res.stdout, res.stderr)
+	}
+	return res
+}
+
+func (r *onceRig) expect(what string, fn func(), builds, creates int) {
+	r.t.Helper()
+	since := time.Now()
+	fn()
+	ev := r.p.Events(since)
+	if ev.Builds() != builds || ev.Creates("") != creates {
+		r.t.Fatalf("%s: %d builds, %d container creates; want %d, %d\nevents:\n%s",
+			what, ev.Builds(), ev.Creates(""), builds, creates, ev)
+	}
+}
+
+// buildBinary builds rebuildd once for the whole e2e test into its temp dir.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "rebuildd")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// webFiles is a project whose web service serves site/ and does not use
+// README.md.
+func webFiles(base string, port int) map[string]string {
+	return map[string]string{
+		"compose.yaml":    e2e.HTTPService("web", ".", port),
+		"Dockerfile":      "FROM " + base + "\nCOPY site /www\n" + e2e.HTTPDCmd,
+		"site/index.html": "v1",
+		"README.md":       "# readme",
+	}
+}
+
+func TestOnceE2E(t *testing.T) {
+	e2e.Require(t)
+	base := e2e.BaseImage(t)
+	composes := e2e.Composes(t)
+	bin := buildBinary(t)
+	for _, c := range composes {
+		t.Run(c.Name, func(t *testing.T) {
+			t.Run("lifecycle", func(t *testing.T) { testOnceLifecycle(t, bin, c, base) })
+			t.Run("deps-renews-anon-volume", func(t *testing.T) { testOnceDepsVolume(t, bin, c, base) })
+			t.Run("built-by-hand", func(t *testing.T) { testOnceBuiltByHand(t, bin, c, base) })
+			t.Run("broken-build", func(t *testing.T) { testOnceBrokenBuild(t, bin, c, base) })
+			t.Run("shared-image", func(t *testing.T) { testOnceSharedImage(t, bin, c, base) })
+			t.Run("engine-unreachable", func(t *testing.T) { testOnceNoEngine(t, bin, c, base) })
+		})
+	}
+}
+
+// testOnceLifecycle: fresh build and start, then nothing for a second run,
+// a touch, an unused README edit; a source edit is stale for --check and
+// rebuilt by --once.
+func testOnceLifecycle(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	r := newOnceRig(t, bin, c, webFiles(base, port))
+	url := e2e.URL(port, "/index.html")
+	r.expect("fresh --once", func() { r.mustRun(0, "--once") }, 1, 1)
+	e2e.WaitServing(t, url, "v1", serveTimeout)
+
+	r.expect("second --once", func() {
+		if out := r.mustRun(0, "--once").stdout; out != "web: up-to-date\n" {
+			t.Errorf("second --once printed %q", out)
+		}
+	}, 0, 0)
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(r.p.Path("site/index.html"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	r.expect("--once after touch", func() { r.mustRun(0, "--once") }, 0, 0)
+	r.p.Write("README.md", "# edited, unused by the build")
+	r.expect("--once after README edit", func() { r.mustRun(0, "--once") }, 0, 0)
+	r.mustRun(0, "--check")
+
+	r.p.Write("site/index.html", "v2")
+	r.expect("--check after source edit", func() {
+		out := r.mustRun(3, "--check", "--json").stdout
+		want := `{"service":"web","status":"stale","reason":"site/index.html changed (source layer)"}`
+		if compact(t, out) != `{"services":[`+want+`]}` {
+			t.Errorf("--check --json printed %s", out)
+		}
+	}, 0, 0)
+	r.expect("--once after source edit", func() { r.mustRun(0, "--once") }, 1, 1)
+	e2e.WaitServing(t, url, "v2", serveTimeout)
+	r.mustRun(0, "--check")
+}
+
+func compact(t *testing.T, s string) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, s)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// testOnceDepsVolume: a deps edit rebuilds and renews the anonymous volume
+// that holds the installed deps (the node_modules-volume trap).
+func testOnceDepsVolume(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	r := newOnceRig(t, bin, c, map[string]string{
+		"compose.yaml": fmt.Sprintf("services:\n  web:\n    build: .\n    volumes:\n      - /deps\n    ports:\n      - \"127.0.0.1:%d:80\"\n", port),
+		"Dockerfile": "FROM " + base + "\nCOPY deps.txt /src/\nRUN mkdir -p /deps && cp /src/deps.txt /deps/installed.txt\n" +
+			"COPY site /www\n" + `CMD ["httpd", "-f", "-p", "80", "-h", "/"]` + "\n",
+		"deps.txt":        "deps-v1",
+		"site/index.html": "v1",
+	})
+	url := e2e.URL(port, "/deps/installed.txt")
+	r.mustRun(0, "--once")
+	e2e.WaitServing(t, url, "deps-v1", serveTimeout)
+	r.p.Write("deps.txt", "deps-v2")
+	out := r.mustRun(0, "--once", "--json").stdout
+	if !strings.Contains(out, "deps.txt changed (deps layer, RUN mkdir -p /deps") {
+		t.Errorf("reason does not name the deps file and its RUN: %s", out)
+	}
+	// Without --renew-anon-volumes compose would keep the old volume and
+	// serve deps-v1 from it.
+	e2e.WaitServing(t, url, "deps-v2", serveTimeout)
+}
+
+// testOnceBuiltByHand: `compose build` without up leaves a new image the
+// container does not run: --once recreates without building.
+func testOnceBuiltByHand(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	r := newOnceRig(t, bin, c, webFiles(base, port))
+	r.mustRun(0, "--once")
+	r.p.Write("site/index.html", "by hand")
+	r.p.MustCompose("build", "web")
+	r.expect("--once after a hand build", func() {
+		out := r.mustRun(0, "--once").stdout
+		if out != "web: recreated (container runs an older image)\n" {
+			t.Errorf("--once printed %q", out)
+		}
+	}, 0, 1)
+	e2e.WaitServing(t, e2e.URL(port, "/index.html"), "by hand", serveTimeout)
+	r.expect("--once after that", func() { r.mustRun(0, "--once") }, 0, 0)
+}
+
+// testOnceBrokenBuild: a failing build exits 1, shows the build's tail and
+// leaves the old container serving.
+func testOnceBrokenBuild(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	r := newOnceRig(t, bin, c, webFiles(base, port))
+	r.mustRun(0, "--once")
+	url := e2e.URL(port, "/index.html")
+	e2e.WaitServing(t, url, "v1", serveTimeout)
+	before := r.p.ContainerImage("web", 1)
+	r.p.Write("site/index.html", "v2")
+	r.p.Write("Dockerfile", "FROM "+base+"\nCOPY site /www\nRUN echo broken-step-output && exit 7\n"+e2e.HTTPDCmd)
+	r.expect("--once with a failing build", func() {
+		res := r.mustRun(1, "--once")
+		if !strings.Contains(res.stderr, "broken-step-output") {
+			t.Errorf("stderr lacks the build's tail:\n%s", res.stderr)
+		}
+		if !strings.Contains(res.stdout, "web: failed (build failed") {
+			t.Errorf("stdout: %q", res.stdout)
+		}
+	}, 0, 0)
+	if got := e2e.Get(t, url); got != "v1" {
+		t.Errorf("old container serves %q, want v1", got)
+	}
+	if after := r.p.ContainerImage("web", 1); after != before {
+		t.Errorf("container image changed from %s to %s", before, after)
+	}
+	r.mustRun(3, "--check") // still stale: a failed build records nothing
+}
+
+// testOnceSharedImage: two services naming one image build it once and
+// are both recreated.
+func testOnceSharedImage(t *testing.T, bin string, c e2e.Compose, base string) {
+	p1, p2 := e2e.FreePort(t), e2e.FreePort(t)
+	files := webFiles(base, p1)
+	r := newOnceRig(t, bin, c, files)
+	tag := r.p.Name + "-shared"
+	r.p.Write("compose.yaml", fmt.Sprintf(`services:
+  one:
+    build: .
+    image: %[1]s
+    ports: ["127.0.0.1:%[2]d:80"]
+  two:
+    build: .
+    image: %[1]s
+    ports: ["127.0.0.1:%[3]d:80"]
+`, tag, p1, p2))
+	r.expect("fresh --once, shared image", func() { r.mustRun(0, "--once") }, 1, 2)
+	r.p.Write("site/index.html", "v2")
+	r.expect("--once after source edit, shared image", func() {
+		out := r.mustRun(0, "--once").stdout
+		if !strings.Contains(out, "one: rebuilt") || !strings.Contains(out, "two: rebuilt") {
+			t.Errorf("--once printed %q", out)
+		}
+	}, 1, 2)
+	e2e.WaitServing(t, e2e.URL(p1, "/index.html"), "v2", serveTimeout)
+	e2e.WaitServing(t, e2e.URL(p2, "/index.html"), "v2", serveTimeout)
+}
+
+// testOnceNoEngine: an unreachable engine exits 1 with a message that says
+// where rebuildd looked and what to do.
+func testOnceNoEngine(t *testing.T, bin string, c e2e.Compose, base string) {
+	r := newOnceRig(t, bin, c, webFiles(base, e2e.FreePort(t)))
+	r.env = []string{"DOCKER_HOST=unix:///nonexistent"}
+	res := r.mustRun(1, "--once")
+	want := "cannot reach the Docker engine at unix:///nonexistent: is Docker running?"
+	if !strings.Contains(res.stderr, want) {
+		t.Errorf("stderr %q lacks %q", res.stderr, want)
+	}
+}
