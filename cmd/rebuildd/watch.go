@@ -1,12 +1,140 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"fmt"
+	"io"
+	"os"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/rebuildd/rebuildd/advice"
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/rebuild"
+	"github.com/rebuildd/rebuildd/watcher"
 )
 
-// runWatch is the daemon. Being built (issue 5).
+// runWatch is the daemon: reconcile once, then act on every change until
+// SIGINT/SIGTERM.
 func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []string) error {
-	return &exitError{code: exitUsage, err: errors.New("watch mode is not built yet")}
+	ctx := cmd.Context()
+	proj, err := loadSelected(ctx, g.project, services)
+	if err != nil {
+		return err
+	}
+	format := g.logFormat
+	if format == "" {
+		format = proj.Settings.LogFormat
+	}
+	log, err := newLogger(cmd.ErrOrStderr(), format, os.Getenv("REBUILDD_DEBUG") == "1")
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	opts := rebuild.DaemonOptions{
+		Load:      func(ctx context.Context) (*config.Project, error) { return loadSelected(ctx, g.project, services) },
+		Model:     dockerfile.Load,
+		Watch:     watchFunc(g, log),
+		DryRun:    m.dryRun,
+		NoInitial: m.noInitial,
+		Human:     format != "json",
+		Log:       log,
+		Advise:    adviseBanner(log),
+	}
+	if !m.dryRun {
+		base, release, err := newReconciler(ctx, cmd, g, proj, log, true)
+		if err != nil {
+			return err
+		}
+		defer release()
+		wireCompose(&opts, base, buildOutput(cmd, g))
+	}
+	if err := rebuild.NewDaemon(opts).Run(ctx); err != nil {
+		return onceError(err)
+	}
+	return nil
+}
+
+// wireCompose gives the daemon a reconciler per project snapshot (sharing
+// the engine, Compose CLI, state and index of base) and compose restart
+// and recreate.
+func wireCompose(opts *rebuild.DaemonOptions, base *rebuild.Reconciler, out io.Writer) {
+	opts.Reconciler = func(p *config.Project, sources func(config.Service) (rebuild.Source, error)) *rebuild.Reconciler {
+		r := *base
+		r.Project, r.Sources = p, sources
+		return &r
+	}
+	opts.Recreate = func(ctx context.Context, services []string) error {
+		return base.Runner.Up(ctx, services, false, out)
+	}
+	opts.Restart = func(ctx context.Context, service string) error {
+		cli, ok := base.Runner.(*rebuild.ComposeCLI)
+		if !ok {
+			return fmt.Errorf("restart %s: the compose runner cannot restart", service)
+		}
+		return cli.Restart(ctx, service, out)
+	}
+}
+
+func buildOutput(cmd *cobra.Command, g *globalFlags) io.Writer {
+	if g.quiet {
+		return io.Discard
+	}
+	return cmd.ErrOrStderr()
+}
+
+// watchFunc starts the real watcher with rebuild.yaml's timing and polling
+// settings; --poll forces polling.
+func watchFunc(g *globalFlags, log *zap.Logger) func([]watcher.Root, config.Settings) (rebuild.BatchSource, error) {
+	return func(roots []watcher.Root, s config.Settings) (rebuild.BatchSource, error) {
+		poll := string(s.Poll)
+		if g.poll {
+			poll = "on"
+		}
+		return watcher.New(watcher.Options{Roots: roots, Debounce: s.Debounce, MaxWait: s.MaxWait,
+			Poll: poll, PollInterval: s.PollInterval, Logger: log.Named("watcher")})
+	}
+}
+
+// loadSelected loads the project; when services are named, the other build
+// services are excluded as if rebuild.yaml said so. An unknown name is
+// bad usage.
+func loadSelected(ctx context.Context, o config.Options, names []string) (*config.Project, error) {
+	proj, err := config.Load(ctx, o)
+	if err != nil || len(names) == 0 {
+		return proj, err
+	}
+	if _, err := selectServices(proj, names); err != nil {
+		return nil, err
+	}
+	keep := map[string]bool{}
+	for _, n := range names {
+		keep[n] = true
+	}
+	for _, s := range proj.BuildServices() {
+		if !keep[s.Name] {
+			ss := proj.Settings.Services[s.Name]
+			ss.Exclude = true
+			proj.Settings.Services[s.Name] = ss
+		}
+	}
+	return proj, nil
+}
+
+// adviseBanner logs a service's findings once, in the start-up banner:
+// advice never blocks a rebuild, it only says what costs time.
+func adviseBanner(log *zap.Logger) func(*config.Project, config.Service, *dockerfile.Model) {
+	return func(p *config.Project, svc config.Service, m *dockerfile.Model) {
+		for _, f := range advice.Check(p, svc, m) {
+			fields := []zap.Field{zap.String("service", svc.Name), zap.String("code", f.Code),
+				zap.String("file", f.File), zap.Int("line", f.Line), zap.String("fix", f.Fix)}
+			if f.Severity == advice.Warn {
+				log.Warn("advice: "+f.Message, fields...)
+			} else {
+				log.Info("advice: "+f.Message, fields...)
+			}
+		}
+	}
 }
