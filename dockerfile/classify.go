@@ -198,9 +198,18 @@ func (m *Model) bindLabel(p string) string {
 }
 
 // shortText shortens an instruction for a one-line reason: whitespace
-// collapsed, long commands cut.
+// collapsed, flags such as RUN --mount=... dropped (the command says more),
+// long commands cut.
 func shortText(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	f := strings.Fields(s)
+	if len(f) > 1 {
+		i := 1
+		for i < len(f)-1 && strings.HasPrefix(f[i], "--") {
+			i++
+		}
+		f = append(f[:1:1], f[i:]...)
+	}
+	s = strings.Join(f, " ")
 	const max = 60
 	if r := []rune(s); len(r) > max {
 		s = string(r[:max-3]) + "..."
