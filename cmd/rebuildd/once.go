@@ -14,7 +14,6 @@ import (
 
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/dockerfile"
-	"github.com/rebuildd/rebuildd/ignore"
 	"github.com/rebuildd/rebuildd/rebuild"
 )
 
@@ -118,18 +117,14 @@ func openStore(dir string, proj *config.Project) (*rebuild.Store, error) {
 	return rebuild.OpenStore(dir, contexts)
 }
 
-// onceSources reads a service's layer model and ignore file.
+// onceSources reads a service's layer model (Dockerfile and ignore file).
 func onceSources(proj *config.Project) func(config.Service) (rebuild.Source, error) {
 	return func(svc config.Service) (rebuild.Source, error) {
 		model, err := dockerfile.Load(svc, proj.Settings.Services[svc.Name])
 		if err != nil {
 			return rebuild.Source{}, err
 		}
-		prune, _, err := ignore.Load(model.Context(), model.Dockerfile())
-		if err != nil {
-			return rebuild.Source{}, err
-		}
-		return rebuild.SourceFor(svc, model, model.Dockerfile(), prune, model.IgnoreFile()), nil
+		return rebuild.SourceOf(svc, model), nil
 	}
 }
 
