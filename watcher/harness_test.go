@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -164,6 +165,23 @@ func (h *harness) watches() int {
 		return st.Polled
 	}
 	return st.Watches
+}
+
+// waitQuietExpired returns once the pending batch has met a quiet window:
+// it was either held or flushed. It spins on the loop's state rather than
+// sleeping for a guessed duration.
+func (h *harness) waitQuietExpired() {
+	h.t.Helper()
+	deadline := time.Now().Add(failsafe)
+	for time.Now().Before(deadline) {
+		done := false
+		h.onLoop(func(s *state) { done = s.b.held || s.out != nil })
+		if done {
+			return
+		}
+		runtime.Gosched()
+	}
+	h.t.Fatal("quiet window never expired")
 }
 
 // onLoop runs f on the loop goroutine and waits for it.

@@ -203,6 +203,12 @@ var scenarios = []scenario{
 					write(t, p, "x")
 					files = append(files, p)
 				}
+				if d == 24 {
+					// Half-way, let the quiet window expire (a slow disk,
+					// a big file): without the lock this flushes half a
+					// checkout.
+					h.waitQuietExpired()
+				}
 			}
 			must(t, os.Remove(lock))
 			var holding []Batch
