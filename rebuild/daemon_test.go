@@ -1,0 +1,244 @@
+package rebuild
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/watcher"
+)
+
+// logTap is a zap core that hands every entry to the test, so the test
+// waits for the daemon's own "result" lines instead of sleeping.
+type logTap struct {
+	ch     chan logLine
+	fields []zapcore.Field
+}
+
+type logLine struct {
+	msg    string
+	level  zapcore.Level
+	fields map[string]any
+}
+
+func (t *logTap) Enabled(zapcore.Level) bool { return true }
+func (t *logTap) With(f []zapcore.Field) zapcore.Core {
+	return &logTap{ch: t.ch, fields: append(append([]zapcore.Field{}, t.fields...), f...)}
+}
+func (t *logTap) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	return ce.AddCore(e, t)
+}
+func (t *logTap) Write(e zapcore.Entry, f []zapcore.Field) error {
+	enc := zapcore.NewMapObjectEncoder()
+	for _, x := range append(append([]zapcore.Field{}, t.fields...), f...) {
+		x.AddTo(enc)
+	}
+	t.ch <- logLine{msg: e.Message, level: e.Level, fields: enc.Fields}
+	return nil
+}
+func (t *logTap) Sync() error { return nil }
+
+// next returns the next log line with msg, failing after a generous
+// deadline (a hung daemon, not a timing assertion).
+func (t *logTap) next(tb testing.TB, msg string) logLine {
+	tb.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case l := <-t.ch:
+			if l.msg == msg {
+				return l
+			}
+		case <-deadline:
+			tb.Fatalf("no %q log line", msg)
+		}
+	}
+}
+
+// dryRig runs a dry-run daemon on a real tree with a fake watcher.
+type dryRig struct {
+	dir  string
+	w    *watcher.Fake
+	tap  *logTap
+	mu   sync.Mutex
+	proj *config.Project
+	stop func()
+}
+
+const rigDockerfile = `FROM scratch
+WORKDIR /app
+COPY package.json ./
+RUN ["/bin/install"]
+COPY src ./src
+COPY web ./web
+`
+
+func newDryRig(t *testing.T) *dryRig {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"api/Dockerfile":    rigDockerfile,
+		"api/.dockerignore": "README.md\n",
+		"api/package.json":  "{}",
+		"api/README.md":     "hi",
+		"api/src/a.js":      "a",
+		"api/web/index.htm": "v1",
+		"compose.yaml":      "services: {}\n",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &dryRig{dir: dir, w: watcher.NewFake(), tap: &logTap{ch: make(chan logLine, 1024)}}
+	r.proj = r.project(apiService(dir))
+	ctx, cancel := context.WithCancel(context.Background())
+	d := NewDaemon(DaemonOptions{
+		Load: func(context.Context) (*config.Project, error) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return r.proj, nil
+		},
+		Model:  dockerfile.Load,
+		Watch:  func([]watcher.Root, config.Settings) (BatchSource, error) { return r.w, nil },
+		DryRun: true,
+		Log:    zap.New(r.tap),
+	})
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	r.stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}
+	t.Cleanup(r.stop)
+	r.tap.next(t, "ready")
+	return r
+}
+
+func apiService(dir string) config.Service {
+	return config.Service{Name: "api", Image: "api:dev",
+		Build:      &config.Build{Context: filepath.Join(dir, "api"), Dockerfile: filepath.Join(dir, "api/Dockerfile")},
+		BindMounts: []config.BindMount{{Source: filepath.Join(dir, "api/src"), Target: "/app/src"}},
+		BuildHash:  "b1", RuntimeHash: "r1"}
+}
+
+func (r *dryRig) project(svcs ...config.Service) *config.Project {
+	st := config.Settings{Parallel: 1, Services: map[string]config.ServiceSettings{}}
+	for _, s := range svcs {
+		st.Services[s.Name] = config.ServiceSettings{OnSource: "auto"}
+	}
+	return &config.Project{Name: "rig", Dir: r.dir, ComposeFiles: []string{filepath.Join(r.dir, "compose.yaml")},
+		Settings: st, Services: svcs}
+}
+
+func (r *dryRig) write(t *testing.T, rel, body string) string {
+	t.Helper()
+	p := filepath.Join(r.dir, rel)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// send delivers a batch and a sentinel batch after it: the sentinel's
+// decision proves every decision of the first batch was logged.
+func (r *dryRig) send(paths ...string) { r.w.Send(watcher.Batch{Paths: paths}) }
+
+func TestDaemonDryRun(t *testing.T) {
+	r := newDryRig(t)
+	web := r.write(t, "api/web/index.htm", "v2")
+	r.send(web)
+	if got := r.tap.next(t, "result").fields["result"]; got != "would rebuild (dry run)" {
+		t.Fatalf("baked-in source edit: %v", got)
+	}
+
+	// touch: same content -> the fingerprint says nothing changed.
+	r.send(r.write(t, "api/web/index.htm", "v2"))
+	if got := r.tap.next(t, "result").fields["result"]; !strings.HasPrefix(got.(string), "unchanged") {
+		t.Fatalf("save without change: %v", got)
+	}
+
+	// edit + revert inside one batch: unchanged as well.
+	r.write(t, "api/web/index.htm", "v3")
+	r.send(r.write(t, "api/web/index.htm", "v2"))
+	if got := r.tap.next(t, "result").fields["result"]; !strings.HasPrefix(got.(string), "unchanged") {
+		t.Fatalf("edit and revert: %v", got)
+	}
+
+	// ignored and bind-mounted paths decide "none" and run nothing; the
+	// deps edit after them is the next result.
+	r.send(r.write(t, "api/README.md", "changed"), r.write(t, "api/src/a.js", "changed"))
+	d := r.tap.next(t, "decision")
+	if d.fields["action"] != "none" || d.fields["impact"] != "source" {
+		t.Fatalf("README + bind-mounted source: %v", d.fields)
+	}
+	r.send(r.write(t, "api/package.json", `{"v":2}`))
+	res := r.tap.next(t, "result")
+	if res.fields["result"] != "would rebuild (dry run)" || res.fields["service"] != "api" {
+		t.Fatalf("deps edit: %v", res.fields)
+	}
+}
+
+func TestDaemonBrokenDockerfileKeepsLastGoodModel(t *testing.T) {
+	r := newDryRig(t)
+	df := r.write(t, "api/Dockerfile", "FROM scratch\nCOPY\n")
+	r.send(df)
+	l := r.tap.next(t, "not rebuilding: fix the Dockerfile or ignore file first")
+	if !strings.Contains(l.fields["error"].(string), "Dockerfile:2") {
+		t.Fatalf("want file:line in the error, got %v", l.fields)
+	}
+	r.send(r.write(t, "api/Dockerfile", rigDockerfile+"ENV X=1\n"))
+	res := r.tap.next(t, "result")
+	if res.fields["result"] != "would rebuild (dry run)" {
+		t.Fatalf("after the fix: %v", res.fields)
+	}
+}
+
+func TestDaemonComposeEditAddsService(t *testing.T) {
+	r := newDryRig(t)
+	if err := os.MkdirAll(filepath.Join(r.dir, "web"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.write(t, "web/Dockerfile", "FROM scratch\nCOPY . /srv\n")
+	web := config.Service{Name: "web", Build: &config.Build{Context: filepath.Join(r.dir, "web"),
+		Dockerfile: filepath.Join(r.dir, "web/Dockerfile")}, BuildHash: "w", RuntimeHash: "w"}
+	r.mu.Lock()
+	r.proj = r.project(apiService(r.dir), web)
+	r.mu.Unlock()
+	r.send(r.write(t, "compose.yaml", "services: {api: {}, web: {}}\n"))
+	r.tap.next(t, "configuration reloaded")
+	res := r.tap.next(t, "result") // logged by a worker, after the batch was handled
+	if res.fields["service"] != "web" {
+		t.Fatalf("new service not built: %v", res.fields)
+	}
+	calls := r.w.SetRootsCalls()
+	if len(calls) != 1 || !hasRoot(calls[0], filepath.Join(r.dir, "web")) {
+		t.Fatalf("the new service's context must be watched; SetRoots calls: %v", calls)
+	}
+	r.send(r.write(t, "web/index.html", "x"))
+	if res := r.tap.next(t, "result"); res.fields["service"] != "web" || res.fields["result"] != "would rebuild (dry run)" {
+		t.Fatalf("edit in the new service: %v", res.fields)
+	}
+}
+
+func hasRoot(roots []watcher.Root, path string) bool {
+	for _, r := range roots {
+		if r.Path == path && len(r.Files) == 0 {
+			return true
+		}
+	}
+	return false
+}
