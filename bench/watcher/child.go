@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rebuildd/rebuildd/ignore"
+	"github.com/rebuildd/rebuildd/watcher"
+)
+
+// runChild is the measured process: a watcher on root with node_modules
+// ignored and no quiet window. It prints "ready" once the initial walk is
+// done, then "P path" / "R root" for every batch, until stdin closes or a
+// signal arrives.
+func runChild(root string) error {
+	m, err := ignore.New([]string{"node_modules"})
+	if err != nil {
+		return err
+	}
+	w, err := watcher.New(watcher.Options{
+		Roots:    []watcher.Root{{Path: root, SkipDir: m.SkipDir}},
+		Debounce: -1,
+		Poll:     "off",
+	})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	out := bufio.NewWriter(os.Stdout)
+	<-w.Ready()
+	fmt.Fprintln(out, "ready")
+	out.Flush()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	for {
+		select {
+		case <-sig:
+			return nil
+		case b := <-w.Batches():
+			for _, p := range b.Paths {
+				fmt.Fprintln(out, "P", p)
+			}
+			for _, r := range b.Rescan {
+				fmt.Fprintln(out, "R", r)
+			}
+			out.Flush()
+		}
+	}
+}
