@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rebuildd/rebuildd/advice"
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/dockerfile"
 )
@@ -22,14 +23,15 @@ type explainDoc struct {
 }
 
 type explainService struct {
-	Service    string         `json:"service"`
-	Context    string         `json:"context"`
-	Dockerfile string         `json:"dockerfile"` // "inline" for dockerfile_inline
-	IgnoreFile string         `json:"ignore_file"`
-	Target     string         `json:"target"`
-	Stages     []string       `json:"stages"`
-	Inputs     []explainInput `json:"inputs"`
-	Paths      []explainPath  `json:"paths"`
+	Service    string           `json:"service"`
+	Context    string           `json:"context"`
+	Dockerfile string           `json:"dockerfile"` // "inline" for dockerfile_inline
+	IgnoreFile string           `json:"ignore_file"`
+	Target     string           `json:"target"`
+	Stages     []string         `json:"stages"`
+	Inputs     []explainInput   `json:"inputs"`
+	Paths      []explainPath    `json:"paths"`
+	Advice     []advice.Finding `json:"advice"`
 }
 
 type explainInput struct {
@@ -103,7 +105,9 @@ func buildExplain(cmd *cobra.Command, g *globalFlags, names, paths []string) (*e
 		if err != nil {
 			return nil, err
 		}
-		doc.Services = append(doc.Services, explainOne(svc, m, cwd, paths))
+		es := explainOne(svc, m, cwd, paths)
+		es.Advice = append([]advice.Finding{}, advice.Check(proj, svc, m)...)
+		doc.Services = append(doc.Services, es)
 	}
 	return doc, nil
 }
@@ -215,5 +219,17 @@ func printExplain(w io.Writer, doc *explainDoc) error {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Path, p.Impact, p.Action, p.Reason)
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	cwd, _ := os.Getwd()
+	for i, s := range doc.Services {
+		if len(s.Advice) > 0 && i == 0 {
+			fmt.Fprintln(w)
+		}
+		for _, f := range s.Advice {
+			fmt.Fprint(w, advice.Format(f, cwd, s.Service))
+		}
+	}
+	return nil
 }
