@@ -1,0 +1,209 @@
+package sidecar
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/docker/docker/api/types/container"
+)
+
+const (
+	idA = "4f1c2a9d8b7e6f5a4f1c2a9d8b7e6f5a4f1c2a9d8b7e6f5a4f1c2a9d8b7e6f5a"
+	idB = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"
+)
+
+// hostMountinfo is a host's table: ext4 root, no container paths.
+const hostMountinfo = `21 26 0:20 / /proc rw,relatime - proc proc rw
+26 1 254:0 / / rw,relatime - ext4 /dev/vda rw
+`
+
+// containerMountinfo is a Docker container's: overlay root and the
+// engine-managed files bind-mounted from the container's directory.
+const containerMountinfo = `612 540 0:56 / / rw,relatime master:305 - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/X
+640 612 254:0 /var/lib/docker/containers/` + idA + `/resolv.conf /etc/resolv.conf rw,relatime - ext4 /dev/vda rw
+641 612 254:0 /var/lib/docker/containers/` + idA + `/hostname /etc/hostname rw,relatime - ext4 /dev/vda rw
+642 612 254:0 /var/lib/docker/containers/` + idA + `/hosts /etc/hosts rw,relatime - ext4 /dev/vda rw
+643 612 254:0 /home/me/app /home/me/app rw,relatime - ext4 /dev/vda rw
+`
+
+func TestInContainer(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  bool
+	}{
+		{"host", map[string]string{"/proc/self/mountinfo": hostMountinfo, "/proc/1/cgroup": "0::/init.scope\n"}, false},
+		{"dockerenv", map[string]string{"/.dockerenv": "", "/proc/self/mountinfo": hostMountinfo}, true},
+		{"podman", map[string]string{"/run/.containerenv": ""}, true},
+		{"cgroup v1 cgroupfs", map[string]string{"/proc/1/cgroup": "12:pids:/docker/" + idA + "\n"}, true},
+		{"cgroup v1 systemd", map[string]string{"/proc/1/cgroup": "1:name=systemd:/system.slice/docker-" + idA + ".scope\n"}, true},
+		{"kubernetes", map[string]string{"/proc/1/cgroup": "11:memory:/kubepods/besteffort/pod1/" + idA + "\n"}, true},
+		{"cgroup v2 overlay root", map[string]string{"/proc/1/cgroup": "0::/\n", "/proc/self/mountinfo": containerMountinfo}, true},
+		{"fuse-overlayfs root", map[string]string{"/proc/self/mountinfo": "1 0 0:1 / / rw - fuse-overlayfs fuse-overlayfs rw\n"}, true},
+		{"no proc at all", map[string]string{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := FakeEnv(tc.files, nil).InContainer(); got != tc.want {
+				t.Errorf("InContainer() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCandidateIDs(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		host  string
+		want  []string
+	}{
+		{"mountinfo", map[string]string{"/proc/self/mountinfo": containerMountinfo}, "", []string{idA}},
+		{"hostname prefix of a found ID is dropped", map[string]string{"/proc/self/mountinfo": containerMountinfo}, idA[:12], []string{idA}},
+		{"cgroup then hostname", map[string]string{"/proc/self/cgroup": "4:cpu:/docker/" + idB + "\n"}, "abcdef012345", []string{idB, "abcdef012345"}},
+		{"hostname set by the user is no ID", map[string]string{}, "rebuildd", nil},
+		{"short hex hostname is no ID", map[string]string{}, "cafe", nil},
+		{"nothing", map[string]string{"/proc/self/mountinfo": hostMountinfo}, "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := FakeEnv(tc.files, map[string]string{"HOSTNAME": tc.host}).CandidateIDs()
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("CandidateIDs() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFind(t *testing.T) {
+	inCtr := map[string]string{"/.dockerenv": "", "/proc/self/mountinfo": containerMountinfo}
+	self := FakeContainer(idA, "app-rebuildd-1", "app", "rebuildd", "/home/me/app:/home/me/app")
+	other := FakeContainer(idB, "app-web-1", "app", "web")
+	t.Run("found by mountinfo", func(t *testing.T) {
+		eng := &FakeEngine{Containers: []container.InspectResponse{self, other}}
+		s, err := Find(context.Background(), FakeEnv(inCtr, nil), eng)
+		if err != nil || s == nil {
+			t.Fatalf("Find() = %v, %v; want our container", s, err)
+		}
+		if s.ID != idA || s.Name != "app-rebuildd-1" || s.Project != "app" || s.Service != "rebuildd" {
+			t.Errorf("Find() = %+v", s)
+		}
+	})
+	t.Run("on the host the engine is not asked", func(t *testing.T) {
+		eng := &FakeEngine{Containers: []container.InspectResponse{self}}
+		s, err := Find(context.Background(), FakeEnv(map[string]string{"/proc/self/mountinfo": hostMountinfo}, map[string]string{"HOSTNAME": idA[:12]}), eng)
+		if s != nil || err != nil || eng.Calls != 0 {
+			t.Errorf("Find() = %v, %v after %d calls; want nil, nil, 0 calls", s, err, eng.Calls)
+		}
+	})
+	t.Run("a container of another engine is treated as the host", func(t *testing.T) {
+		eng := &FakeEngine{Containers: []container.InspectResponse{other}}
+		s, err := Find(context.Background(), FakeEnv(inCtr, nil), eng)
+		if s != nil || err != nil {
+			t.Errorf("Find() = %v, %v; want nil, nil", s, err)
+		}
+	})
+	t.Run("hostname matching a stranger's ID prefix is not us", func(t *testing.T) {
+		stranger := FakeContainer(idB, "x", "", "")
+		stranger.Config.Hostname = "elsewhere"
+		env := FakeEnv(map[string]string{"/.dockerenv": ""}, map[string]string{"HOSTNAME": idB[:12]})
+		s, err := Find(context.Background(), env, &FakeEngine{Containers: []container.InspectResponse{stranger}})
+		if s != nil || err != nil {
+			t.Errorf("Find() = %v, %v; want nil, nil", s, err)
+		}
+	})
+	t.Run("engine error is returned", func(t *testing.T) {
+		down := errors.New("connection refused")
+		_, err := Find(context.Background(), FakeEnv(inCtr, nil), &FakeEngine{Err: down})
+		if !errors.Is(err, down) || !strings.Contains(err.Error(), idA) {
+			t.Errorf("Find() error = %v, want it to wrap %v and name the ID", err, down)
+		}
+	})
+}
+
+func TestExcludedService(t *testing.T) {
+	s := selfOf(FakeContainer(idA, "app-rebuildd-1", "app", "rebuildd"))
+	for _, tc := range []struct {
+		self    *Self
+		project string
+		want    string
+	}{
+		{s, "app", "rebuildd"},
+		{s, "other", ""},
+		{selfOf(FakeContainer(idA, "runner", "", "")), "app", ""},
+		{nil, "app", ""},
+	} {
+		if got := tc.self.ExcludedService(tc.project); got != tc.want {
+			t.Errorf("%+v.ExcludedService(%q) = %q, want %q", tc.self, tc.project, got, tc.want)
+		}
+	}
+}
+
+func TestCheckMounts(t *testing.T) {
+	project := Dir{Path: "/home/me/app", What: "the project directory"}
+	lib := Dir{Path: "/home/me/lib", What: "the build context of api"}
+	for _, tc := range []struct {
+		name   string
+		mounts []string
+		dirs   []Dir
+		lines  []string // volumes: lines in the message; nil: no error
+		more   []string // further text the message must hold
+	}{
+		{"same path", []string{"/var/run/docker.sock:/var/run/docker.sock", "/home/me/app:/home/me/app"}, []Dir{project}, nil, nil},
+		{"parent mounted at the same path", []string{"/home/me:/home/me"}, []Dir{project, lib}, nil, nil},
+		{"nested mount at the same path", []string{"/srv:/home", "/home/me/app:/home/me/app"}, []Dir{project}, nil, nil},
+		{"trailing slash", []string{"/home/me/app/:/home/me/app/"}, []Dir{project}, nil, nil},
+		{"other path", []string{"/home/me/app:/src"}, []Dir{{Path: "/src", What: "the project directory"}},
+			[]string{"- /home/me/app:/home/me/app"}, []string{"the host's /home/me/app mounted at another path", "working_dir: /home/me/app"}},
+		{"other path, subdirectory", []string{"/home/me:/work"}, []Dir{{Path: "/work/app", What: "the project directory"}},
+			[]string{"- /home/me/app:/home/me/app"}, nil},
+		{"not mounted", []string{"/var/run/docker.sock:/var/run/docker.sock"}, []Dir{project},
+			[]string{"- /home/me/app:/home/me/app"}, []string{"not mounted from the host", "use the host path on both sides"}},
+		{"named volume", []string{"code:/home/me/app"}, []Dir{project},
+			[]string{"- /home/me/app:/home/me/app"}, []string{`volume mount "code"`}},
+		{"prefix is not a parent", []string{"/home/me/ap:/home/me/ap"}, []Dir{project},
+			[]string{"- /home/me/app:/home/me/app"}, nil},
+		{"context outside the project", []string{"/home/me/app:/home/me/app"}, []Dir{project, lib},
+			[]string{"- /home/me/lib:/home/me/lib"}, []string{"the build context of api /home/me/lib"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := selfOf(FakeContainer(idA, "app-rebuildd-1", "app", "rebuildd", tc.mounts...))
+			err := s.CheckMounts(tc.dirs)
+			if tc.lines == nil {
+				if err != nil {
+					t.Fatalf("CheckMounts() = %v, want nil", err)
+				}
+				return
+			}
+			var me *MountError
+			if !errors.As(err, &me) {
+				t.Fatalf("CheckMounts() = %v, want a *MountError", err)
+			}
+			msg := err.Error()
+			for _, want := range append(append([]string{`"app-rebuildd-1"`, "volumes:"}, tc.lines...), tc.more...) {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message lacks %q:\n%s", want, msg)
+				}
+			}
+			if len(me.Problems) != len(tc.lines) {
+				t.Errorf("%d problems, want %d: %+v", len(me.Problems), len(tc.lines), me.Problems)
+			}
+		})
+	}
+}
+
+func TestCheckProject(t *testing.T) {
+	s := selfOf(FakeContainer(idA, "app-rebuildd-1", "app", "rebuildd"))
+	if err := s.CheckProject("app"); err != nil {
+		t.Errorf("same project: %v", err)
+	}
+	err := s.CheckProject("rebuildd")
+	var pe *ProjectError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "COMPOSE_PROJECT_NAME: app") {
+		t.Errorf("other project: %v, want a *ProjectError naming COMPOSE_PROJECT_NAME: app", err)
+	}
+	if err := selfOf(FakeContainer(idA, "runner", "", "")).CheckProject("app"); err != nil {
+		t.Errorf("container not started by compose: %v", err)
+	}
+}
