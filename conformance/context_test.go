@@ -1,0 +1,110 @@
+package conformance
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/rebuildd/rebuildd/internal/e2e"
+)
+
+// contextCasesCI is the context oracle's default case count per builder:
+// a few hundred, inside CI's ~5 minute budget for this oracle on the 2-core
+// machine (docs/conformance.md has the measured rate).
+const contextCasesCI = 300
+
+// contextBatch is how many cases go into one build command: large enough
+// to amortise Compose's start-up and `docker save`, small enough that a
+// failed batch is quick to read.
+const contextBatch = 50
+
+// TestContextOracle builds generated contexts with every builder and
+// compares the files each image received with what the ignore package says
+// the context holds.
+func TestContextOracle(t *testing.T) {
+	for _, b := range builders(t) {
+		t.Run(b.name, func(t *testing.T) {
+			base := e2e.BaseImage(t)
+			seeds := cases(contextCasesCI)
+			var diffs, known int
+			for start := 0; start < len(seeds); start += contextBatch {
+				batch := seeds[start:min(start+contextBatch, len(seeds))]
+				d, k := runContextBatch(t, b, base, batch)
+				diffs, known = diffs+d, known+k
+			}
+			t.Logf("context oracle (%s): %d cases from seed %d, %d differences, %d explained by knownDifferences",
+				b.name, len(seeds), seeds[0], diffs, known)
+		})
+	}
+}
+
+// contextResult is one case as rebuildd and Docker saw it.
+type contextResult struct {
+	c              ContextCase
+	want, got      []string
+	missing, extra []string
+}
+
+// runContextBatch builds one batch of cases and reports each difference
+// that no known difference explains; it returns the number of differences
+// and how many of them were known.
+func runContextBatch(t *testing.T, b builder, base string, seeds []uint64) (int, int) {
+	t.Helper()
+	root := t.TempDir()
+	var jobs []job
+	var results []*contextResult
+	for _, s := range seeds {
+		c := GenContextCase(s, base)
+		dir := filepath.Join(root, fmt.Sprintf("c%d", s))
+		if err := c.Write(dir); err != nil {
+			t.Fatal(err)
+		}
+		want, err := c.Expected(dir)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, c)
+		}
+		results = append(results, &contextResult{c: c, want: want})
+		jobs = append(jobs, job{dir: dir, dockerfile: c.Dockerfile, tag: contextTag(s)})
+	}
+	got := buildAndList(t, b, jobs, root)
+	diffs, known := 0, 0
+	for i, r := range results {
+		r.got = got[jobs[i].tag]
+		r.missing, r.extra = Diff(r.want, r.got)
+		if len(r.missing) == 0 && len(r.extra) == 0 {
+			continue
+		}
+		diffs++
+		if k := explain(b, r); k != "" {
+			known++
+			continue
+		}
+		t.Errorf("context difference (%s):\n%sonly rebuildd includes: %q\nonly Docker includes: %q\nreproduce: go test ./conformance -run 'TestContextOracle/%s' -conformance.seed=%d -conformance.n=1 -v",
+			b.name, r.c, r.missing, r.extra, b.name, r.c.Seed)
+	}
+	return diffs, known
+}
+
+// buildAndList builds the jobs and lists each image's copy of the context.
+func buildAndList(t *testing.T, b builder, jobs []job, root string) map[string][]string {
+	t.Helper()
+	tags := make([]string, len(jobs))
+	for i, j := range jobs {
+		tags[i] = j.tag
+	}
+	t.Cleanup(func() { removeImages(t, tags) })
+	if _, err := b.build(jobs, root); err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	got, err := topLayerFiles(tags, "ctx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// contextTag is the image tag of case seed, unique per test binary so two
+// runs on one engine do not collide.
+func contextTag(seed uint64) string {
+	return fmt.Sprintf("rebuildd-conformance/ctx-%s:%d", runID, seed)
+}
