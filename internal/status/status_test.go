@@ -1,0 +1,208 @@
+package status
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// clock is an injected time source that moves only when told.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time       { return c.t }
+func (c *clock) step(d time.Duration) { c.t = c.t.Add(d) }
+func newClock() *clock                { return &clock{t: time.Date(2026, 11, 26, 21, 0, 0, 0, time.UTC)} }
+func (c *clock) at(d time.Duration) time.Time {
+	return time.Date(2026, 11, 26, 21, 0, 0, 0, time.UTC).Add(d)
+}
+
+func TestBoard(t *testing.T) {
+	c := newClock()
+	b := NewBoard(c.now)
+	b.Watching("api", "web")
+	c.step(time.Second)
+	b.Set("api", Building, "")
+	c.step(time.Second)
+	b.Set("api", Building, "") // same state: last change stays at 1s
+	c.step(time.Second)
+	b.Set("web", Failed, "web failed: exit 1")
+	c.step(time.Second)
+	b.Set("web", Building, "") // a retry keeps the last result
+	b.Watching("web")          // already known: not reset
+
+	s := b.Snapshot()
+	want := map[string]Service{
+		"api": {State: Building, LastChange: c.at(1 * time.Second)},
+		"web": {State: Building, LastResult: "web failed: exit 1", LastChange: c.at(4 * time.Second)},
+	}
+	for name, w := range want {
+		if got := s.Services[name]; got != w {
+			t.Errorf("%s = %+v, want %+v", name, got, w)
+		}
+	}
+	if s.Ready || !s.Since.Equal(c.at(0)) {
+		t.Errorf("ready = %v, since = %v; want false, %v", s.Ready, s.Since, c.at(0))
+	}
+	b.Ready()
+	if !b.Snapshot().Ready {
+		t.Error("Ready() did not mark the board ready")
+	}
+	if got := s.Names(); strings.Join(got, ",") != "api,web" {
+		t.Errorf("Names() = %q", got)
+	}
+}
+
+func TestParseListen(t *testing.T) {
+	for _, tc := range []struct{ in, want, err string }{
+		{"7878", "127.0.0.1:7878", ""},
+		{":7878", "127.0.0.1:7878", ""},
+		{"localhost:7878", "127.0.0.1:7878", ""},
+		{"127.0.0.1:7878", "127.0.0.1:7878", ""},
+		{"[::1]:7878", "[::1]:7878", ""},
+		{"0.0.0.0:7878", "0.0.0.0:7878", ""},   // explicit: allowed
+		{"10.1.2.3:7878", "10.1.2.3:7878", ""}, // explicit: allowed
+		{"0", "127.0.0.1:0", ""},
+		{"myhost:7878", "", "use an IP address"},
+		{"abc", "", "give a port"},
+		{"70000", "", "give a port"},
+		{"127.0.0.1", "", "give a port"},
+	} {
+		got, err := ParseListen(tc.in)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("ParseListen(%q) error = %v, want one containing %q", tc.in, err, tc.err)
+		case tc.err == "" && (err != nil || got != tc.want):
+			t.Errorf("ParseListen(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for addr, want := range map[string]bool{"127.0.0.1:1": true, "[::1]:1": true, "0.0.0.0:1": false, "10.0.0.1:1": false, "x": false} {
+		if IsLoopback(addr) != want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", addr, !want, want)
+		}
+	}
+}
+
+func get(t *testing.T, h http.Handler, method, path string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	return rec.Code, rec.Body.String()
+}
+
+func TestHandler(t *testing.T) {
+	c := newClock()
+	b := NewBoard(c.now)
+	h := Handler(b)
+	if code, body := get(t, h, "GET", "/healthz"); code != http.StatusServiceUnavailable || body != "starting\n" {
+		t.Errorf("healthz before ready = %d %q, want 503 starting", code, body)
+	}
+	b.Set("api", Failed, "api failed: exit 1")
+	b.Ready()
+	if code, body := get(t, h, "GET", "/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("healthz when ready = %d %q, want 200 ok", code, body)
+	}
+	code, body := get(t, h, "GET", "/status")
+	var doc struct {
+		Ready    bool
+		Services map[string]map[string]string
+	}
+	if err := json.Unmarshal([]byte(body), &doc); code != http.StatusOK || err != nil {
+		t.Fatalf("status = %d %q (%v)", code, body, err)
+	}
+	api := doc.Services["api"]
+	if !doc.Ready || api["state"] != "failed" || api["last_result"] != "api failed: exit 1" || api["last_change"] != "2026-11-26T21:00:00Z" {
+		t.Errorf("status document = %s", body)
+	}
+	if code, _ := get(t, h, "POST", "/status"); code != http.StatusMethodNotAllowed {
+		t.Errorf("POST /status = %d, want 405", code)
+	}
+	if code, _ := get(t, h, "GET", "/"); code != http.StatusNotFound {
+		t.Errorf("GET / = %d, want 404", code)
+	}
+}
+
+func TestServer(t *testing.T) {
+	b := NewBoard(nil)
+	b.Ready()
+	s, err := Listen("127.0.0.1:0", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + s.Addr() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "ok\n" {
+		t.Errorf("GET /healthz = %s %q", resp.Status, body)
+	}
+	if _, err := Listen(s.Addr(), b); err == nil || !strings.Contains(err.Error(), "pick another --listen port") {
+		t.Errorf("second Listen on %s: %v, want an address-in-use error saying what to do", s.Addr(), err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := net.Dial("tcp", s.Addr()); err == nil {
+		t.Error("still accepting after Close")
+	}
+}
+
+// TestObserve logs lines shaped like watch mode's (rebuild/daemon*.go) in
+// both formats' field sets and checks the board follows.
+func TestObserve(t *testing.T) {
+	b := NewBoard(nil)
+	log := zap.New(zapcore.NewTee(zapcore.NewNopCore(), Observe(b))).Named("daemon")
+	svc := func(s string) zap.Field { return zap.String("service", s) }
+
+	log.Info("reconciled", svc("api"), zap.String("status", "rebuilt"), zap.String("reason", "source changed"))
+	log.Info("reconciled", svc("worker"), zap.String("status", "failed"), zap.String("reason", "exit 1"))
+	log.Info("watching", svc("web"), zap.String("context", "/p/web"))
+	log.Debug("web  README.md -> nothing to do", svc("web"), zap.String("action", "none"), zap.String("impact", "ignored"))
+	check(t, b, "web", Idle, "")
+	check(t, b, "api", Idle, "rebuilt: source changed")
+	check(t, b, "worker", Failed, "failed: exit 1")
+	if b.Snapshot().Ready {
+		t.Fatal("ready before the ready line")
+	}
+	log.Info("ready", zap.Int("watches", 3))
+	if !b.Snapshot().Ready {
+		t.Fatal("not ready after the ready line")
+	}
+
+	log.Info("api  src/a.js (source) -> rebuild", svc("api"), zap.String("action", "rebuild"), zap.String("impact", "source"))
+	check(t, b, "api", Building, "rebuilt: source changed")
+	log.With(svc("api")).Info("result", zap.String("action", "rebuild"), zap.String("result", "api rebuilt"), zap.Duration("took", time.Second))
+	check(t, b, "api", Idle, "api rebuilt")
+
+	log.Info("decision", svc("worker"), zap.String("action", "rebuild"), zap.String("impact", "deps"))
+	log.Error("result", svc("worker"), zap.String("result", ""), zap.Duration("took", time.Second), zap.Error(errors.New("worker: exit 2")))
+	check(t, b, "worker", Failed, "failed: worker: exit 2") // a failed request may say nothing but its error
+	log.Error("result", svc("worker"), zap.String("result", "worker failed"), zap.Duration("took", time.Second), zap.Error(errors.New("worker: exit 2")))
+	check(t, b, "worker", Failed, "worker failed: worker: exit 2")
+	log.Info("result", svc("worker"), zap.String("result", "stopped"), zap.Duration("took", time.Second), zap.String("status", "cancelled"))
+	check(t, b, "worker", Idle, "stopped (cancelled)")
+}
+
+func check(t *testing.T, b *Board, service string, state State, result string) {
+	t.Helper()
+	got := b.Snapshot().Services[service]
+	if got.State != state || got.LastResult != result {
+		t.Errorf("%s = %s %q, want %s %q", service, got.State, got.LastResult, state, result)
+	}
+}
