@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/moby/patternmatcher"
 )
@@ -19,27 +20,24 @@ const maxCachedDirs = 1 << 16
 
 // Matcher answers .dockerignore questions for one build context.
 // The zero value is not usable; build one with New or Load. A nil *Matcher
-// excludes nothing. Safe for concurrent use.
+// excludes nothing. Safe for concurrent use: after New only the directory
+// cache changes, under mu.
 type Matcher struct {
-	patterns []string
+	patterns []string   // as given, for Patterns
+	pats     []*pattern // compiled, blank lines dropped, in order
 	// exceptions are the `!` patterns split into path segments, for SkipDir.
-	exceptions [][]string
-
-	// pool hands each goroutine its own *patternmatcher.PatternMatcher:
-	// patternmatcher compiles a pattern's regexp lazily on first use, which
-	// is a data race when one instance is shared. All instances hold the same
-	// patterns, so a MatchInfo from one is valid for another.
-	pool sync.Pool
+	exceptions []exception
 
 	mu   sync.RWMutex
 	dirs map[string]dirResult // guarded by mu; directory -> its match result
 }
 
-// dirResult is one directory's match: whether it is excluded and the
-// per-pattern flags its children start from (MatchesUsingParentResults).
+// dirResult is one directory's match: whether it is excluded and, per
+// pattern, whether it matched the directory or a parent (patternmatcher's
+// MatchInfo), which is where its children start.
 type dirResult struct {
 	excluded bool
-	info     patternmatcher.MatchInfo
+	info     []bool
 }
 
 // PatternError is a pattern patternmatcher rejects. Index is its position in
@@ -57,45 +55,33 @@ func (e *PatternError) Error() string {
 func (e *PatternError) Unwrap() error { return e.Err }
 
 // New builds a matcher from patterns (already read, one per element, in
-// .dockerignore syntax). A bad pattern is reported as a *PatternError.
+// .dockerignore syntax). A bad pattern is reported as a *PatternError,
+// including ones patternmatcher.New accepts but whose regexp fails at the
+// first match ("[z-a]"), which would otherwise surface deep in a watch loop.
 func New(patterns []string) (*Matcher, error) {
-	for i, p := range patterns {
-		if err := validate(p); err != nil {
-			return nil, &PatternError{Index: i, Pattern: p, Err: err}
-		}
-	}
 	m := &Matcher{
 		patterns: append([]string(nil), patterns...),
 		dirs:     make(map[string]dirResult),
 	}
-	m.pool.New = func() any {
-		pm, err := patternmatcher.New(m.patterns)
+	for i, p := range patterns {
+		// patternmatcher cleans the pattern and splits off the "!"; taking
+		// its result keeps those rules in one place.
+		pm, err := patternmatcher.New([]string{p})
 		if err != nil {
-			// Unreachable: every pattern passed validate above.
-			panic(fmt.Sprintf("ignore: validated patterns rejected: %v", err))
+			return nil, &PatternError{Index: i, Pattern: p, Err: err}
 		}
-		return pm
+		for _, pp := range pm.Patterns() { // none for a blank pattern
+			c, err := compile(pp)
+			if err != nil {
+				return nil, &PatternError{Index: i, Pattern: p, Err: err}
+			}
+			m.pats = append(m.pats, c)
+			if c.exclusion {
+				m.exceptions = append(m.exceptions, newException(pp.String()))
+			}
+		}
 	}
-	m.exceptions = exceptionSegments(patterns)
 	return m, nil
-}
-
-// validate reports whether patternmatcher accepts p, including the regexp
-// it compiles lazily: New only runs filepath.Match on a pattern, so "[z-a]"
-// would otherwise fail at the first match, deep inside a watch loop.
-func validate(p string) error {
-	probe := []string{p}
-	if q := strings.TrimSpace(p); strings.HasPrefix(q, "!") {
-		// An exception is only evaluated once something matched; "**"
-		// matches every path, so the exception is compiled too.
-		probe = []string{"**", p}
-	}
-	pm, err := patternmatcher.New(probe)
-	if err != nil {
-		return err
-	}
-	_, err = pm.MatchesOrParentMatches("probe")
-	return err
 }
 
 // Patterns returns the patterns as read, for fingerprints and explain.
@@ -111,9 +97,9 @@ func (m *Matcher) Patterns() []string {
 // it (fsutil's filterFS: MatchesUsingParentResults from the root down). ""
 // and "." are never excluded, nor are paths outside the context ("../x").
 // Parent-directory results are cached, so a path costs one match of its own
-// name against the patterns the parent left open.
+// name against the patterns its parent left open.
 func (m *Matcher) Excluded(rel string) bool {
-	if m == nil || len(m.patterns) == 0 {
+	if m == nil || len(m.pats) == 0 {
 		return false
 	}
 	rel, ok := clean(rel)
@@ -123,7 +109,7 @@ func (m *Matcher) Excluded(rel string) bool {
 	if r, ok := m.lookup(rel); ok {
 		return r.excluded
 	}
-	excluded, _ := m.match(rel, m.dir(path.Dir(rel)).info)
+	excluded, _ := m.eval(rel, m.dir(path.Dir(rel)).info, false)
 	return excluded
 }
 
@@ -147,8 +133,7 @@ func (m *Matcher) dir(d string) dirResult {
 	if r, ok := m.lookup(d); ok {
 		return r
 	}
-	parent := m.dir(path.Dir(d))
-	excluded, info := m.match(d, parent.info)
+	excluded, info := m.eval(d, m.dir(path.Dir(d)).info, true)
 	r := dirResult{excluded: excluded, info: info}
 	m.mu.Lock()
 	if len(m.dirs) >= maxCachedDirs {
@@ -166,15 +151,32 @@ func (m *Matcher) lookup(d string) (dirResult, bool) {
 	return r, ok
 }
 
-// match runs patternmatcher on one path given its parent's flags. Errors are
-// impossible for validated patterns; a path that somehow fails to match is
-// reported as not excluded, which errs on the side of rebuilding.
-func (m *Matcher) match(rel string, parent patternmatcher.MatchInfo) (bool, patternmatcher.MatchInfo) {
-	pm := m.pool.Get().(*patternmatcher.PatternMatcher)
-	excluded, info, err := pm.MatchesUsingParentResults(rel, parent)
-	m.pool.Put(pm)
-	if err != nil {
-		return false, patternmatcher.MatchInfo{}
+// eval is patternmatcher's MatchesUsingParentResults over the compiled
+// patterns: a pattern that matched the parent still matches; otherwise an
+// include pattern is only tried while rel is not excluded and an exception
+// only while it is. It returns the flags for rel's children when withInfo.
+func (m *Matcher) eval(rel string, parent []bool, withInfo bool) (bool, []bool) {
+	parts := strings.Split(rel, "/")
+	plain := utf8.ValidString(rel) && !strings.Contains(rel, "\n")
+	var info []bool
+	if withInfo {
+		info = make([]bool, len(m.pats))
 	}
-	return excluded, info
+	matched := false
+	for i, p := range m.pats {
+		match := parent != nil && parent[i]
+		if !match {
+			if p.exclusion != matched {
+				continue
+			}
+			match = p.match(rel, parts, plain)
+		}
+		if info != nil {
+			info[i] = match
+		}
+		if match {
+			matched = !p.exclusion
+		}
+	}
+	return matched, info
 }

@@ -30,34 +30,26 @@ func (m *Matcher) SkipDir(rel string) bool {
 	return true
 }
 
-// exceptionSegments returns the `!` patterns as patternmatcher stores them
-// (trimmed, cleaned, without the `!`), split into path segments.
-func exceptionSegments(patterns []string) [][]string {
-	var out [][]string
-	for _, p := range patterns {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		p = filepath.Clean(p)
-		if p[0] != '!' {
-			continue
-		}
-		out = append(out, strings.Split(p[1:], "/"))
-	}
-	return out
+// exception is a `!` pattern as SkipDir needs it.
+type exception struct {
+	segs []string // the cleaned pattern split at "/"
+	// opaque: character classes, escapes and the like, where segment
+	// counting proves nothing (a class such as [^a] matches "/" in
+	// patternmatcher's regexp), so the exception could match anywhere.
+	opaque bool
+}
+
+func newException(cleaned string) exception {
+	return exception{segs: strings.Split(cleaned, "/"), opaque: !simple(cleaned)}
 }
 
 // couldMatchBelow reports whether pattern segments ex could match some path
 // strictly below the directory whose segments are dirs.
-func couldMatchBelow(ex, dirs []string) bool {
-	for _, seg := range ex {
-		// A class like [^a] can match "/" in patternmatcher's regexp, and an
-		// escape can hide one, so segment counting proves nothing.
-		if strings.ContainsAny(seg, `[\`) {
-			return true
-		}
+func couldMatchBelow(e exception, dirs []string) bool {
+	if e.opaque {
+		return true
 	}
+	ex := e.segs
 	for i, d := range dirs {
 		if i >= len(ex) {
 			return false // the pattern ends above d: it names rel or an ancestor
