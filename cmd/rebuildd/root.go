@@ -14,6 +14,7 @@ type globalFlags struct {
 	stateDir  string
 	poll      bool
 	quiet     bool
+	listen    string // --listen: status endpoint address (status.go)
 }
 
 // modeFlags select what the root command does.
@@ -61,6 +62,7 @@ the smallest correct action: nothing, a restart, or compose build + recreate.`,
 	pf.StringVarP(&g.project.ConfigFile, "config", "c", "", "rebuild.yaml (default: <project dir>/rebuild.yaml)")
 	pf.StringVar(&g.logFormat, "log-format", "", "log format: console (for people, the default) or json (for machines)")
 	pf.StringVar(&g.stateDir, "state-dir", "", "where build fingerprints are kept (default: user cache dir)")
+	pf.StringVar(&g.listen, "listen", "", "serve /healthz and /status on this address (a port alone means 127.0.0.1)")
 
 	f := cmd.Flags()
 	f.BoolVar(&m.once, "once", false, "build what is stale, recreate what runs an old image, then exit")
@@ -73,5 +75,6 @@ the smallest correct action: nothing, a restart, or compose build + recreate.`,
 
 	cmd.AddCommand(newExplainCmd(g))
 	cmd.AddCommand(newAdviseCmd(g))
+	cmd.AddCommand(newVersionCmd(), newStatusCmd(g))
 	return cmd
 }

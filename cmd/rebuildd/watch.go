@@ -33,6 +33,9 @@ func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []strin
 		return err
 	}
 	defer log.Sync()
+	if log, err = serveStatus(ctx, g.listen, log); err != nil {
+		return err
+	}
 	opts := rebuild.DaemonOptions{
 		Load:      func(ctx context.Context) (*config.Project, error) { return loadSelected(ctx, g.project, services) },
 		Model:     dockerfile.Load,
@@ -103,6 +106,9 @@ func watchFunc(g *globalFlags, log *zap.Logger) func([]watcher.Root, config.Sett
 // bad usage.
 func loadSelected(ctx context.Context, o config.Options, names []string) (*config.Project, error) {
 	proj, err := config.Load(ctx, o)
+	if err == nil {
+		err = sidecarProject(ctx, proj) // as a sidecar: check the mounts, never rebuild ourselves
+	}
 	if err != nil || len(names) == 0 {
 		return proj, err
 	}
