@@ -228,7 +228,11 @@ func printExplain(w io.Writer, doc *explainDoc) error {
 			fmt.Fprintln(w)
 		}
 		for _, f := range s.Advice {
-			fmt.Fprint(w, advice.Format(f, cwd, s.Service))
+			text := advice.Format(f, cwd, s.Service)
+			if !strings.HasSuffix(text, "\n") {
+				text += "\n"
+			}
+			fmt.Fprint(w, text)
 		}
 	}
 	return nil
