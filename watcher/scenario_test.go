@@ -477,3 +477,37 @@ func TestScenarios(t *testing.T) {
 		}
 	}
 }
+
+// REBUILDD_DEBUG_EVENTS=1 logs every raw event, with its path and op.
+func TestDebugEvents(t *testing.T) {
+	t.Setenv("REBUILDD_DEBUG_EVENTS", "1")
+	root := tempRoot(t)
+	h := newHarness(t, "inotify", root, testOptions("inotify"))
+	p := filepath.Join(root, "f")
+	write(t, p, "x")
+	h.sync()
+	n := 0
+	for _, e := range h.logs.FilterMessage("event").All() {
+		if e.ContextMap()["path"] == p {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Errorf("no raw event logged for %s", p)
+	}
+}
+
+// Poll "auto" keeps inotify on a local file system.
+func TestPollAutoLocal(t *testing.T) {
+	root := tempRoot(t)
+	o := testOptions("inotify")
+	o.Poll = ""
+	h := newHarness(t, "inotify", root, o)
+	typ := readMounts().fsType(root)
+	if needsPolling(typ) {
+		t.Skipf("%s is on %s, where auto polls", root, typ)
+	}
+	if rs := h.rootStats(root); rs.Backend != "inotify" {
+		t.Errorf("auto chose %s on %s", rs.Backend, typ)
+	}
+}
