@@ -54,10 +54,10 @@ func (s *subject) cacheFinding(run *instr, m *manager) Finding {
 	when := "only when the Dockerfile above it changes"
 	if below := s.inputBelow(run); below != nil {
 		f.Severity = Warn
-		when = fmt.Sprintf("whenever a file that %s (line %d) copies changes", shortInstr(below.text), below.line)
+		when = fmt.Sprintf("whenever a file that %s (line %d) copies changes", below.brief(), below.line)
 	}
-	f.Message = fmt.Sprintf("%s (line %d) has no cache mount: it re-runs %s, and %s then downloads everything again",
-		shortInstr(run.text), run.line, when, m.name)
+	f.Message = fmt.Sprintf("%s (line %d) has no cache mount for %s: it re-runs %s, and %s then downloads everything again",
+		run.brief(), run.line, m.name, when, m.name)
 	f.Fix = s.cacheFix(run, m)
 	return f
 }
@@ -76,7 +76,7 @@ func (s *subject) inputBelow(run *instr) *instr {
 // cacheFix is the RUN with the manager's mounts added, plus what else the
 // mount needs to work.
 func (s *subject) cacheFix(run *instr, m *manager) string {
-	rest := strings.TrimSpace(run.text)
+	rest := run.full()
 	if len(rest) >= 3 && strings.EqualFold(rest[:3], "RUN") {
 		rest = strings.TrimSpace(rest[3:])
 	}
@@ -85,7 +85,7 @@ func (s *subject) cacheFix(run *instr, m *manager) string {
 	for _, mt := range m.mounts {
 		b.WriteString(mt + " \\\n    ")
 	}
-	b.WriteString(shortInstr(rest))
+	b.WriteString(rest)
 	if m.note != "" {
 		b.WriteString("\n" + m.note)
 	}

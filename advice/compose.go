@@ -23,7 +23,7 @@ func untaggedBuild(s *subject) []Finding {
 		return nil
 	}
 	file, line := s.composeAt("build")
-	fix := fmt.Sprintf("set image: on %s (e.g. image: %s:dev) and use that name wherever the image is needed", s.svc.Name, s.svc.Name)
+	fix := fmt.Sprintf("set image: on %s (e.g. image: %s) and use that name wherever the image is needed", s.svc.Name, s.suggestedImage())
 	var out []Finding
 	for _, why := range s.nameUses() {
 		out = append(out, Finding{Code: CodeUntaggedBuild, Severity: Warn, File: file, Line: line,
@@ -34,10 +34,15 @@ func untaggedBuild(s *subject) []Finding {
 		if o.Name != s.svc.Name && o.Image == "" && o.Build != nil && sameBuild(o.Build, s.svc.Build) {
 			out = append(out, Finding{Code: CodeUntaggedBuild, Severity: Info, File: file, Line: line,
 				Message: fmt.Sprintf("%s and %s have the same build: and no image:, so Compose builds the same image twice under two names", s.svc.Name, o.Name),
-				Fix:     fmt.Sprintf("give both the same image: (e.g. image: %s:dev) so it is built once", s.svc.Name)})
+				Fix:     fmt.Sprintf("give both the same image: (e.g. image: %s) so it is built once", s.suggestedImage())})
 		}
 	}
 	return out
+}
+
+// suggestedImage is a tag to suggest: project/service:dev, as the article does.
+func (s *subject) suggestedImage() string {
+	return strings.ToLower(s.proj.Name) + "/" + s.svc.Name + ":dev"
 }
 
 // generatedNames are the names Compose v2 and v1 give this service's image.
@@ -172,7 +177,7 @@ func anonVolumeTrap(s *subject) []Finding {
 		dfile, dline := s.at(run.line)
 		out = append(out, Finding{Code: CodeAnonVolumeTrap, Severity: Info, File: file, Line: line,
 			Message: fmt.Sprintf("anonymous volume %s keeps the %s that %s (%s) filled when the container was first created; plain `docker compose up --build` re-attaches the old volume, so after a dependency change the app runs with stale packages. rebuildd renews it (--renew-anon-volumes) when it rebuilds for a dependency change",
-				vol, path.Base(vol), shortInstr(run.text), s.place(dfile, dline)),
+				vol, path.Base(vol), run.brief(), s.place(dfile, dline)),
 			Fix: fmt.Sprintf("nothing to do while rebuildd runs; without it, use `docker compose up --build --renew-anon-volumes` after changing %s", strings.Join(firstN(m.manifests, 2), " or "))})
 	}
 	return out

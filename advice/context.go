@@ -82,10 +82,42 @@ func skipUnreadable(d fs.DirEntry) error {
 
 // heavyItem is a directory or file that should not be in the context.
 type heavyItem struct {
-	rel   string // context-relative
-	line  string // the ignore-file line that removes it
-	files int
-	bytes int64
+	rel    string // context-relative
+	line   string // the ignore-file line that removes it
+	sample string // one file of it, to name the COPY that reads it
+	files  int
+	bytes  int64
+}
+
+// reader names the first chain input that reads rel, for a message.
+func (s *subject) reader(rel string) string {
+	for _, in := range s.an.Inputs {
+		if in.Reads(rel) {
+			if ci := s.doc.instrAt(in.Line); ci != nil {
+				return fmt.Sprintf("%s (line %d)", ci.brief(), ci.line)
+			}
+		}
+	}
+	return "the COPY that reads it"
+}
+
+// ignoreLines drops lines another one already covers: **/node_modules also
+// matches the root node_modules.
+func ignoreLines(lines []string) []string {
+	nested := false
+	for _, l := range lines {
+		nested = nested || l == "**/node_modules"
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range lines {
+		if nested && l == "node_modules" || seen[l] {
+			continue
+		}
+		seen[l] = true
+		out = append(out, l)
+	}
+	return out
 }
 
 // heavyContext reports node_modules, .git, build output and large files
@@ -117,11 +149,11 @@ func heavyContext(s *subject) []Finding {
 		lines = append(lines, it.line)
 	}
 	msg := "the build context sends " + strings.Join(what, ", ") +
-		" to the engine on every build, and a change there busts the cache of the COPY that reads it"
+		" to the engine on every build, and a change there busts the cache of " + s.reader(items[0].sample)
 	if scan.ignoreFile == "" {
 		msg = "no .dockerignore: " + msg
 	}
-	fix := "add to " + s.place(file, 0) + ":\n" + strings.Join(lines, "\n")
+	fix := "add to " + s.place(file, 0) + ":\n" + strings.Join(ignoreLines(lines), "\n")
 	return []Finding{{Code: CodeHeavyContext, Severity: Warn, File: file, Message: msg, Fix: fix}}
 }
 
@@ -139,7 +171,7 @@ func (s *subject) heavyItems(scan *contextScan) []heavyItem {
 					byDir[dir] = &heavyItem{} // not read: mark seen, count nothing
 					continue
 				}
-				it = &heavyItem{rel: dir, line: line}
+				it = &heavyItem{rel: dir, line: line, sample: f.rel}
 				byDir[dir] = it
 				order = append(order, dir)
 			}
@@ -150,7 +182,7 @@ func (s *subject) heavyItems(scan *contextScan) []heavyItem {
 			continue
 		}
 		if f.size > largeFile && s.readsUnnamed(f.rel, f.rel) {
-			large = append(large, heavyItem{rel: f.rel, line: f.rel, files: 1, bytes: f.size})
+			large = append(large, heavyItem{rel: f.rel, line: f.rel, sample: f.rel, files: 1, bytes: f.size})
 		}
 	}
 	sort.Strings(order)

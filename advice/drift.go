@@ -35,22 +35,23 @@ func nameRole(name string) role {
 	return roleNone
 }
 
-// serviceRole is what a service is for: its explicit target says it best,
-// then its name, then a bind mount into its build context (source mounted
-// for live editing is dev use), then the stage it resolves to.
-func serviceRole(svc config.Service, target string) role {
+// serviceRole is what a service is for, and why we think so: its explicit
+// target says it best, then its name, then a bind mount into its build
+// context (source mounted for live editing is dev use), then the stage it
+// resolves to.
+func serviceRole(svc config.Service, target string) (role, string) {
 	if r := nameRole(svc.Build.Target); r != roleNone {
-		return r
+		return r, "its target says so"
 	}
 	if r := nameRole(svc.Name); r != roleNone {
-		return r
+		return r, "its name says so"
 	}
 	for _, b := range svc.BindMounts {
 		if within(b.Source, svc.Build.Context) {
-			return roleDev
+			return roleDev, "it bind-mounts its source"
 		}
 	}
-	return nameRole(target)
+	return nameRole(target), "its stage's name says so"
 }
 
 // targetDrift reports a service for one role whose stage chain includes the
@@ -59,7 +60,7 @@ func serviceRole(svc config.Service, target string) role {
 // production build on every dev rebuild; a prod target that builds on a dev
 // stage ships dev tools and dev dependencies.
 func targetDrift(s *subject) []Finding {
-	mine := serviceRole(s.svc, s.an.Target)
+	mine, why := serviceRole(s.svc, s.an.Target)
 	if mine == roleNone {
 		return nil
 	}
@@ -68,11 +69,14 @@ func targetDrift(s *subject) []Finding {
 			continue
 		}
 		oan := analyzeOther(o.Build)
-		if oan == nil || serviceRole(o, oan.Target) == mine || serviceRole(o, oan.Target) == roleNone {
+		if oan == nil {
+			continue
+		}
+		if r, _ := serviceRole(o, oan.Target); r == mine || r == roleNone {
 			continue
 		}
 		if bad := s.foreignStages(mine, oan.Target); len(bad) > 0 {
-			return []Finding{s.driftFinding(mine, o, oan.Target, bad)}
+			return []Finding{s.driftFinding(mine, why, o.Name, oan.Target, bad)}
 		}
 	}
 	return nil
@@ -100,26 +104,30 @@ func (s *subject) foreignStages(mine role, otherTarget string) []string {
 	return out
 }
 
-func (s *subject) driftFinding(mine role, o config.Service, otherTarget string, bad []string) Finding {
+func (s *subject) driftFinding(mine role, why, other, otherTarget string, bad []string) Finding {
 	file, line := s.composeAt("build", "target")
-	how := fmt.Sprintf("target %s", s.an.Target)
+	how := "its target " + s.an.Target
 	if s.svc.Build.Target == "" {
-		how = fmt.Sprintf("no target, so the last stage (%s)", s.an.Target)
+		how = "it sets no target, so the last stage, " + s.an.Target + ","
 	}
 	f := Finding{Code: CodeTargetDrift, Severity: Warn, File: file, Line: line}
 	stages := strings.Join(bad, ", ")
 	if mine == roleDev {
-		f.Message = fmt.Sprintf("%s is built for dev with %s, whose chain includes %s, the production stage(s) that %s builds (target %s): every dev rebuild runs the production build too",
-			s.svc.Name, how, stages, o.Name, otherTarget)
-		f.Fix = "build a dev stage that does not build on the production stages, and set target: to it"
+		what := fmt.Sprintf("builds on %s, part of the production build of %s (target %s)", stages, other, otherTarget)
+		if len(bad) == 1 && strings.EqualFold(bad[0], s.an.Target) {
+			what = fmt.Sprintf("is the production build of %s (target %s)", other, otherTarget)
+		}
+		f.Message = fmt.Sprintf("%s is a dev service (%s) but %s %s: every dev rebuild runs the production steps too",
+			s.svc.Name, why, how, what)
+		f.Fix = "add a dev stage that does not build on the production stages, and set target: to it"
 		if dev := s.stageFor(roleDev); dev != "" {
 			f.Fix = fmt.Sprintf("set target: %s on %s", dev, s.svc.Name)
 		}
 		return f
 	}
-	f.Message = fmt.Sprintf("%s is built for production with %s, whose chain includes %s, the dev stage(s) that %s builds: dev tools and dev dependencies ship in the production image",
-		s.svc.Name, how, stages, o.Name)
-	f.Fix = "build the production stage FROM a base stage the dev stage also uses, not FROM the dev stage"
+	f.Message = fmt.Sprintf("%s is a production service (%s) but %s builds on %s, the dev stage that %s builds: dev tools and dev dependencies ship in the production image",
+		s.svc.Name, why, how, stages, other)
+	f.Fix = "build the production stage FROM a base stage that the dev stage also builds on, not FROM the dev stage"
 	return f
 }
 

@@ -211,6 +211,21 @@ func (in *instr) hasFlag(name string) bool {
 	return false
 }
 
+// brief is the instruction for a message: a RUN as its command alone (its
+// --mount flags are noise there), cut to one readable line.
+func (in *instr) brief() string {
+	if in.name == "RUN" && in.shell != "" {
+		return shortInstr("RUN " + in.shell)
+	}
+	return shortInstr(in.text)
+}
+
+// full is the instruction for a fix, whitespace collapsed but whole, so it
+// can be pasted.
+func (in *instr) full() string {
+	return strings.Join(strings.Fields(in.text), " ")
+}
+
 // stageLabel is how a stage is named in messages.
 func (s *stageInfo) label() string {
 	if s.name != "" {

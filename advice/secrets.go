@@ -40,7 +40,7 @@ func secretBuildArgs(s *subject) []Finding {
 // the compose arg when compose passes one, else the Dockerfile default.
 func (s *subject) secretWhy(name string, def *string) string {
 	if secretName(name) {
-		return "its name says it holds a secret"
+		return "by its name"
 	}
 	v, ok := s.svc.Build.Args[name]
 	if !ok && def != nil {
@@ -54,15 +54,18 @@ func (s *subject) secretWhy(name string, def *string) string {
 
 func (s *subject) secretFinding(arg *instr, name, why string) Finding {
 	file, line := s.at(arg.line)
-	msg := fmt.Sprintf("build arg %s (%s) looks like a secret: build args are recorded in the image, so `docker history` shows it to anyone who has the image", name, why)
+	msg := fmt.Sprintf("build arg %s looks like a secret (%s): build args are recorded in the image, so `docker history` shows it to anyone who has the image", name, why)
 	if _, ok := s.svc.Build.Args[name]; ok {
 		cf, cl := s.composeFind([]string{"build", "args"}, argItem(name))
 		msg += fmt.Sprintf("; compose passes it at %s", s.place(cf, cl))
 	}
 	id := strings.ToLower(name)
-	use := "your-command"
+	flags, use := "", "your-command"
 	if run := s.runUsing(arg, name); run != nil {
-		use = shortInstr(strings.TrimSpace(strings.TrimPrefix(run.text, "RUN")))
+		use = strings.Join(strings.Fields(run.shell), " ")
+		if len(run.flags) > 0 {
+			flags = strings.Join(run.flags, " ") + " "
+		}
 	}
 	fix := fmt.Sprintf(`remove the ARG and pass a build secret instead; in the compose file:
   build:
@@ -71,8 +74,8 @@ secrets:
   %[1]s:
     environment: %[2]s
 and in the Dockerfile, on the RUN that needs it:
-RUN --mount=type=secret,id=%[1]s %[2]s="$(cat /run/secrets/%[1]s)" %[3]s
-(build secrets need BuildKit and Compose v2)`, id, name, use)
+RUN %[4]s--mount=type=secret,id=%[1]s export %[2]s="$(cat /run/secrets/%[1]s)" && %[3]s
+(build secrets need BuildKit and Compose v2)`, id, name, use, flags)
 	return Finding{Code: CodeSecretBuildArg, Severity: Warn, File: file, Line: line, Message: msg, Fix: fix}
 }
 
@@ -127,7 +130,7 @@ var (
 func secretValue(v string) string {
 	switch {
 	case urlCredentials.MatchString(v):
-		return "holds credentials in a URL (user:password@host)"
+		return "holds user:password@ credentials in a URL"
 	case tokenShapes.MatchString(strings.TrimSpace(v)):
 		return "has the shape of an access token"
 	case strings.Contains(v, "-----BEGIN ") && strings.Contains(v, "PRIVATE KEY"):

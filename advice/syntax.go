@@ -51,7 +51,7 @@ func syntaxLine(s *subject) []Finding {
 		}
 		file, line := s.at(need.line)
 		return []Finding{{Code: CodeSyntaxLine, Severity: sev, File: file, Line: line,
-			Message: fmt.Sprintf("the Dockerfile uses %s without a `# syntax=` line: engines that build with an older built-in frontend (Docker 20.10 ships 1.2) fail on it", strings.Join(whats, ", ")),
+			Message: fmt.Sprintf("the Dockerfile uses %s without a `# syntax=` line: %s", strings.Join(whats, ", "), whoFails(need)),
 			Fix:     fmt.Sprintf("make this the first line of the Dockerfile:\n# syntax=%s\n(BuildKit fetches that frontend image from Docker Hub; an offline builder needs it cached)", want)}}
 	}
 	if ok, known := syntaxSatisfies(s.doc.syntax, need); !known || ok {
@@ -61,6 +61,18 @@ func syntaxLine(s *subject) []Finding {
 	return []Finding{{Code: CodeSyntaxLine, Severity: Warn, File: file, Line: line,
 		Message: fmt.Sprintf("`# syntax=%s` is older than %s needs", s.doc.syntax, strings.Join(whats, ", ")),
 		Fix:     fmt.Sprintf("change it to:\n# syntax=%s", want)}}
+}
+
+// whoFails says which engines cannot build the feature with their
+// built-in frontend.
+func whoFails(f feature) string {
+	switch {
+	case f.labs:
+		return "only the docker/dockerfile:1.7-labs frontend (or a newer labs one) parses it, so every engine's built-in frontend fails"
+	case f.minor >= warnFromMinor:
+		return fmt.Sprintf("an engine whose built-in frontend predates 1.%d, such as Docker 20.10 (1.2), fails to parse it", f.minor)
+	}
+	return "Docker 20.10 and later build it, Docker 19.03 and older fail to parse it"
 }
 
 // features lists, in file order, the syntax that needs a newer frontend.
