@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // maxDirs bounds the per-directory cache. A build context has at most a few
@@ -15,17 +16,23 @@ const maxDirs = 1 << 16
 // dirEntry is the part of a classification shared by every file directly in
 // one directory, computed once per directory.
 type dirEntry struct {
+	abs     string    // the directory's absolute path
+	skip    bool      // the ignore file excludes the directory and everything below it
 	all     []*Input  // inputs that read every path in the directory
 	some    []*Input  // inputs whose reading depends on the file name
 	covered bool      // a bind mount covers the whole directory
 	fixed   [2]Result // when some is empty: the result, uncovered [0] and covered [1]
+	masks   sync.Map  // uint64 (bits of some that read a file) -> Result
 }
 
 // Classify says what a change to the absolute path abs means for the
 // service: DESIGN.md's impact rules 1-6 in order, then the action rule with
 // the service's on-source policy.
 func (m *Model) Classify(abs string) Result {
-	p := filepath.Clean(abs)
+	p := abs
+	if !isCleanAbs(p) {
+		p = filepath.Clean(p)
+	}
 	switch {
 	case m.df != "" && p == m.df:
 		return Result{Impact: ImpactDockerfile, Action: ActionRebuild, Reason: "the Dockerfile"}
@@ -38,31 +45,74 @@ func (m *Model) Classify(abs string) Result {
 	if !ok {
 		return Result{Impact: ImpactOutside, Action: ActionNone, Reason: "outside the build context"}
 	}
-	if m.ign != nil && m.ign.Excluded(rel) {
-		return Result{Impact: ImpactIgnored, Action: ActionNone, Reason: "excluded by " + m.ignName}
-	}
-	if m.trig != nil && m.trig.Excluded(rel) {
-		return Result{Impact: ImpactIgnored, Action: ActionNone, Reason: "ignored by rebuild.yaml (ignore patterns of the service)"}
-	}
 	dir := ""
 	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
 		dir = rel[:i]
 	}
 	e := m.dirEntry(dir)
-	covered := e.covered || m.fileCovered(p)
-	if len(e.some) == 0 {
-		if covered && !e.covered {
-			return m.decide(e.all, true, p) // a bind mount of this very file
-		}
-		return e.fixed[b2i(covered)]
+	if e.skip || (m.ign != nil && m.ign.Excluded(rel)) {
+		return Result{Impact: ImpactIgnored, Action: ActionNone, Reason: "excluded by " + m.ignName}
 	}
-	readers := append(make([]*Input, 0, len(e.all)+len(e.some)), e.all...)
+	if m.trig != nil && m.trig.Excluded(rel) {
+		return Result{Impact: ImpactIgnored, Action: ActionNone, Reason: "ignored by rebuild.yaml (ignore patterns of the service)"}
+	}
+	if !e.covered && m.fileCovered(p) {
+		return m.decide(e.readers(rel), true, p) // a bind mount of this very file
+	}
+	if len(e.some) == 0 {
+		return e.fixed[b2i(e.covered)]
+	}
+	if len(e.some) > 64 {
+		return m.decide(e.readers(rel), e.covered, p)
+	}
+	var mask uint64
+	for i, in := range e.some {
+		if in.Reads(rel) {
+			mask |= 1 << i
+		}
+	}
+	return m.byMask(e, mask)
+}
+
+// readers lists the inputs that read rel, a file directly in the entry's
+// directory, in Dockerfile order.
+func (e *dirEntry) readers(rel string) []*Input {
+	out := append(make([]*Input, 0, len(e.all)+len(e.some)), e.all...)
 	for _, in := range e.some {
 		if in.Reads(rel) {
+			out = append(out, in)
+		}
+	}
+	return sortByLine(out)
+}
+
+// byMask returns the result for the files of a directory that exactly the
+// inputs in mask (bits of e.some) read. Files that share a set of readers
+// share a result, so reasons are formatted once per set, not per path.
+func (m *Model) byMask(e *dirEntry, mask uint64) Result {
+	if r, ok := e.masks.Load(mask); ok {
+		return r.(Result)
+	}
+	readers := append([]*Input(nil), e.all...)
+	for i, in := range e.some {
+		if mask&(1<<i) != 0 {
 			readers = append(readers, in)
 		}
 	}
-	return m.decide(sortByLine(readers), covered, p)
+	r := m.decide(sortByLine(readers), e.covered, e.abs)
+	e.masks.Store(mask, r)
+	return r
+}
+
+// isCleanAbs reports whether p is an absolute path that filepath.Clean would
+// leave alone. Watcher events are already clean; checking with a few
+// substring searches is several times cheaper than cleaning.
+func isCleanAbs(p string) bool {
+	if len(p) < 2 || p[0] != '/' {
+		return p == "/"
+	}
+	return !strings.Contains(p, "//") && !strings.Contains(p, "/./") && !strings.Contains(p, "/../") &&
+		!strings.HasSuffix(p, "/") && !strings.HasSuffix(p, "/.") && !strings.HasSuffix(p, "/..")
 }
 
 func b2i(b bool) int {
@@ -80,7 +130,10 @@ func (m *Model) dirEntry(dir string) *dirEntry {
 	if ok {
 		return e
 	}
-	e = &dirEntry{}
+	e = &dirEntry{abs: filepath.Join(m.ctx, filepath.FromSlash(dir))}
+	// SkipDir is true only when no exception could re-include anything
+	// below dir, so its files need no matching of their own.
+	e.skip = dir != "" && m.ign != nil && m.ign.SkipDir(dir)
 	for _, in := range m.an.Inputs {
 		switch in.dirReads(dir) {
 		case readAll:
@@ -89,15 +142,14 @@ func (m *Model) dirEntry(dir string) *dirEntry {
 			e.some = append(e.some, in)
 		}
 	}
-	abs := filepath.Join(m.ctx, filepath.FromSlash(dir))
 	for _, b := range m.binds {
-		if abs == b.src || strings.HasPrefix(abs, b.src+string(filepath.Separator)) || b.src == "/" {
+		if e.abs == b.src || strings.HasPrefix(e.abs, b.src+string(filepath.Separator)) || b.src == "/" {
 			e.covered = true
 		}
 	}
 	if len(e.some) == 0 {
 		e.fixed[0] = m.decide(e.all, false, "")
-		e.fixed[1] = m.decide(e.all, true, abs)
+		e.fixed[1] = m.decide(e.all, true, e.abs)
 	}
 	m.mu.Lock()
 	if len(m.dirs) >= maxDirs {

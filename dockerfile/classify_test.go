@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"fmt"
 	"math/rand"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -195,6 +196,14 @@ func TestClassifyConcurrent(t *testing.T) {
 			if imp != ImpactUnused {
 				t.Fatalf("goroutine %d path %d: %s, want unused (excluded by --exclude)", g, i, imp)
 			}
+		}
+	}
+}
+
+func TestIsCleanAbs(t *testing.T) {
+	for _, p := range []string{"/", "/a", "/a/b.c", "/a/.b", "/a/..b", "/a/b..", "//a", "/a//b", "/a/./b", "/a/../b", "/a/", "/a/.", "/a/..", "a/b", "", ".", "/.", "/.."} {
+		if got, want := isCleanAbs(p), p == filepath.Clean(p) && filepath.IsAbs(p); got != want {
+			t.Errorf("isCleanAbs(%q) = %v, want %v", p, got, want)
 		}
 	}
 }

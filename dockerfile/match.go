@@ -3,10 +3,10 @@ package dockerfile
 import (
 	"path"
 	"strings"
-	"sync"
 
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
-	"github.com/moby/patternmatcher"
+
+	"github.com/rebuildd/rebuildd/ignore"
 )
 
 // pattern is one source of an input, split into path segments for matching.
@@ -61,11 +61,15 @@ func (in *Input) compile() error {
 	}
 	in.excl = nil
 	if len(in.Excludes) > 0 {
-		m, err := patternmatcher.New(in.Excludes)
+		// BuildKit's copier applies --exclude with patternmatcher's
+		// MatchesUsingParentResults as it walks each source: the same
+		// semantics as .dockerignore, which package ignore implements (and
+		// compiles eagerly, so concurrent Classify calls are safe).
+		e, err := ignore.New(in.Excludes)
 		if err != nil {
 			return err
 		}
-		in.excl, in.exclMu = m, &sync.Mutex{}
+		in.excl = e
 	}
 	return nil
 }
@@ -103,13 +107,7 @@ func (in *Input) Reads(rel string) bool {
 // excluded reports whether --exclude removes sub, a path below a matched
 // source. The source itself ("") is never excluded, as in BuildKit.
 func (in *Input) excluded(sub string) bool {
-	if in.excl == nil || sub == "" {
-		return false
-	}
-	in.exclMu.Lock()
-	ok, err := in.excl.MatchesOrParentMatches(sub)
-	in.exclMu.Unlock()
-	return err == nil && ok
+	return in.excl != nil && sub != "" && in.excl.Excluded(sub)
 }
 
 // matchFrom matches segs against the leading segments of rel and calls fn

@@ -1,10 +1,6 @@
 package dockerfile
 
-import (
-	"sync"
-
-	"github.com/moby/patternmatcher"
-)
+import "github.com/rebuildd/rebuildd/ignore"
 
 // Layer is the layer a context input feeds.
 type Layer string
@@ -72,11 +68,8 @@ type Input struct {
 	DepsRun  *Step    `json:"deps_run,omitempty"`  // the RUN that puts the input in the deps layer; nil for source
 	RunAfter *Step    `json:"run_after,omitempty"` // the first RUN that runs after the input; nil when none
 
-	srcs []pattern                      // Sources, split for matching
-	excl *patternmatcher.PatternMatcher // Excludes; nil when none
-	// exclMu serialises excl: patternmatcher compiles each pattern's regexp
-	// lazily on first use, a data race when Classify runs concurrently.
-	exclMu *sync.Mutex
+	srcs []pattern       // Sources, split for matching
+	excl *ignore.Matcher // Excludes; nil when none
 }
 
 // Stage is one stage of the chain.
