@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rebuildd/rebuildd/advice"
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
+)
+
+// adviceDoc is `rebuildd advise --json`: per service, the same "advice"
+// array that `explain --json` carries.
+type adviceDoc struct {
+	Project  string          `json:"project"`
+	Services []adviceService `json:"services"`
+}
+
+type adviceService struct {
+	Service string           `json:"service"`
+	Advice  []advice.Finding `json:"advice"`
+}
+
+func newAdviseCmd(g *globalFlags) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "advise [SERVICE...]",
+		Short: "Show the build pitfalls the project has, without Docker (exit 1 on any warning)",
+		Long: `advise reads the compose file, every Dockerfile and .dockerignore the way
+rebuildd does and prints the well-known pitfalls it finds: installs that re-run
+on every source edit, heavy build contexts, secrets in build args, untagged
+builds, the node_modules volume trap, missing cache mounts, a missing
+"# syntax=" line, and dev/prod targets that drift. Each finding names the file
+and line, why it costs you, and the fix.
+
+Exit status: 0 when no finding is a warning, 1 when one is (for CI), 2 when
+the project cannot be read.`,
+		Example: `  rebuildd advise
+  rebuildd advise api --json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			doc, err := buildAdvice(cmd, g, args)
+			if err != nil || doc == nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(doc); err != nil {
+					return err
+				}
+			} else {
+				printAdvice(cmd.OutOrStdout(), cmd.ErrOrStderr(), doc)
+			}
+			for _, s := range doc.Services {
+				if advice.HasWarn(s.Advice) {
+					return &exitError{code: exitFailed} // the findings say why
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
+	return cmd
+}
+
+// buildAdvice loads the project and checks every selected service. It
+// returns nil, nil when the project has nothing to build.
+func buildAdvice(cmd *cobra.Command, g *globalFlags, names []string) (*adviceDoc, error) {
+	proj, err := config.Load(cmd.Context(), g.project)
+	if err != nil {
+		return nil, err
+	}
+	svcs, err := selectServices(proj, names)
+	if err != nil {
+		return nil, err
+	}
+	if len(svcs) == 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "rebuildd: project %q has no service with a build: section; nothing to advise on\n", proj.Name)
+		return nil, nil
+	}
+	doc := &adviceDoc{Project: proj.Name, Services: []adviceService{}}
+	for _, svc := range svcs {
+		m, err := dockerfile.Load(svc, proj.Settings.Services[svc.Name])
+		if err != nil {
+			return nil, err
+		}
+		fs := advice.Check(proj, svc, m)
+		if fs == nil {
+			fs = []advice.Finding{}
+		}
+		doc.Services = append(doc.Services, adviceService{Service: svc.Name, Advice: fs})
+	}
+	return doc, nil
+}
+
+// printAdvice prints each finding once, naming every service it applies
+// to (two services built from one Dockerfile share its findings), then a
+// one-line count on stderr so stdout holds only findings.
+func printAdvice(out, errw io.Writer, doc *adviceDoc) {
+	type group struct {
+		f        advice.Finding
+		services []string
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, s := range doc.Services {
+		for _, f := range s.Advice {
+			key := fmt.Sprintf("%s\x00%s\x00%d\x00%s\x00%s", f.Code, f.File, f.Line, f.Message, f.Fix)
+			if groups[key] == nil {
+				groups[key] = &group{f: f}
+				order = append(order, key)
+			}
+			groups[key].services = append(groups[key].services, s.Service)
+		}
+	}
+	cwd, _ := os.Getwd()
+	counts := map[advice.Severity]int{}
+	for _, k := range order {
+		g := groups[k]
+		fmt.Fprint(out, advice.Format(g.f, cwd, g.services...))
+		counts[g.f.Severity]++
+	}
+	var names []string
+	for _, s := range doc.Services {
+		names = append(names, s.Service)
+	}
+	fmt.Fprintf(errw, "rebuildd advise: %d warn, %d info (%s)\n", counts[advice.Warn], counts[advice.Info], strings.Join(names, ", "))
+}
