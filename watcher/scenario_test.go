@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/rebuildd/rebuildd/ignore"
@@ -30,7 +27,8 @@ func skipper(t *testing.T, patterns ...string) func(string) bool {
 	return m.SkipDir
 }
 
-var scenarios = []scenario{
+// treeScenarios: the watch set follows the tree.
+var treeScenarios = []scenario{
 	{
 		name: "ignored node_modules gets no watches",
 		setup: func(t *testing.T, root string, o *Options) {
@@ -233,138 +231,6 @@ var scenarios = []scenario{
 		},
 	},
 	{
-		name: "overflow injected through the backend seam is a rescan, logged once",
-		run: func(t *testing.T, h *harness) {
-			var be backend
-			h.onLoop(func(s *state) {
-				be = s.inotify
-				if h.backend == "polling" {
-					be = s.poller
-				}
-			})
-			for i := 0; i < 2; i++ {
-				h.w.q.push(event{kind: kindOverflow, from: be})
-				h.waitFor("rescan", func(b Batch) bool { return contains(b.Rescan, h.root) })
-			}
-			st := h.w.Stats()
-			if st.Overflows != 2 || st.Rescans != 2 {
-				t.Errorf("overflows %d rescans %d, want 2 and 2", st.Overflows, st.Rescans)
-			}
-			if n := h.logCount("overflowed; rescanning"); n != 1 {
-				t.Errorf("overflow warned %d times, want once", n)
-			}
-		},
-	},
-	{
-		name: "real overflow from a stalled reader is a rescan",
-		only: "inotify",
-		setup: func(t *testing.T, root string, o *Options) {
-			o.hooks.stall = make(chan struct{})
-		},
-		run: func(t *testing.T, h *harness) {
-			// Kernel queue 16384 (fs.inotify.max_queued_events) + fsnotify's
-			// buffers ~5,000: 20,000 files x (create, modify) overflow it.
-			for i := 0; i < 20000; i++ {
-				write(t, filepath.Join(h.root, fmt.Sprintf("f%05d", i)), "x")
-			}
-			mkdirs(t, h.root, "late/dir")
-			close(h.w.opts.hooks.stall)
-			h.waitFor("rescan", func(b Batch) bool { return contains(b.Rescan, h.root) })
-			if st := h.w.Stats(); st.Overflows < 1 {
-				t.Errorf("no overflow counted: %+v", st)
-			}
-			// The rescan re-walked the root: the directory made while events
-			// were lost is watched.
-			p := filepath.Join(h.root, "late/dir/f")
-			write(t, p, "x")
-			if !changed(h.sync())[p] {
-				t.Errorf("edit in a directory created during the overflow missed")
-			}
-		},
-	},
-	{
-		name: "watch limit falls back to polling with one message",
-		only: "inotify",
-		setup: func(t *testing.T, root string, o *Options) {
-			mkdirs(t, root, "a", "b", "c")
-			var once sync.Once
-			o.hooks.addWatch = func(dir string) error {
-				err := error(nil)
-				if dir == filepath.Join(root, "b") {
-					once.Do(func() { err = syscall.ENOSPC })
-				}
-				return err
-			}
-		},
-		run: func(t *testing.T, h *harness) {
-			st := h.w.Stats()
-			if st.Roots[0].Backend != "polling" || st.Polled != 4 || st.Watches != 0 {
-				t.Errorf("stats = %+v, want the root polled (4 dirs), no inotify watch", st)
-			}
-			n := 0
-			for _, e := range h.logs.All() {
-				if fix, _ := e.ContextMap()["fix"].(string); strings.Contains(fix, "fs.inotify.max_user_watches=524288") {
-					n++
-				}
-			}
-			if n != 1 {
-				t.Errorf("limit message logged %d times, want 1", n)
-			}
-			p := filepath.Join(h.root, "b/f")
-			write(t, p, "x")
-			if !changed(h.sync())[p] {
-				t.Errorf("edit after the fallback missed")
-			}
-		},
-	},
-	{
-		name: "instance limit polls everything",
-		only: "inotify",
-		setup: func(t *testing.T, root string, o *Options) {
-			o.hooks.newInotify = func(*queue, *hooks) (backend, error) { return nil, fmt.Errorf("start inotify: %w", syscall.EMFILE) }
-		},
-		run: func(t *testing.T, h *harness) {
-			if st := h.w.Stats(); st.Roots[0].Backend != "polling" || st.Polled != 1 {
-				t.Errorf("stats = %+v, want the root polled", st)
-			}
-			if h.logCount("instance limit") != 1 {
-				t.Errorf("instance limit not logged once")
-			}
-			p := filepath.Join(h.root, "f")
-			write(t, p, "x")
-			if !changed(h.sync())[p] {
-				t.Errorf("edit missed")
-			}
-		},
-	},
-	{
-		name: "permission-denied subdirectory skipped",
-		setup: func(t *testing.T, root string, o *Options) {
-			mkdirs(t, root, "secret/inner", "pub")
-			o.hooks.addWatch = func(dir string) error {
-				if dir == filepath.Join(root, "secret") {
-					return fmt.Errorf("watch %q: %w", dir, syscall.EACCES)
-				}
-				return nil
-			}
-		},
-		run: func(t *testing.T, h *harness) {
-			if n := h.watches(); n != 2 {
-				t.Errorf("watches = %d, want 2 (root, pub)", n)
-			}
-			if h.logCount("cannot be read") != 1 {
-				t.Errorf("skipped directory not logged")
-			}
-			write(t, filepath.Join(h.root, "secret/inner/x"), "x")
-			p := filepath.Join(h.root, "pub/y")
-			write(t, p, "y")
-			got := changed(h.sync())
-			if !got[p] || got[filepath.Join(h.root, "secret/inner/x")] {
-				t.Errorf("changes = %v", got)
-			}
-		},
-	},
-	{
 		name: "symlinks reported, never followed, loops do not hang",
 		setup: func(t *testing.T, root string, o *Options) {
 			mkdirs(t, root, "real")
@@ -461,7 +327,7 @@ var scenarios = []scenario{
 
 func TestScenarios(t *testing.T) {
 	for _, backend := range []string{"inotify", "polling"} {
-		for _, sc := range scenarios {
+		for _, sc := range append(append([]scenario(nil), treeScenarios...), failureScenarios...) {
 			if sc.only != "" && sc.only != backend {
 				continue
 			}
