@@ -146,8 +146,7 @@ func (s *state) walk(r *rootState, top string, report, force bool) {
 		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
-			s.log.Debug("cannot list a watched directory", zap.String("dir", dir), zap.Error(err))
-			s.dropTree(dir)
+			s.listFailed(dir, err)
 			continue
 		}
 		for _, e := range entries {
@@ -160,6 +159,18 @@ func (s *state) walk(r *rootState, top string, report, force bool) {
 			}
 		}
 	}
+}
+
+// listFailed handles a watched directory that cannot be listed: gone
+// already (its remove event follows; drop it now), or unreadable (keep the
+// watch, so its own changes are still seen, but nothing below it).
+func (s *state) listFailed(dir string, err error) {
+	if classify(err) == errVanished {
+		s.dropTree(dir)
+		return
+	}
+	s.log.Info("cannot list a watched directory; fix its permissions to watch what is inside",
+		zap.String("dir", dir), zap.Error(err))
 }
 
 // handlePath applies one path event to the watch set and the batch.
