@@ -97,6 +97,23 @@ func BenchmarkClassify(b *testing.B) {
 		b.Fatalf("bench .dockerignore has %d patterns, want 50", len(benchIgnore))
 	}
 	paths := benchPaths(100_000)
+	// The ignore matcher's own share: the same paths through Excluded alone.
+	b.Run("warm-dockerignore-only", func(b *testing.B) {
+		m := benchModel(b, true)
+		rels := make([]string, len(paths))
+		for i, p := range paths {
+			rels[i] = strings.TrimPrefix(p, "/repo/")
+			m.ign.Excluded(rels[i])
+		}
+		b.ResetTimer()
+		c0 := cpuNow()
+		for i := 0; i < b.N; i++ {
+			m.ign.Excluded(rels[i%len(rels)])
+		}
+		cpu := cpuNow() - c0
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/path")
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/path")
+	})
 	for _, withIgnore := range []bool{true, false} {
 		name := ""
 		if !withIgnore {
