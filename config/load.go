@@ -73,32 +73,82 @@ func absOptions(o Options) (Options, error) {
 }
 
 func loadCompose(ctx context.Context, o Options) (*types.Project, error) {
-	workDir := o.ProjectDir
-	if workDir == "" && len(o.Files) == 0 {
-		workDir = o.WorkDir // discovery starts here (and walks up), as compose does
-	}
-	opts, err := cli.NewProjectOptions(o.Files,
-		cli.WithWorkingDirectory(workDir),
-		cli.WithOsEnv,
-		cli.WithConfigFileEnv,
-		cli.WithDefaultConfigPath,
-		cli.WithEnvFiles(o.EnvFiles...),
-		cli.WithDotEnv,
-		cli.WithProfiles(o.Profiles),
-		cli.WithName(o.ProjectName),
-		cli.WithResolvedPaths(true),
-	)
+	opts, err := cli.NewProjectOptions(o.Files, composeOptions(o)...)
 	if err != nil {
 		return nil, composeError(o, err)
 	}
 	if len(opts.ConfigPaths) == 0 {
-		return nil, &InputError{Msg: fmt.Sprintf("no compose file found in %s or its parents: pass -f FILE or create compose.yaml", o.WorkDir)}
+		dir := o.ProjectDir
+		if dir == "" {
+			dir = o.WorkDir
+		}
+		return nil, &InputError{Msg: fmt.Sprintf("no compose file found in %s or its parents: pass -f FILE or create compose.yaml", dir)}
 	}
 	cp, err := opts.LoadProject(ctx)
 	if err != nil {
 		return nil, composeError(o, err, opts.ConfigPaths...)
 	}
 	return cp, nil
+}
+
+// composeOptions are docker compose's own (cmd/compose/compose.go,
+// toProjectOptions), in its order: the first .env pass may set COMPOSE_FILE
+// or COMPOSE_PROFILES, and the second reads the .env of a project directory
+// found by discovery. compose runs them in the user's current directory;
+// WorkDir stands in for it (inCwd).
+func composeOptions(o Options) []cli.ProjectOptionsFn {
+	inCwd := func(fn cli.ProjectOptionsFn) cli.ProjectOptionsFn { return inWorkDir(o.WorkDir, fn) }
+	return []cli.ProjectOptionsFn{
+		cli.WithResolvedPaths(true),
+		cli.WithWorkingDirectory(o.ProjectDir),
+		cli.WithOsEnv,
+		inCwd(cli.WithEnvFiles(o.EnvFiles...)),
+		cli.WithDotEnv,
+		inCwd(composeFileEnv(o.WorkDir)),
+		inCwd(cli.WithDefaultConfigPath),
+		cli.WithEnvFiles(o.EnvFiles...),
+		cli.WithDotEnv,
+		cli.WithDefaultProfiles(o.Profiles...),
+		cli.WithName(o.ProjectName),
+	}
+}
+
+// inWorkDir runs fn as if the process ran in dir: compose-go falls back to
+// os.Getwd when neither a project directory nor a compose file is known yet.
+func inWorkDir(dir string, fn cli.ProjectOptionsFn) cli.ProjectOptionsFn {
+	return func(po *cli.ProjectOptions) error {
+		if po.WorkingDir != "" || len(po.ConfigPaths) > 0 {
+			return fn(po)
+		}
+		po.WorkingDir = dir
+		defer func() { po.WorkingDir = "" }()
+		return fn(po)
+	}
+}
+
+// composeFileEnv is cli.WithConfigFileEnv with relative COMPOSE_FILE
+// entries taken relative to dir (compose takes them relative to its current
+// directory).
+func composeFileEnv(dir string) cli.ProjectOptionsFn {
+	return func(po *cli.ProjectOptions) error {
+		v, ok := po.Environment["COMPOSE_FILE"]
+		if !ok || len(po.ConfigPaths) > 0 {
+			return cli.WithConfigFileEnv(po)
+		}
+		sep := po.Environment["COMPOSE_PATH_SEPARATOR"]
+		if sep == "" {
+			sep = string(os.PathListSeparator)
+		}
+		entries := strings.Split(v, sep)
+		for i, e := range entries {
+			if e != "" && e != "-" && !filepath.IsAbs(e) && !strings.Contains(e, "://") {
+				entries[i] = filepath.Join(dir, e)
+			}
+		}
+		po.Environment["COMPOSE_FILE"] = strings.Join(entries, sep)
+		defer func() { po.Environment["COMPOSE_FILE"] = v }()
+		return cli.WithConfigFileEnv(po)
+	}
 }
 
 var lineRE = regexp.MustCompile(`line (\d+)`)
@@ -127,8 +177,9 @@ func composeError(o Options, err error, files ...string) error {
 	return ie
 }
 
-// envFiles are the files whose edits change the project: .env in the
-// project directory, --env-file files and every service's env_file.
+// envFiles are the files whose edits change the project: the env files
+// compose read (--env-file, else the .env of the current directory and of
+// the project directory) and every service's env_file.
 func envFiles(o Options, cp *types.Project) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -141,9 +192,20 @@ func envFiles(o Options, cp *types.Project) []string {
 			out = append(out, p)
 		}
 	}
-	add(filepath.Join(cp.WorkingDir, ".env"))
-	for _, f := range o.EnvFiles {
-		add(f)
+	if len(o.EnvFiles) > 0 {
+		for _, f := range o.EnvFiles {
+			add(f)
+		}
+	} else {
+		first := o.WorkDir // where composeOptions' first .env pass looked
+		switch {
+		case o.ProjectDir != "":
+			first = o.ProjectDir
+		case len(o.Files) > 0:
+			first = filepath.Dir(o.Files[0])
+		}
+		add(filepath.Join(first, ".env"))
+		add(filepath.Join(cp.WorkingDir, ".env"))
 	}
 	for _, s := range cp.Services {
 		for _, ef := range s.EnvFiles {
