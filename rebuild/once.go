@@ -192,7 +192,7 @@ func (r *Reconciler) logDecision(d Decision) {
 	case d.Build || d.Recreate:
 		action = "recreate"
 	}
-	r.Log.Info("decision", zap.String("service", d.Service), zap.String("action", action),
+	r.Log.Info("plan", zap.String("service", d.Service), zap.String("action", action),
 		zap.String("reason", d.Reason), zap.Strings("impacts", d.Impacts), zap.Bool("renew_anon_volumes", d.RenewAnon))
 }
 
