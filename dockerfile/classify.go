@@ -56,6 +56,12 @@ func (m *Model) Classify(abs string) Result {
 	if m.trig != nil && m.trig.Excluded(rel) {
 		return Result{Impact: ImpactIgnored, Action: ActionNone, Reason: "ignored by rebuild.yaml (ignore patterns of the service)"}
 	}
+	return m.readBy(e, rel, p)
+}
+
+// readBy applies rules 4-6 and the action rule to rel, a file directly in
+// the directory of e, mostly from what e already knows.
+func (m *Model) readBy(e *dirEntry, rel, p string) Result {
 	if !e.covered && m.fileCovered(p) {
 		return m.decide(e.readers(rel), true, p) // a bind mount of this very file
 	}
