@@ -49,7 +49,7 @@ func TestBadInput(t *testing.T) {
 			writeTree(t, dir, tc.files)
 			t.Chdir(dir)
 			t.Setenv("COMPOSE_FILE", "") // restored after the test...
-			os.Unsetenv("COMPOSE_FILE")   // ...and unset during it, as on a clean shell
+			os.Unsetenv("COMPOSE_FILE")  // ...and unset during it, as on a clean shell
 			var out, errb bytes.Buffer
 			code := run(context.Background(), append([]string{"explain"}, tc.args...), &out, &errb)
 			msg := errb.String()

@@ -80,8 +80,8 @@ func startWatchRig(t *testing.T, bin string, c e2e.Compose, files map[string]str
 	return r
 }
 
-// read parses rebuildd's stderr; build output lines that are not JSON are
-// kept for failure messages only.
+// read parses rebuildd's stderr: JSON log lines as they are, build output
+// as {"msg": "", "raw": line}.
 func (r *watchRig) read(rd io.Reader) {
 	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -91,9 +91,10 @@ func (r *watchRig) read(rd io.Reader) {
 		r.seen = append(r.seen, line)
 		r.mu.Unlock()
 		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil {
-			r.lines <- m
+		if json.Unmarshal([]byte(line), &m) != nil {
+			m = map[string]any{"msg": "", "raw": line} // build output
 		}
+		r.lines <- m
 	}
 	close(r.lines)
 	r.err = r.cmd.Wait()
@@ -135,6 +136,16 @@ func (r *watchRig) wait(msg string, match func(map[string]any) bool) map[string]
 			r.t.Fatalf("no %q log line within %s", msg, logWait)
 		}
 	}
+}
+
+// waitOutput waits for an output line (build output included) that
+// contains substr.
+func (r *watchRig) waitOutput(substr string) {
+	r.t.Helper()
+	r.wait("", func(m map[string]any) bool {
+		raw, _ := m["raw"].(string)
+		return strings.Contains(raw, substr)
+	})
 }
 
 // result waits for the outcome of the next request for service.
@@ -304,7 +315,9 @@ func testWatchDuringBuild(t *testing.T, bin string, c e2e.Compose, base string) 
 	e2e.WaitServing(t, url, "v1", serveTimeout)
 	r.expect("three edits during one build", func() {
 		r.p.Write("site/index.html", "v2")
-		r.wait("build", func(m map[string]any) bool { return m["service"] == "web" })
+		// The build has read its context once it runs the RUN after the COPY:
+		// edits from now on need the follow-up build.
+		r.waitOutput("sleep 4")
 		for _, v := range []string{"v3", "v4", "v5"} {
 			r.p.Write("site/index.html", v)
 			r.wait("decision", func(m map[string]any) bool { return m["service"] == "web" })
