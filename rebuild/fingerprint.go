@@ -10,10 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rebuildd/rebuildd/config"
@@ -79,12 +77,8 @@ const fileSumLen = 16
 // Fingerprint walks src's context, keeps the files whose impact is deps or
 // source and hashes them (through idx, so unchanged files cost one lstat).
 func Fingerprint(ctx context.Context, src Source, idx *Index) (*Print, error) {
-	files, err := walkContext(ctx, src)
-	if err != nil {
-		return nil, err
-	}
-	p := &Print{Files: make(map[string]FileSum, len(files))}
-	if err := hashFiles(ctx, src, idx, files, p); err != nil {
+	p := &Print{Files: map[string]FileSum{}}
+	if err := walkContext(ctx, src, idx, p); err != nil {
 		return nil, err
 	}
 	if err := p.hashParts(src, idx); err != nil {
@@ -94,126 +88,14 @@ func Fingerprint(ctx context.Context, src Source, idx *Index) (*Print, error) {
 	return p, nil
 }
 
-// candidate is one file the walk found that a build reads.
-type candidate struct {
-	rel string
-	res dockerfile.Result
-}
-
-// walkContext lists the files of the context whose impact is deps or source,
-// skipping directories the ignore file excludes whole.
-func walkContext(ctx context.Context, src Source) ([]candidate, error) {
-	var out []candidate
-	err := filepath.WalkDir(src.Context, func(abs string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return walkError(abs, err)
-		}
-		if abs == src.Context {
-			return nil
-		}
-		rel := filepath.ToSlash(abs[len(src.Context)+1:])
-		if d.IsDir() {
-			if src.Prune != nil && src.Prune.SkipDir(rel) {
-				return filepath.SkipDir
-			}
-			return ctx.Err()
-		}
-		res := src.Classify.Classify(abs)
-		if res.Impact == dockerfile.ImpactDeps || res.Impact == dockerfile.ImpactSource {
-			out = append(out, candidate{rel: rel, res: res})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// walkError sorts walk errors (DESIGN.md): a path that vanished mid-walk is
-// ignored, an unreadable directory is skipped (Docker would fail the build
-// on it, and the build will say so), anything else stops the walk.
+// walkError sorts walk errors (DESIGN.md): a directory that vanished
+// mid-walk or cannot be read is skipped (for the latter Docker fails the
+// build, and the build says so), anything else stops the walk.
 func walkError(abs string, err error) error {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return nil
-	case errors.Is(err, fs.ErrPermission):
-		return filepath.SkipDir
 	}
 	return fmt.Errorf("fingerprint %q: %w", abs, err)
-}
-
-// hashFiles lstats and hashes the candidates on every core: an up-to-date
-// check is bound by lstat calls, which run in parallel in the kernel.
-func hashFiles(ctx context.Context, src Source, idx *Index, files []candidate, p *Print) error {
-	workers := runtime.GOMAXPROCS(0)
-	sums := make([]FileSum, len(files))
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < len(files); i += workers {
-				if i%1024 == 0 && ctx.Err() != nil {
-					errs[w] = ctx.Err()
-					return
-				}
-				abs := filepath.Join(src.Context, filepath.FromSlash(files[i].rel))
-				s, err := sumFile(abs, idx)
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				s.Impact, s.Why = files[i].res.Impact, why(files[i].res)
-				sums[i] = s
-			}
-		}(w)
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	for i, c := range files {
-		if sums[i].Sum == "" { // vanished between walk and hash
-			continue
-		}
-		p.Files[c.rel] = sums[i]
-		p.noteMtime(c.rel, sums[i].mtime)
-	}
-	return nil
-}
-
-// sumFile hashes one file: mode bits (Docker copies them) plus content, or
-// the target of a symlink (Docker copies links, it does not follow them).
-func sumFile(abs string, idx *Index) (FileSum, error) {
-	fi, err := os.Lstat(abs)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return FileSum{}, nil
-		}
-		return FileSum{}, fmt.Errorf("fingerprint %q: %w", abs, err)
-	}
-	h := sha256.New()
-	fmt.Fprintf(h, "%o\x00", fi.Mode())
-	switch {
-	case fi.Mode()&fs.ModeSymlink != 0:
-		target, err := os.Readlink(abs)
-		if err != nil {
-			return FileSum{}, fmt.Errorf("fingerprint %q: %w", abs, err)
-		}
-		h.Write([]byte(target))
-	case fi.Mode().IsRegular():
-		sum, err := idx.Sum(abs, fi)
-		if errors.Is(err, fs.ErrNotExist) {
-			return FileSum{}, nil
-		}
-		if err != nil {
-			return FileSum{}, fmt.Errorf("fingerprint %q: %w", abs, err)
-		}
-		h.Write(sum[:])
-	}
-	return FileSum{Sum: hex.EncodeToString(h.Sum(nil))[:fileSumLen], mtime: fi.ModTime()}, nil
 }
 
 // why is the short human label of a file's layer, used in reasons:
@@ -284,9 +166,11 @@ func (p *Print) total() string {
 		paths = append(paths, rel)
 	}
 	sort.Strings(paths)
-	for _, rel := range paths {
+	buf := make([]byte, 0, 256)
+	for _, rel := range paths { // 50,000 files: append, not Fprintf
 		f := p.Files[rel]
-		fmt.Fprintf(h, "%s\x00%s\x00%s\n", rel, f.Sum, f.Impact)
+		buf = append(append(append(append(append(buf[:0], rel...), 0), f.Sum...), 0), f.Impact...)
+		h.Write(append(buf, '\n'))
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -23,21 +23,51 @@ import (
 // goroutines.
 type Index struct {
 	mu      sync.Mutex
-	entries map[string]indexEntry
-	seen    map[string]bool // paths looked up since Load; Save drops the rest
+	// entries point to their values so a lookup marks an entry seen without
+	// a map write: an up-to-date check of 50,000 files does no map growth.
+	entries map[string]*indexEntry
 	dirty   bool
 	now     func() time.Time
 	hash    func(abs string) ([32]byte, error) // seam: tests count reads
 }
 
-// indexEntry is what one file looked like when it was hashed.
-type indexEntry struct {
+// fileStat is the part of an lstat result a cached hash depends on.
+type fileStat struct {
 	Size  int64
 	Mtime int64 // ns
 	Ino   uint64
-	Mode  uint32
-	Sum   [32]byte
-	Racy  bool // mtime was too close to hashing time to trust (see racyWindow)
+	Mode  uint32 // st_mode: type and permission bits
+}
+
+func (s fileStat) time() time.Time { return time.Unix(0, s.Mtime) }
+
+// fileMode is st_mode as an fs.FileMode (type, permissions, setuid/gid, sticky).
+func (s fileStat) fileMode() fs.FileMode {
+	m := fs.FileMode(s.Mode & 0o777)
+	switch s.Mode & syscall.S_IFMT {
+	case syscall.S_IFLNK:
+		m |= fs.ModeSymlink
+	case syscall.S_IFDIR:
+		m |= fs.ModeDir
+	}
+	if s.Mode&syscall.S_ISUID != 0 {
+		m |= fs.ModeSetuid
+	}
+	if s.Mode&syscall.S_ISGID != 0 {
+		m |= fs.ModeSetgid
+	}
+	if s.Mode&syscall.S_ISVTX != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
+
+// indexEntry is what one file looked like when it was hashed.
+type indexEntry struct {
+	fileStat
+	Sum  [32]byte
+	Racy bool // mtime was too close to hashing time to trust (see racyWindow)
+	seen bool // looked up since the index was loaded (see Prune)
 }
 
 // racyWindow: a file written within this long before it was hashed may be
@@ -45,6 +75,10 @@ type indexEntry struct {
 // network and FUSE file systems, 2 s on FAT) without its stat changing, so
 // its cached hash is not trusted (git's "racily clean" entries).
 const racyWindow = 2 * time.Second
+
+// maxIndexEntries bounds what a damaged index can make LoadIndex allocate;
+// it is far above any build context Docker could send.
+const maxIndexEntries = 1 << 24
 
 // indexMagic starts the persisted index; bump the version when the layout changes.
 const indexMagic = "rebuildd-index-v1\n"
@@ -54,38 +88,40 @@ func NewIndex(now func() time.Time) *Index {
 	if now == nil {
 		now = time.Now
 	}
-	return &Index{entries: map[string]indexEntry{}, seen: map[string]bool{}, now: now, hash: hashFile}
+	return &Index{entries: map[string]*indexEntry{}, now: now, hash: hashFile}
 }
 
-// statKey is the part of an lstat result a cached hash depends on.
-func statKey(fi fs.FileInfo) indexEntry {
-	e := indexEntry{Size: fi.Size(), Mtime: fi.ModTime().UnixNano(), Mode: uint32(fi.Mode())}
+// statOf is the index key of an lstat result.
+func statOf(fi fs.FileInfo) fileStat {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		e.Ino = st.Ino
+		return fileStat{Size: st.Size, Mtime: st.Mtim.Nano(), Ino: st.Ino, Mode: st.Mode}
 	}
-	return e
+	return fileStat{Size: fi.Size(), Mtime: fi.ModTime().UnixNano(), Mode: uint32(fi.Mode().Perm())}
 }
 
 // Sum returns the SHA-256 of the file at abs whose lstat result is fi, from
 // the index when its stat data is unchanged, else by reading the file.
 func (x *Index) Sum(abs string, fi fs.FileInfo) ([32]byte, error) {
-	key := statKey(fi)
+	return x.sumStat(abs, statOf(fi))
+}
+
+func (x *Index) sumStat(abs string, key fileStat) ([32]byte, error) {
 	x.mu.Lock()
-	old, ok := x.entries[abs]
-	x.seen[abs] = true
+	old := x.entries[abs]
+	if old != nil {
+		old.seen = true
+	}
 	x.mu.Unlock()
-	if ok && !old.Racy && old.Size == key.Size && old.Mtime == key.Mtime &&
-		old.Ino == key.Ino && old.Mode == key.Mode {
+	if old != nil && !old.Racy && old.fileStat == key {
 		return old.Sum, nil
 	}
 	sum, err := x.hash(abs)
 	if err != nil {
 		return sum, err
 	}
-	key.Sum = sum
-	key.Racy = x.now().Sub(fi.ModTime()) < racyWindow
+	e := &indexEntry{fileStat: key, Sum: sum, Racy: x.now().Sub(key.time()) < racyWindow, seen: true}
 	x.mu.Lock()
-	x.entries[abs] = key
+	x.entries[abs] = e
 	x.dirty = true
 	x.mu.Unlock()
 	return sum, nil
@@ -116,16 +152,16 @@ func LoadIndex(path string, now func() time.Time) *Index {
 	return x
 }
 
-func readIndex(r *bufio.Reader) (map[string]indexEntry, error) {
+func readIndex(r *bufio.Reader) (map[string]*indexEntry, error) {
 	magic := make([]byte, len(indexMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != indexMagic {
 		return nil, errors.New("not a rebuildd index")
 	}
 	n, err := binary.ReadUvarint(r)
-	if err != nil {
-		return nil, err
+	if err != nil || n > maxIndexEntries {
+		return nil, errors.New("bad index size")
 	}
-	entries := make(map[string]indexEntry, n)
+	entries := make(map[string]*indexEntry, n)
 	for i := uint64(0); i < n; i++ {
 		path, e, err := readEntry(r)
 		if err != nil {
@@ -136,19 +172,19 @@ func readIndex(r *bufio.Reader) (map[string]indexEntry, error) {
 	return entries, nil
 }
 
-func readEntry(r *bufio.Reader) (string, indexEntry, error) {
-	var e indexEntry
+func readEntry(r *bufio.Reader) (string, *indexEntry, error) {
+	e := &indexEntry{}
 	plen, err := binary.ReadUvarint(r)
 	if err != nil || plen > 1<<16 {
-		return "", e, errors.New("bad index entry")
+		return "", nil, errors.New("bad index entry")
 	}
 	buf := make([]byte, plen)
 	if _, err := io.ReadFull(r, buf); err != nil {
-		return "", e, err
+		return "", nil, err
 	}
 	var fixed [8 + 8 + 8 + 4 + 32]byte
 	if _, err := io.ReadFull(r, fixed[:]); err != nil {
-		return "", e, err
+		return "", nil, err
 	}
 	e.Size = int64(binary.LittleEndian.Uint64(fixed[0:]))
 	e.Mtime = int64(binary.LittleEndian.Uint64(fixed[8:]))
@@ -164,8 +200,8 @@ func readEntry(r *bufio.Reader) (string, indexEntry, error) {
 func (x *Index) Prune() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for p := range x.entries {
-		if !x.seen[p] {
+	for p, e := range x.entries {
+		if !e.seen {
 			delete(x.entries, p)
 			x.dirty = true
 		}
