@@ -22,7 +22,7 @@ import (
 // Index is safe for concurrent use: the fingerprint walk hashes from several
 // goroutines.
 type Index struct {
-	mu      sync.Mutex
+	mu sync.Mutex
 	// entries point to their values so a lookup marks an entry seen without
 	// a map write: an up-to-date check of 50,000 files does no map growth.
 	entries map[string]*indexEntry
