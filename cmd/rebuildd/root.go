@@ -32,9 +32,8 @@ func newRootCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rebuildd [SERVICE...]",
 		Short: "Keep a Docker Compose dev stack in step with its source",
-		Long: `rebuildd watches every service's build context, drops what .dockerignore
-excludes, reads the Dockerfile to know which layer a changed file feeds, and runs
-the smallest correct action: nothing, a restart, or compose build + recreate.`,
+		// One line: --help must fit one screen (version_test.go).
+		Long: "rebuildd reads the Dockerfile and .dockerignore to run the smallest action per change: nothing, restart, or build + recreate.",
 		Example: `  rebuildd                        watch and rebuild as files change
   rebuildd --once                 build what is stale, recreate, exit
   rebuildd --check                exit 3 when anything is stale (CI)

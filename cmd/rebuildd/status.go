@@ -59,7 +59,7 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 		Short: "Ask a running rebuildd (started with --listen) for its state; exit 0 when ready",
 		Example: `  rebuildd status --listen 127.0.0.1:7878
   healthcheck: {test: ["CMD", "rebuildd", "status", "--listen", "127.0.0.1:7878"]}`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if g.listen == "" {
 				return &exitError{code: exitUsage, err: fmt.Errorf("status: give the address the daemon listens on: --listen 127.0.0.1:PORT")}
