@@ -169,6 +169,47 @@ var treeScenarios = []scenario{
 		},
 	},
 	{
+		name: "root missing at start is watched once it appears",
+		setup: func(t *testing.T, root string, o *Options) {
+			o.Roots = []Root{{Path: filepath.Join(root, "later/ctx")}}
+		},
+		run: func(t *testing.T, h *harness) {
+			ctx := filepath.Join(h.root, "later/ctx")
+			if !h.rootStats(ctx).Missing {
+				t.Fatalf("absent root not reported missing")
+			}
+			p := filepath.Join(ctx, "sub/f")
+			write(t, p, "x")
+			h.waitPath(p)
+			q := filepath.Join(ctx, "sub/g")
+			write(t, q, "x")
+			h.waitPath(q)
+			if rs := h.rootStats(ctx); rs.Missing || rs.Dirs != 2 {
+				t.Errorf("after it appeared: %+v, want 2 dirs", rs)
+			}
+			if n := h.watches(); n != 2 {
+				t.Errorf("watches = %d, want 2: the ancestor watch must go", n)
+			}
+		},
+	},
+	{
+		name: "single-file root sees a save by rename, nothing else",
+		setup: func(t *testing.T, root string, o *Options) {
+			write(t, filepath.Join(root, "compose.yaml"), "v1")
+			o.Roots = []Root{{Path: root, Files: []string{"compose.yaml"}}}
+		},
+		run: func(t *testing.T, h *harness) {
+			f := filepath.Join(h.root, "compose.yaml")
+			write(t, filepath.Join(h.root, "other.yaml"), "x")
+			write(t, f+".tmp", "v2")
+			must(t, os.Rename(f+".tmp", f))
+			got := changed(h.waitPath(f))
+			if len(got) != 1 {
+				t.Errorf("changes = %v, want compose.yaml only", got)
+			}
+		},
+	},
+	{
 		name: "vim-style save is one change",
 		setup: func(t *testing.T, root string, o *Options) {
 			write(t, filepath.Join(root, "main.go"), "v1")

@@ -196,11 +196,7 @@ func (s *state) handlePath(ev event) {
 func (s *state) created(parent *dirState, p string) {
 	for _, r := range append([]*rootState(nil), parent.waiters...) {
 		if r.path == p || under(r.path, p) {
-			s.unwait(r)
-			s.attach(r, true)
-			if r.recursive() && !r.missing {
-				s.report(r.path)
-			}
+			s.reappeared(r)
 		}
 	}
 	if len(parent.roots) == 0 {
@@ -290,6 +286,26 @@ func (s *state) wait(r *rootState) {
 	}
 	d.waiters = append(d.waiters, r)
 	r.waitDir = a
+	// The next directory toward the root may have been created between the
+	// look-up above and the watch: then no event will announce it.
+	next := r.path
+	for filepath.Dir(next) != a && next != "/" {
+		next = filepath.Dir(next)
+	}
+	// (A directory only: wait would pick the same ancestor again for a file.)
+	if fi, err := os.Stat(next); err == nil && fi.IsDir() {
+		s.reappeared(r)
+	}
+}
+
+// reappeared re-attaches a missing root whose path (or part of it) now
+// exists, reporting everything in it as new.
+func (s *state) reappeared(r *rootState) {
+	s.unwait(r)
+	s.attach(r, true)
+	if r.recursive() && !r.missing {
+		s.report(r.path)
+	}
 }
 
 // unwait stops waiting for r (it reappeared, or the roots changed).
