@@ -418,3 +418,20 @@ func TestPollAutoLocal(t *testing.T) {
 		t.Errorf("auto chose %s on %s", rs.Backend, typ)
 	}
 }
+
+// A root behind a regular file (root/file/ctx) waits on root: the file is
+// not an ancestor directory to descend into, and waiting must not loop.
+func TestMissingRootBehindAFile(t *testing.T) {
+	root := tempRoot(t)
+	write(t, filepath.Join(root, "file"), "x")
+	o := testOptions("inotify")
+	ctx := filepath.Join(root, "file/ctx")
+	o.Roots = []Root{{Path: ctx}}
+	h := newHarness(t, "inotify", root, o)
+	if rs := h.rootStats(ctx); !rs.Missing {
+		t.Errorf("root behind a file: %+v, want missing", rs)
+	}
+	if n := h.watches(); n != 1 {
+		t.Errorf("watches = %d, want 1 (the ancestor)", n)
+	}
+}
