@@ -8,13 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
-	"github.com/compose-spec/compose-go/v2/errdefs"
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
@@ -73,6 +70,9 @@ func absOptions(o Options) (Options, error) {
 }
 
 func loadCompose(ctx context.Context, o Options) (*types.Project, error) {
+	if err := mustExist(o.EnvFiles, "env file", "fix --env-file"); err != nil {
+		return nil, err
+	}
 	opts, err := cli.NewProjectOptions(o.Files, composeOptions(o)...)
 	if err != nil {
 		return nil, composeError(o, err)
@@ -83,6 +83,9 @@ func loadCompose(ctx context.Context, o Options) (*types.Project, error) {
 			dir = o.WorkDir
 		}
 		return nil, &InputError{Msg: fmt.Sprintf("no compose file found in %s or its parents: pass -f FILE or create compose.yaml", dir)}
+	}
+	if err := mustExist(opts.ConfigPaths, "compose file", "fix -f or COMPOSE_FILE"); err != nil {
+		return nil, err
 	}
 	cp, err := opts.LoadProject(ctx)
 	if err != nil {
@@ -149,32 +152,6 @@ func composeFileEnv(dir string) cli.ProjectOptionsFn {
 		defer func() { po.Environment["COMPOSE_FILE"] = v }()
 		return cli.WithConfigFileEnv(po)
 	}
-}
-
-var lineRE = regexp.MustCompile(`line (\d+)`)
-
-// composeError turns a compose-go error into one line naming the file
-// and, when the YAML parser gave one, the line.
-func composeError(o Options, err error, files ...string) error {
-	if errdefs.IsNotFoundError(err) {
-		return &InputError{Msg: fmt.Sprintf("compose file not found (%v): check -f and COMPOSE_FILE", err), Err: err}
-	}
-	ie := &InputError{Msg: strings.ReplaceAll(err.Error(), "\n", " "), Err: err}
-	for _, f := range files {
-		if strings.Contains(err.Error(), f) {
-			ie.File = f
-		}
-	}
-	if ie.File == "" && len(files) > 0 {
-		ie.File = files[0]
-	}
-	if ie.File != "" {
-		ie.Msg = strings.TrimSpace(strings.NewReplacer(strconv.Quote(ie.File), "", ie.File, "").Replace(ie.Msg))
-	}
-	if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
-		ie.Line, _ = strconv.Atoi(m[1])
-	}
-	return ie
 }
 
 // envFiles are the files whose edits change the project: the env files
@@ -260,8 +237,10 @@ func build(service string, bc *types.BuildConfig) (*Build, error) {
 			b.Args[k] = *v
 		}
 	}
-	if fi, err := os.Stat(b.Context); err != nil || !fi.IsDir() {
-		return nil, &InputError{File: b.Context, Msg: fmt.Sprintf("service %q: build context directory does not exist: create it or fix build.context", service)}
+	if fi, err := os.Stat(b.Context); err != nil {
+		return nil, &InputError{File: b.Context, Err: err, Msg: fmt.Sprintf("service %q: build context directory does not exist: create it or fix build.context", service)}
+	} else if !fi.IsDir() {
+		return nil, &InputError{File: b.Context, Msg: fmt.Sprintf("service %q: build context is not a directory: fix build.context", service)}
 	}
 	if b.DockerfileInline != "" {
 		return b, nil
