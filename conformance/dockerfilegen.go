@@ -16,6 +16,7 @@ type dfGen struct {
 	r       *rand.Rand
 	mounts  bool     // RUN --mount=type=bind allowed
 	sources []string // COPY sources that exist in the context
+	used    []string // the sources the Dockerfile names, for choosing a change
 	b       strings.Builder
 	n       int
 	stages  []genStage
@@ -105,6 +106,7 @@ func (g *dfGen) copyContext(s *genStage, kind string, n int) {
 	for i := range srcs {
 		srcs[i] = pick(g.r, g.sources)
 	}
+	g.used = append(g.used, srcs...)
 	dst := fmt.Sprintf("/w%d/", n)
 	g.line(kind + " " + args(append(srcs, dst)))
 	s.dests = append(s.dests, dst)
@@ -154,8 +156,10 @@ func args(a []string) string {
 func (g *dfGen) plainSource() string {
 	for range 10 {
 		if c := pick(g.r, g.sources); !strings.ContainsAny(c, "*?[ ") {
+			g.used = append(g.used, c)
 			return c
 		}
 	}
+	g.used = append(g.used, ".")
 	return "."
 }

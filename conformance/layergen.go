@@ -63,7 +63,7 @@ func GenLayerCase(seed uint64, base string, mounts bool) (LayerCase, error) {
 	g := &dfGen{r: r, mounts: mounts, sources: sources(r, c.Tree, m)}
 	c.Dockerfile, c.Target = g.dockerfile(base)
 	c.Tree["Dockerfile"] = c.Dockerfile
-	c.Change = pickChange(r, c.Tree)
+	c.Change = pickChange(r, c.Tree, g.used)
 	return c, nil
 }
 
@@ -108,18 +108,48 @@ func globOf(r *rand.Rand, f string) string {
 	}
 }
 
-// pickChange chooses the path to change: mostly an existing file (ignored,
-// unused or read), sometimes a new file beside existing ones.
-func pickChange(r *rand.Rand, t Tree) string {
-	files := make([]string, 0, len(t))
+// pickChange chooses the path to change: half the time a file one of the
+// Dockerfile's sources names (so the deps and source answers get tested,
+// not only unused), else any file (ignored, unused or read) or a new file
+// beside existing ones.
+func pickChange(r *rand.Rand, t Tree, used []string) string {
+	var files, read []string
 	for _, f := range t.Paths() {
-		if f != "Dockerfile" && f != ".dockerignore" {
-			files = append(files, f)
+		if f == "Dockerfile" || f == ".dockerignore" {
+			continue
+		}
+		files = append(files, f)
+		for _, s := range used {
+			if covers(s, f) {
+				read = append(read, f)
+				break
+			}
 		}
 	}
-	if chance(r, 0.2) {
+	switch {
+	case len(read) > 0 && chance(r, 0.5):
+		return pick(r, read)
+	case chance(r, 0.3):
 		dirs := append([]string{"."}, t.Dirs()...)
 		return path.Join(pick(r, dirs), pick(r, []string{"new.go", "new.txt", "new.md"}))
 	}
 	return pick(r, files)
+}
+
+// covers is a rough "source s copies file f" for choosing changes only:
+// the oracle never trusts it, Docker decides.
+func covers(s, f string) bool {
+	if s == "." || s == f || strings.HasPrefix(f, s+"/") {
+		return true
+	}
+	segs, fs := strings.Split(s, "/"), strings.Split(f, "/")
+	if len(fs) < len(segs) {
+		return false
+	}
+	for i, seg := range segs {
+		if ok, _ := path.Match(seg, fs[i]); !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,197 @@
+package conformance
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/rebuildd/rebuildd/dockerfile"
+)
+
+// parseDockerfile is the Dockerfile the recorded outputs below were built
+// from (Docker 20.10.24, Compose v2.40.3 with COMPOSE_BAKE=false), trimmed
+// to the lines the parsers read.
+const parseDockerfile = `FROM rebuildd-test/busybox:latest AS s0
+COPY src /w1/
+ARG F=README.md
+RUN echo 2 > /r2
+FROM s0
+COPY --from=0 /w1/ /f3/
+COPY ${F} /x/
+`
+
+// legacyOut is the legacy builder's output after src/a.go changed.
+const legacyOut = `Sending build context to Docker daemon  4.608kB
+Step 1/7 : FROM rebuildd-test/busybox:latest AS s0
+ ---> 5545c48e1ceb
+Step 2/7 : COPY src /w1/
+ ---> d84564fc7106
+Step 3/7 : ARG F=README.md
+ ---> Running in c52412a29da3
+Removing intermediate container c52412a29da3
+ ---> 8e506f99509d
+Step 4/7 : RUN echo 2 > /r2
+ ---> Running in 1808cc40978e
+Removing intermediate container 1808cc40978e
+ ---> cc69f80c1ce1
+Step 5/7 : FROM s0
+ ---> cc69f80c1ce1
+Step 6/7 : COPY --from=0 /w1/ /f3/
+ ---> 0e76fbfd7820
+Step 7/7 : COPY ${F} /x/
+ ---> Using cache
+ ---> 5d3b820f1d7c
+Successfully built 5d3b820f1d7c
+`
+
+// buildkitOut is Compose v2's plain progress of a build of the same file
+// (BuildKit found the first and last steps in its cache).
+const buildkitOut = `#0 building with "default" instance using docker driver
+
+#1 [web internal] load .dockerignore
+#1 transferring context: 2B 0.0s done
+#1 DONE 0.2s
+
+#4 [web s0 1/3] FROM docker.io/rebuildd-test/busybox:latest
+#4 CACHED
+
+#5 [web internal] load build context
+#5 DONE 0.2s
+
+#6 [web s0 2/3] COPY src /w1/
+#6 DONE 0.4s
+
+#7 [web s0 3/3] RUN echo 2 > /r2
+#7 DONE 6.4s
+
+#8 [web stage-1 1/2] COPY --from=0 /w1/ /f3/
+#8 DONE 1.1s
+
+#9 [web stage-1 2/2] COPY README.md /x/
+#9 CACHED
+
+#10 [web] exporting to image
+#10 DONE 2.4s
+`
+
+func TestRerunParsers(t *testing.T) {
+	ins, err := instructions(parseDockerfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newStages(ins)
+	tests := []struct {
+		name string
+		got  func() (map[int]bool, error)
+		want []int
+	}{
+		{"legacy", func() (map[int]bool, error) { return legacyReruns(legacyOut, ins) }, []int{2, 3, 4, 6}},
+		{"buildkit", func() (map[int]bool, error) { return buildkitReruns(buildkitOut, st) }, []int{2, 4, 6}},
+		{"buildkit single stage", func() (map[int]bool, error) {
+			one, _ := instructions("FROM x\nCOPY a /a\nRUN true\n")
+			return buildkitReruns("#3 [j0 1/3] FROM x\n#3 CACHED\n#4 [j0 2/3] COPY a /a\n#4 DONE 0.1s\n#5 [j0 3/3] RUN true\n#5 CACHED\n", newStages(one))
+		}, []int{2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.got()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lines := slices.Sorted(maps.Keys(got)); !slices.Equal(lines, tt.want) {
+				t.Errorf("re-run lines = %v, want %v", lines, tt.want)
+			}
+		})
+	}
+}
+
+// TestBuildKitNumberingMismatchFails: a step numbering the parser does not
+// expect (here a stage with more steps than the file) is an error, never a
+// silent wrong line.
+func TestBuildKitNumberingMismatchFails(t *testing.T) {
+	ins, _ := instructions(parseDockerfile)
+	if _, err := buildkitReruns("#6 [web s0 2/4] COPY src /w1/\n#6 DONE 0.1s\n", newStages(ins)); err == nil {
+		t.Error("buildkitReruns accepted [s0 2/4] for a 3-step stage")
+	}
+}
+
+func TestStagesFollows(t *testing.T) {
+	ins, _ := instructions(parseDockerfile)
+	st := newStages(ins)
+	tests := []struct {
+		line  int
+		rerun []int
+		want  bool
+	}{
+		{4, []int{2, 4}, true}, // after a re-run step in its stage
+		{2, []int{2}, false},   // the first step: nothing explains it
+		{6, []int{4, 6}, true}, // COPY --from=0 of a re-run stage (and FROM s0)
+		{7, []int{7}, false},   // stage 1 builds on s0, which did not re-run
+		{7, []int{2, 7}, true}, // FROM s0, s0 re-ran
+	}
+	for _, tt := range tests {
+		rerun := map[int]bool{}
+		for _, l := range tt.rerun {
+			rerun[l] = true
+		}
+		if got := st.follows(tt.line, rerun); got != tt.want {
+			t.Errorf("follows(%d, %v) = %v, want %v", tt.line, tt.rerun, got, tt.want)
+		}
+	}
+}
+
+// TestCheckReruns feeds checkReruns the model's answer for parseDockerfile
+// and re-run sets a builder could report, right and wrong.
+func TestCheckReruns(t *testing.T) {
+	an, err := dockerfile.Analyze([]byte(parseDockerfile), "Dockerfile", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, _ := instructions(parseDockerfile)
+	st := newStages(ins)
+	var copySrc, copyF *dockerfile.Input
+	for _, in := range an.Inputs {
+		switch in.Line {
+		case 2:
+			copySrc = in
+		case 7:
+			copyF = in
+		}
+	}
+	if copySrc == nil || copyF == nil {
+		t.Fatalf("inputs %v: want COPY at lines 2 and 7", an.Inputs)
+	}
+	deps := dockerfile.Result{Impact: dockerfile.ImpactDeps, Input: copySrc}
+	tests := []struct {
+		name     string
+		res      dockerfile.Result
+		rel      string
+		rerun    []int
+		problems int
+	}{
+		{"deps read and re-run as said", deps, "src/a.go", []int{2, 4, 6}, 0},
+		// line 2 cached: it did not re-run, it is not first, and 4 is unexplained
+		{"reader kept cached", deps, "src/a.go", []int{4, 6}, 3},
+		// line 7 follows FROM s0, whose steps re-ran: explained
+		{"re-run through FROM", deps, "src/a.go", []int{2, 4, 6, 7}, 0},
+		// line 2 reads only src: Docker re-running it for README.md is a
+		// reader rebuildd missed (first re-run, unexplained)
+		{"stray re-run", dockerfile.Result{Impact: dockerfile.ImpactSource, Input: copyF}, "README.md", []int{2, 7}, 2},
+		{"nothing re-ran", deps, "src/a.go", nil, 2},
+		{"unused and nothing ran", dockerfile.Result{Impact: dockerfile.ImpactUnused}, "other", nil, 0},
+		{"unused but Docker re-ran", dockerfile.Result{Impact: dockerfile.ImpactUnused}, "other", []int{7}, 1},
+		{"ignored but Docker re-ran", dockerfile.Result{Impact: dockerfile.ImpactIgnored}, "x", []int{2}, 1},
+		{"deciding input does not read it", dockerfile.Result{Impact: dockerfile.ImpactSource, Input: copyF}, "src/a.go", []int{2, 4, 6}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rerun := map[int]bool{}
+			for _, l := range tt.rerun {
+				rerun[l] = true
+			}
+			if got := checkReruns(an, st, tt.res, tt.rel, rerun); len(got) != tt.problems {
+				t.Errorf("problems = %q, want %d", got, tt.problems)
+			}
+		})
+	}
+}
