@@ -24,7 +24,7 @@ type burstResult struct {
 const failsafe = 2 * time.Minute
 
 func measureEvents(self, tree string, s shape, samples, burst int) (latency, burstResult, error) {
-	p, _, err := launch(rebuildd(self, tree))
+	p, _, _, err := launch(rebuildd(self, tree))
 	if err != nil {
 		return latency{}, burstResult{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,8 +49,8 @@ type proc struct {
 }
 
 // launch starts t and returns once its ready line arrived, with the time
-// from exec to that line.
-func launch(t tool) (*proc, time.Duration, error) {
+// from exec to that line, and the line.
+func launch(t tool) (*proc, time.Duration, string, error) {
 	cmd := t.cmd()
 	var r io.ReadCloser
 	var err error
@@ -60,12 +61,12 @@ func launch(t tool) (*proc, time.Duration, error) {
 		r, err = cmd.StdoutPipe()
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	p := &proc{cmd: cmd, lines: make(chan string, 1<<16)}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return nil, 0, fmt.Errorf("start %s: %w", t.name, err)
+		return nil, 0, "", fmt.Errorf("start %s: %w", t.name, err)
 	}
 	go func() {
 		sc := bufio.NewScanner(r)
@@ -78,11 +79,11 @@ func launch(t tool) (*proc, time.Duration, error) {
 		// inotifywait prints "Setting up watches." first, then
 		// the ready line.
 		if strings.Contains(line, t.ready) {
-			return p, time.Since(start), nil
+			return p, time.Since(start), line, nil
 		}
 	}
 	p.stop()
-	return nil, 0, fmt.Errorf("%s exited before %q", t.name, t.ready)
+	return nil, 0, "", fmt.Errorf("%s exited before %q", t.name, t.ready)
 }
 
 func (p *proc) stop() {
@@ -100,20 +101,25 @@ func (p *proc) stop() {
 // setup is one tool's start-up cost.
 type setup struct {
 	name    string
-	ready   time.Duration // median over runs
+	ready   time.Duration // exec to ready line, median over runs
+	walk    time.Duration // in-process New to Ready (rebuildd only), median
 	watches int
 	rssKB   int
 }
 
 func measureSetup(runs int, t tool) (setup, error) {
 	res := setup{name: t.name}
-	var times []time.Duration
+	var times, walks []time.Duration
 	for i := 0; i < runs; i++ {
-		p, d, err := launch(t)
+		p, d, line, err := launch(t)
 		if err != nil {
 			return res, err
 		}
 		times = append(times, d)
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "ready" {
+			ns, _ := strconv.ParseInt(f[1], 10, 64)
+			walks = append(walks, time.Duration(ns))
+		}
 		res.watches, err = inotifyWatches(p.cmd.Process.Pid)
 		if err == nil {
 			res.rssKB, err = memKB(p.cmd.Process.Pid, "VmRSS")
@@ -123,7 +129,14 @@ func measureSetup(runs int, t tool) (setup, error) {
 			return res, err
 		}
 	}
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	res.ready = times[len(times)/2]
+	res.ready, res.walk = median(times), median(walks)
 	return res, nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
 }
