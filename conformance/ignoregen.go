@@ -89,6 +89,9 @@ func mutateSegment(r *rand.Rand, s string) string {
 	case 4:
 		return "[a-c]" + string(runes[1:])
 	default:
+		if strings.ContainsRune(`-^]\`, runes[0]) {
+			return "*" // would need escaping inside a class
+		}
 		return "[^" + string(runes[0]) + "]" + string(runes[1:])
 	}
 }
