@@ -7,10 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/moby/patternmatcher"
 	"gopkg.in/yaml.v3"
 )
 
@@ -66,20 +69,20 @@ func loadSettings(explicit, projectDir string, svcs []Service) (string, Settings
 	var raw rawSettings
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return "", Settings{}, yamlError(file, err)
+		return "", Settings{}, yamlError(file, err, nil)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
-		return "", Settings{}, yamlError(file, err)
+		return "", Settings{}, yamlError(file, err, &doc)
 	}
 	s, err := settingsFrom(&raw, file, &doc, svcs)
 	return file, s, err
 }
 
 // yamlError turns yaml.v3's "yaml: line 3: ..." or "line 2: field x not
-// found in type ..." into file:line: message.
-func yamlError(file string, err error) error {
+// found in type ..." into file:line: message, naming the key for type errors.
+func yamlError(file string, err error, doc *yaml.Node) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
 	msg = strings.TrimSpace(strings.SplitN(msg, "\n", 2)[0])
@@ -92,7 +95,78 @@ func yamlError(file string, err error) error {
 		key := strings.Fields(ie.Msg)[1]
 		ie.Msg = fmt.Sprintf("unknown key %q: rebuild.yaml.example lists every key", key)
 	}
+	if m := typeRE.FindStringSubmatch(ie.Msg); m != nil {
+		key := keyPathAt(doc, ie.Line)
+		if key == "" {
+			key = "rebuild.yaml"
+		}
+		ie.Msg = fmt.Sprintf("%s: wrong type: got %s, want %s", key, yamlKind(m[1], m[2]), goKind(m[3]))
+	}
 	return ie
+}
+
+// typeRE is yaml.v3's "cannot unmarshal !!str `many` into int".
+var typeRE = regexp.MustCompile("^cannot unmarshal !!(\\w+) (?:`(.*)` )?into (\\S+)$")
+
+func yamlKind(tag, value string) string {
+	switch tag {
+	case "seq":
+		return "a list"
+	case "map":
+		return "a mapping"
+	}
+	return strconv.Quote(value)
+}
+
+func goKind(t string) string {
+	switch {
+	case t == "int":
+		return "a whole number"
+	case t == "bool":
+		return "true or false"
+	case t == "string":
+		return "a single value"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	}
+	return "a mapping"
+}
+
+// keyPathAt returns the dotted path of the deepest key written on line (or
+// whose value starts there), "" when none.
+func keyPathAt(n *yaml.Node, line int) string {
+	if n == nil {
+		return ""
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return keyPathAt(n.Content[0], line)
+	}
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if sub := keyPathAt(v, line); sub != "" {
+			return k.Value + "." + sub
+		}
+		if k.Line == line || v.Line == line {
+			return k.Value
+		}
+	}
+	return ""
+}
+
+// child returns the value of key in mapping n, nil when absent.
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
 }
 
 // settingsFrom validates values and applies defaults.
@@ -152,22 +226,55 @@ func serviceSettings(raw *rawSettings, file string, doc *yaml.Node, svcs []Servi
 		known[svc.Name] = true
 		s.Services[svc.Name] = ServiceSettings{OnSource: "auto"}
 	}
-	for name, rs := range raw.Services {
-		line := keyLine(servicesNode(doc), name)
+	names := make([]string, 0, len(raw.Services))
+	for name := range raw.Services {
+		names = append(names, name)
+	}
+	sort.Strings(names) // the first mistake in file order... near enough: a stable one
+	for _, name := range names {
+		rs, node := raw.Services[name], child(servicesNode(doc), name)
 		if !known[name] {
-			return &InputError{File: file, Line: line, Msg: fmt.Sprintf("services: no service %q in the compose project", name)}
+			return &InputError{File: file, Line: keyLine(servicesNode(doc), name),
+				Msg: fmt.Sprintf("services: no service %q in the compose project: fix the name or remove it", name)}
 		}
 		ss := ServiceSettings{OnSource: "auto"}
 		if rs != nil {
 			if rs.OnSource != "" {
 				if err := oneOf(rs.OnSource, "auto", "rebuild", "restart", "none"); err != nil {
-					return &InputError{File: file, Line: line, Msg: fmt.Sprintf("services.%s.on_source: %v", name, err)}
+					return &InputError{File: file, Line: keyLine(node, "on_source"), Msg: fmt.Sprintf("services.%s.on_source: %v", name, err)}
 				}
 				ss.OnSource = rs.OnSource
+			}
+			if err := checkPatterns(rs.Ignore, file, name, child(node, "ignore")); err != nil {
+				return err
 			}
 			ss.Ignore, ss.Exclude = rs.Ignore, rs.Exclude
 		}
 		s.Services[name] = ss
+	}
+	return nil
+}
+
+// checkPatterns rejects an ignore pattern patternmatcher would reject (the
+// ignore package reads them the same way), with the line of the list item.
+func checkPatterns(patterns []string, file, service string, list *yaml.Node) error {
+	for i, p := range patterns {
+		probe := []string{p}
+		if strings.HasPrefix(strings.TrimSpace(p), "!") {
+			probe = []string{"**", p} // so the exception is compiled too
+		}
+		pm, err := patternmatcher.New(probe)
+		if err == nil {
+			_, err = pm.MatchesOrParentMatches("probe") // compiles the regexp
+		}
+		if err != nil {
+			line := 0
+			if list != nil && i < len(list.Content) {
+				line = list.Content[i].Line
+			}
+			return &InputError{File: file, Line: line, Err: err,
+				Msg: fmt.Sprintf("services.%s.ignore: bad pattern %q: %v; use .dockerignore syntax (\\[ for a literal bracket)", service, p, err)}
+		}
 	}
 	return nil
 }
