@@ -217,6 +217,7 @@ func services(cp *types.Project) ([]Service, error) {
 		s.HasHealthcheck = sc.HealthCheck != nil && !sc.HealthCheck.Disable &&
 			!(len(sc.HealthCheck.Test) > 0 && sc.HealthCheck.Test[0] == "NONE")
 		s.BuildHash, s.RuntimeHash = hashes(sc)
+		s.Watch = developRules(sc, cp.WorkingDir)
 		out = append(out, s)
 	}
 	return out, nil

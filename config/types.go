@@ -43,6 +43,9 @@ type Service struct {
 	// tell "rebuild" from "recreate" changes.
 	BuildHash   string
 	RuntimeHash string
+	// Watch holds the service's develop.watch rules (compose watch's own),
+	// which take precedence over inference for the paths they name.
+	Watch []WatchRule
 }
 
 // Build is the build: section of a service, resolved to absolute paths.
