@@ -41,6 +41,7 @@ func TestContextOracle(t *testing.T) {
 // contextResult is one case as rebuildd and Docker saw it.
 type contextResult struct {
 	c              ContextCase
+	dir            string // where the case is written
 	want, got      []string
 	missing, extra []string
 }
@@ -63,7 +64,7 @@ func runContextBatch(t *testing.T, b builder, base string, seeds []uint64) (int,
 		if err != nil {
 			t.Fatalf("%v\n%s", err, c)
 		}
-		results = append(results, &contextResult{c: c, want: want})
+		results = append(results, &contextResult{c: c, dir: dir, want: want})
 		jobs = append(jobs, job{dir: dir, dockerfile: c.Dockerfile, tag: contextTag(s)})
 	}
 	got := buildAndList(t, b, jobs, root)

@@ -1,9 +1,135 @@
 package conformance
 
-// explain returns the name of the known difference that accounts for r, ""
-// when none does.
-func explain(b builder, r *contextResult) string { return "" }
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
 
-// explainLayer returns the name of the known difference that accounts for
-// a layer case's problems, "" when none does.
+	"github.com/rebuildd/rebuildd/ignore"
+	"github.com/rebuildd/rebuildd/internal/e2e"
+)
+
+// knownDifference is a difference between rebuildd and one builder that the
+// oracles found and that waits for a fix in rebuildd's own packages. It is
+// kept, not skipped: the generated cases of its class are counted as known
+// only when Docker's answer is exactly what the difference predicts (so a
+// second bug hiding in the same case still fails), and its minimal
+// reproducer must still differ (TestKnownDifferencesStillDiffer), so the
+// fix flips it and whoever fixes it deletes the entry.
+type knownDifference struct {
+	name    string
+	builder string // "legacy" or "buildkit"
+	// docker predicts the files Docker puts in the context of case c written
+	// in dir; ok is false when c is not of this class.
+	docker func(c ContextCase, dir string) (files []string, ok bool, err error)
+	repro  ContextCase // minimal reproducer; its Seed is 0
+}
+
+// knownDifferences are the open differences, with the report's wording.
+var knownDifferences = []knownDifference{
+	{
+		// ignore.Load prefers <Dockerfile>.dockerignore, as BuildKit does.
+		// The legacy builder (Compose v1, and any `docker build` with
+		// DOCKER_BUILDKIT=0) reads only <context>/.dockerignore, so for a
+		// Compose v1 project rebuildd watches, ignores and fingerprints a
+		// different context from the one Docker builds.
+		name:    "legacy builder reads only <context>/.dockerignore",
+		builder: "legacy",
+		docker:  contextIgnoreOnly,
+		repro: ContextCase{
+			Dockerfile: "Dockerfile",
+			Tree: Tree{
+				"Dockerfile":              ContextDockerfile("BASE"),
+				"Dockerfile.dockerignore": "a\n",
+				"a":                       "x\n",
+			},
+			Ignores: map[string][]string{"Dockerfile.dockerignore": {"a"}},
+		},
+	},
+}
+
+// contextIgnoreOnly predicts the legacy builder for cases with a
+// Dockerfile-specific ignore file: rebuildd's matcher on
+// <context>/.dockerignore alone (or nothing, when there is none).
+func contextIgnoreOnly(c ContextCase, dir string) ([]string, bool, error) {
+	if _, ok := c.Ignores[c.Dockerfile+".dockerignore"]; !ok {
+		return nil, false, nil
+	}
+	m, _, err := ignore.Load(dir, "")
+	if err != nil {
+		return nil, false, err
+	}
+	files, err := Files(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	var in []string
+	for _, f := range files {
+		if !m.Excluded(f) {
+			in = append(in, f)
+		}
+	}
+	return in, true, nil
+}
+
+// explain returns the name of the known difference that accounts for r
+// exactly, "" when none does.
+func explain(b builder, r *contextResult) string {
+	for _, k := range knownDifferences {
+		if k.builder != b.name || k.docker == nil {
+			continue
+		}
+		want, ok, err := k.docker(r.c, r.dir)
+		if err == nil && ok && slices.Equal(want, r.got) {
+			return k.name
+		}
+	}
+	return ""
+}
+
+// explainLayer returns the name of the known layer difference that
+// accounts for a layer case's problems, "" when none does. There is none
+// open.
 func explainLayer(b builder, r *layerRun, problems []string) string { return "" }
+
+// TestKnownDifferencesStillDiffer builds each known difference's minimal
+// reproducer with its builder: Docker must still answer as the difference
+// predicts and rebuildd must still disagree. When rebuildd is fixed this
+// fails; delete the entry then.
+func TestKnownDifferencesStillDiffer(t *testing.T) {
+	bs := builders(t)
+	for _, k := range knownDifferences {
+		t.Run(k.name, func(t *testing.T) {
+			i := slices.IndexFunc(bs, func(b builder) bool { return b.name == k.builder })
+			if i < 0 {
+				t.Skipf("builder %s does not run here", k.builder)
+			}
+			base := e2e.BaseImage(t)
+			c := k.repro
+			c.Tree = Tree{}
+			for p, body := range k.repro.Tree {
+				c.Tree[p] = body
+			}
+			c.Tree[c.Dockerfile] = ContextDockerfile(base)
+			root := t.TempDir()
+			dir := filepath.Join(root, "repro")
+			if err := c.Write(dir); err != nil {
+				t.Fatal(err)
+			}
+			want, err := c.Expected(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tag := fmt.Sprintf("rebuildd-conformance/known-%s:%d", runID, len(k.name))
+			got := buildAndList(t, bs[i], []job{{dir: dir, dockerfile: c.Dockerfile, tag: tag}}, root)[tag]
+			if slices.Equal(want, got) {
+				t.Fatalf("rebuildd now agrees with the %s builder (%q): the difference is fixed, delete it from knownDifferences", k.builder, got)
+			}
+			if pred, ok, err := k.docker(c, dir); err != nil || !ok || !slices.Equal(pred, got) {
+				t.Fatalf("Docker's answer %q is no longer the predicted %q (err %v): re-read the difference", got, pred, err)
+			}
+			t.Logf("still differs: rebuildd %q, Docker (%s) %q", want, k.builder, got)
+		})
+	}
+}

@@ -195,3 +195,16 @@ func TestCheckReruns(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildKitSkipsUnusedStageFrom: BuildKit prints the FROM of a stage
+// outside the chain with its own count; it is not a step to map.
+func TestBuildKitSkipsUnusedStageFrom(t *testing.T) {
+	ins, _ := instructions("FROM x AS s0\nCOPY a /a\nARG F=b\nCOPY ${F} /b\nFROM x\nCOPY c /c\n")
+	got, err := buildkitReruns("#4 [j0 s0 1/2] FROM docker.io/library/x\n#4 CACHED\n#6 [j0 stage-1 2/2] COPY c /c\n#6 DONE 0.1s\n", newStages(ins))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got[6] || len(got) != 1 {
+		t.Errorf("re-run lines = %v, want line 6 only", got)
+	}
+}

@@ -112,6 +112,12 @@ func buildkitReruns(out string, st stages) (map[int]bool, error) {
 	for sc.Scan() {
 		line := sc.Text()
 		if m := bkVertex.FindStringSubmatch(line); m != nil {
+			if strings.HasPrefix(line[len(m[0]):], "FROM ") {
+				// FROM never counts as a re-run, and BuildKit numbers the
+				// FROM of a stage the target does not use against a total
+				// of its own ([s0 1/2] for a 4-instruction stage).
+				continue
+			}
 			k, _ := strconv.Atoi(m[3])
 			n, _ := strconv.Atoi(m[4])
 			list, ok := steps[m[2]]
