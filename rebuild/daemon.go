@@ -41,6 +41,9 @@ type DaemonOptions struct {
 	// `compose up -d --no-deps SERVICES` after a runtime-section change.
 	Restart  func(ctx context.Context, service string) error
 	Recreate func(ctx context.Context, services []string) error
+	// Sync copies develop.watch sync paths into the service's running
+	// containers and then runs the sync+exec commands there.
+	Sync func(ctx context.Context, service string, ops []SyncOp, exec [][]string) error
 	// Advise, when set, logs findings for a service in the start-up banner.
 	Advise func(p *config.Project, svc config.Service, m *dockerfile.Model)
 

@@ -3,6 +3,7 @@ package rebuild
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +25,7 @@ func (d *Daemon) work(ctx context.Context, r Request) error {
 	case r.Recreate:
 		result, err = d.recreate(ctx, r.Service)
 	default:
-		result, err = d.restart(ctx, r.Service)
+		result, err = d.syncRestart(ctx, r)
 	}
 	d.result(r, result, d.o.Now().Sub(start), err)
 	return err
@@ -68,6 +69,33 @@ func (d *Daemon) rebuild(ctx context.Context, snap *snapshot, r Request) (string
 		res += ", recreated for the new compose configuration"
 	}
 	return res, failedErr(r.Service, outs)
+}
+
+// syncRestart runs develop.watch syncs and execs, then a restart when the
+// request asks for one. A rebuild makes syncs moot: the new container has
+// the files.
+func (d *Daemon) syncRestart(ctx context.Context, r Request) (string, error) {
+	var done []string
+	if len(r.Syncs) > 0 {
+		if d.o.DryRun {
+			done = append(done, "would sync "+strconv.Itoa(len(r.Syncs))+" path(s) (dry run)")
+		} else {
+			// Copies are short and a half-synced container is worse than a
+			// late exit, so shutdown lets them finish.
+			if err := d.o.Sync(context.WithoutCancel(ctx), r.Service, r.Syncs, r.Exec); err != nil {
+				return "", err
+			}
+			done = append(done, "synced "+strconv.Itoa(len(r.Syncs))+" path(s)")
+		}
+	}
+	if r.Action == dockerfile.ActionRestart {
+		res, err := d.restart(ctx, r.Service)
+		if err != nil {
+			return "", err
+		}
+		done = append(done, res)
+	}
+	return strings.Join(done, ", "), nil
 }
 
 func (d *Daemon) restart(ctx context.Context, service string) (string, error) {

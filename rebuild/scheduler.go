@@ -19,8 +19,10 @@ type Request struct {
 	// Recreate asks for `up -d --no-deps` even when no build changes the
 	// image: the service's runtime section changed, or it is new.
 	Recreate bool
-	Paths    []string // the changed paths, for logs
-	Reason   string   // why, for people
+	Syncs    []SyncOp   // develop.watch: copy into the running containers
+	Exec     [][]string // develop.watch sync+exec: run in the containers after the syncs
+	Paths    []string   // the changed paths, for logs
+	Reason   string     // why, for people
 }
 
 // merge folds a newer request for the same service into r: the strongest
@@ -42,6 +44,13 @@ func (r Request) merge(n Request) Request {
 		}
 	}
 	sort.Strings(out.Paths)
+	out.Syncs = append(append([]SyncOp{}, r.Syncs...), n.Syncs...)
+	out.Exec = append([][]string{}, r.Exec...)
+	for _, c := range n.Exec {
+		if !hasCommand(out.Exec, c) {
+			out.Exec = append(out.Exec, c)
+		}
+	}
 	return out
 }
 

@@ -2,6 +2,7 @@ package rebuild
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/dockerfile"
@@ -22,6 +23,8 @@ type Verdict struct {
 	Decider string            // the path whose result decided Action (or Impact when Action is none)
 	Result  dockerfile.Result // that path's classification
 	Renew   bool              // a rebuild from a deps or Dockerfile change with anonymous volumes present
+	Syncs   []SyncOp          // develop.watch sync actions
+	Exec    [][]string        // develop.watch sync+exec commands, run after the syncs
 }
 
 // impactRank orders impacts by how much they say about a service, so a
@@ -53,8 +56,11 @@ func Triage(svcs []Watched, paths []string) []Verdict {
 func triageOne(w Watched, paths []string) (Verdict, bool) {
 	v := Verdict{Service: w.Service.Name, Action: dockerfile.ActionNone, Impact: dockerfile.ImpactOutside}
 	for _, p := range paths {
-		r := w.Model.Classify(p)
-		if r.Impact == dockerfile.ImpactOutside {
+		r, ruled := w.ruled(p, &v)
+		if !ruled {
+			r = w.Model.Classify(p)
+		}
+		if r.Impact == dockerfile.ImpactOutside && !ruled {
 			continue
 		}
 		v.Paths = append(v.Paths, p)
@@ -83,4 +89,29 @@ func stronger(r dockerfile.Result, v Verdict) bool {
 		return true
 	}
 	return r.Action == v.Action && impactRank[r.Impact] > impactRank[v.Impact]
+}
+
+// ruled applies the service's develop.watch rules to p: a rule that names p
+// decides instead of the layer model, and its sync and exec are collected.
+func (w Watched) ruled(p string, v *Verdict) (dockerfile.Result, bool) {
+	rr, ok := matchRules(w.Service.Watch, p)
+	if !ok {
+		return dockerfile.Result{}, false
+	}
+	if rr.sync != nil {
+		v.Syncs = append(v.Syncs, *rr.sync)
+	}
+	if len(rr.exec) > 0 && !hasCommand(v.Exec, rr.exec) {
+		v.Exec = append(v.Exec, rr.exec)
+	}
+	return dockerfile.Result{Impact: dockerfile.ImpactSource, Action: rr.action, Reason: rr.reason}, true
+}
+
+func hasCommand(list [][]string, c []string) bool {
+	for _, x := range list {
+		if strings.Join(x, "\x00") == strings.Join(c, "\x00") {
+			return true
+		}
+	}
+	return false
 }

@@ -72,6 +72,13 @@ func wireCompose(opts *rebuild.DaemonOptions, base *rebuild.Reconciler, out io.W
 	opts.Recreate = func(ctx context.Context, services []string) error {
 		return base.Runner.Up(ctx, services, false, out)
 	}
+	opts.Sync = func(ctx context.Context, service string, ops []rebuild.SyncOp, exec [][]string) error {
+		eng, ok := base.Engine.(*rebuild.DockerEngine)
+		if !ok {
+			return fmt.Errorf("sync %s: the engine client cannot copy into containers", service)
+		}
+		return eng.Sync(ctx, base.Project.Name, service, ops, exec)
+	}
 	opts.Restart = func(ctx context.Context, service string) error {
 		cli, ok := base.Runner.(*rebuild.ComposeCLI)
 		if !ok {

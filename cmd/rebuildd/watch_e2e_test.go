@@ -195,6 +195,7 @@ func TestWatchE2E(t *testing.T) {
 			t.Run("compose-edit-adds-service", func(t *testing.T) { testWatchNewService(t, bin, c, base) })
 			t.Run("checkout-storm", func(t *testing.T) { testWatchCheckout(t, bin, c, base) })
 			t.Run("sigterm-during-build", func(t *testing.T) { testWatchSigterm(t, bin, c, base) })
+			t.Run("develop-watch-sync", func(t *testing.T) { testWatchDevelopSync(t, bin, c, base) })
 		})
 	}
 }
@@ -470,4 +471,35 @@ func testWatchSigterm(t *testing.T, bin string, c e2e.Compose, base string) {
 	if after := r.p.ContainerImage("web", 1); after != before {
 		t.Errorf("container changed from %s to %s: half-recreated", before, after)
 	}
+}
+
+// testWatchDevelopSync: a project written for `docker compose watch` keeps
+// its develop.watch rules: a sync rule copies the edit into the running
+// container through the Engine API, with no build and no recreate.
+func testWatchDevelopSync(t *testing.T, bin string, c e2e.Compose, base string) {
+	if c.V1() {
+		t.Skip("develop.watch is a Compose v2 key; v1 rejects the file")
+	}
+	port := e2e.FreePort(t)
+	files := webFiles(base, port)
+	files["compose.yaml"] = fmt.Sprintf(`services:
+  web:
+    build: .
+    ports: ["127.0.0.1:%d:80"]
+    develop:
+      watch:
+        - path: ./site
+          action: sync
+          target: /www
+`, port)
+	r := newWatchRig(t, bin, c, files, "")
+	url := e2e.URL(port, "/index.html")
+	e2e.WaitServing(t, url, "v1", serveTimeout)
+	r.expect("edit under a sync rule", func() {
+		r.p.Write("site/index.html", "synced")
+		if got := r.result("web"); got != "synced 1 path(s)" {
+			t.Fatalf("result: %s", got)
+		}
+		e2e.WaitServing(t, url, "synced", serveTimeout)
+	}, 0, 0, 0)
 }
