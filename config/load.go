@@ -87,11 +87,70 @@ func loadCompose(ctx context.Context, o Options) (*types.Project, error) {
 	if err := mustExist(opts.ConfigPaths, "compose file", "fix -f or COMPOSE_FILE"); err != nil {
 		return nil, err
 	}
+	var pulled []string // include: and extends: file: references, as written
+	opts.WithListeners(func(event string, md map[string]any) {
+		pulled = append(pulled, referencedFiles(event, md)...)
+	})
 	cp, err := opts.LoadProject(ctx)
 	if err != nil {
 		return nil, composeError(o, err, opts.ConfigPaths...)
 	}
+	cp.ComposeFiles = append(cp.ComposeFiles, resolveReferenced(pulled, cp)...)
 	return cp, nil
+}
+
+// referencedFiles returns the files a loader event names: compose-go reports
+// include: (paths relative to "workingdir") and extends: with a file, for
+// declarations in the top-level compose files.
+func referencedFiles(event string, md map[string]any) []string {
+	var out []string
+	switch event {
+	case "include":
+		wd, _ := md["workingdir"].(string)
+		paths, _ := md["path"].(types.StringList)
+		for _, p := range paths {
+			if !filepath.IsAbs(p) && wd != "" {
+				p = filepath.Join(wd, p)
+			}
+			out = append(out, p)
+		}
+	case "extends":
+		if f, ok := md["file"].(string); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// resolveReferenced makes referenced files absolute and keeps those that
+// exist and are not already listed, so edits to them reload the project
+// like edits to compose.yaml. An extends: file is relative to the file that
+// names it, which the event does not say: the compose files' directories are
+// tried in order.
+func resolveReferenced(refs []string, cp *types.Project) []string {
+	seen := map[string]bool{}
+	for _, f := range cp.ComposeFiles {
+		seen[f] = true
+	}
+	var out []string
+	for _, r := range refs {
+		candidates := []string{r}
+		if !filepath.IsAbs(r) {
+			candidates = nil
+			for _, f := range cp.ComposeFiles {
+				candidates = append(candidates, filepath.Join(filepath.Dir(f), r))
+			}
+			candidates = append(candidates, filepath.Join(cp.WorkingDir, r))
+		}
+		for _, c := range candidates {
+			if fi, err := os.Stat(c); err == nil && !fi.IsDir() && !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // composeOptions are docker compose's own (cmd/compose/compose.go,

@@ -247,13 +247,39 @@ func TestLoadExtends(t *testing.T) {
 `,
 		"common/node/Dockerfile": dockerfile,
 	})
-	api := service(t, load(t, Options{WorkDir: dir}), "api")
+	p := load(t, Options{WorkDir: dir})
+	api := service(t, p, "api")
+	// The extended file defines the project too: edits to it must reload.
+	if want := []string{filepath.Join(dir, "compose.yaml"), filepath.Join(dir, "common/base.yaml")}; !slices.Equal(p.ComposeFiles, want) {
+		t.Errorf("ComposeFiles = %q, want %q", p.ComposeFiles, want)
+	}
 	// Paths in an extended file are relative to that file.
 	if api.Build == nil || api.Build.Context != filepath.Join(dir, "common/node") || api.Build.Target != "dev" {
 		t.Errorf("Build = %+v", api.Build)
 	}
 	if len(api.BindMounts) != 1 || api.BindMounts[0].Source != filepath.Join(dir, "common/src") {
 		t.Errorf("BindMounts = %+v", api.BindMounts)
+	}
+}
+
+func TestLoadInclude(t *testing.T) {
+	cleanEnv(t)
+	dir := tree(t, map[string]string{
+		"compose.yaml": `include:
+  - svc/compose.yaml
+services:
+  web: {image: nginx}
+`,
+		"svc/compose.yaml": "services:\n  api:\n    build: .\n",
+		"svc/Dockerfile":   dockerfile,
+	})
+	p := load(t, Options{WorkDir: dir})
+	if want := []string{filepath.Join(dir, "compose.yaml"), filepath.Join(dir, "svc/compose.yaml")}; !slices.Equal(p.ComposeFiles, want) {
+		t.Errorf("ComposeFiles = %q, want %q", p.ComposeFiles, want)
+	}
+	// An included file's paths are relative to its own directory.
+	if b := service(t, p, "api").Build; b == nil || b.Context != filepath.Join(dir, "svc") {
+		t.Errorf("api.Build = %+v", b)
 	}
 }
 

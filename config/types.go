@@ -24,7 +24,7 @@ type Options struct {
 type Project struct {
 	Name         string
 	Dir          string    // absolute project directory
-	ComposeFiles []string  // absolute paths of the compose files actually loaded
+	ComposeFiles []string  // absolute: the compose files loaded (-f order), then files they include: or extend from
 	EnvFiles     []string  // absolute paths of .env / --env-file / env_file files that exist
 	SettingsFile string    // absolute path of rebuild.yaml used, "" when none
 	Settings     Settings  // rebuild.yaml with defaults applied
