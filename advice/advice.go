@@ -125,12 +125,33 @@ func newSubject(proj *config.Project, svc config.Service, an *dockerfile.Analysi
 }
 
 // at is where a Dockerfile line is, for a finding: the Dockerfile, or for
-// dockerfile_inline the compose file (the inline text has no file of its own).
+// dockerfile_inline the compose file (the inline text has no file of its
+// own): the line itself when the text is a YAML block (`|`), whose first
+// line follows the key, else the key's line.
 func (s *subject) at(line int) (string, int) {
 	if s.dockerfile != "" {
 		return s.dockerfile, line
 	}
+	path := []string{"services", s.svc.Name, "build", "dockerfile_inline"}
+	files := s.proj.ComposeFiles
+	for i := len(files) - 1; i >= 0; i-- {
+		if root := s.composeDoc(files[i]); root != nil {
+			if n, depth := descend(root, path); depth == len(path) {
+				if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+					return files[i], n.Line + line
+				}
+				return files[i], n.Line
+			}
+		}
+	}
 	return s.composeAt("build", "dockerfile_inline")
+}
+
+// ln is the line a message names for a Dockerfile line: the same line in
+// a Dockerfile, the compose file's line for dockerfile_inline.
+func (s *subject) ln(line int) int {
+	_, l := s.at(line)
+	return l
 }
 
 func sortFindings(fs []Finding) {

@@ -54,10 +54,10 @@ func (s *subject) cacheFinding(run *instr, m *manager) Finding {
 	when := "only when the Dockerfile above it changes"
 	if below := s.inputBelow(run); below != nil {
 		f.Severity = Warn
-		when = fmt.Sprintf("whenever a file that %s (line %d) copies changes", below.brief(), below.line)
+		when = fmt.Sprintf("whenever a file that %s (line %d) copies changes", below.brief(), s.ln(below.line))
 	}
 	f.Message = fmt.Sprintf("%s (line %d) has no cache mount for %s: it re-runs %s, and %s then downloads everything again",
-		run.brief(), run.line, m.name, when, m.name)
+		run.brief(), s.ln(run.line), m.name, when, m.name)
 	f.Fix = s.cacheFix(run, m)
 	return f
 }

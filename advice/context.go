@@ -94,7 +94,7 @@ func (s *subject) reader(rel string) string {
 	for _, in := range s.an.Inputs {
 		if in.Reads(rel) {
 			if ci := s.doc.instrAt(in.Line); ci != nil {
-				return fmt.Sprintf("%s (line %d)", ci.brief(), ci.line)
+				return fmt.Sprintf("%s (line %d)", ci.brief(), s.ln(ci.line))
 			}
 		}
 	}

@@ -38,6 +38,7 @@ var goldenCases = []struct {
 	{"missing-cache-mount", []string{CodeMissingCacheMount}, []string{CodeInstallAfterSource, CodeSyntaxLine}},
 	{"syntax-line", []string{CodeSyntaxLine}, []string{CodeMissingCacheMount}},
 	{"target-drift", []string{CodeTargetDrift}, []string{CodeInstallAfterSource, CodeMissingCacheMount}},
+	{"inline", []string{CodeInstallAfterSource, CodeSyntaxLine}, []string{CodeMissingCacheMount, CodeHeavyContext}},
 }
 
 var allCodes = []string{CodeInstallAfterSource, CodeHeavyContext, CodeSecretBuildArg, CodeUntaggedBuild,

@@ -28,7 +28,7 @@ func installAfterSource(s *subject) []Finding {
 		out = append(out, Finding{
 			Code: CodeInstallAfterSource, Severity: Warn, File: file, Line: line,
 			Message: fmt.Sprintf("%s (line %d) runs after %s (line %d), which copies source files: every source edit re-runs the %s install",
-				run.brief(), run.line, copyInstr.brief(), copyInstr.line, managerNames(mgrs)),
+				run.brief(), s.ln(run.line), copyInstr.brief(), s.ln(copyInstr.line), managerNames(mgrs)),
 			Fix: s.installFix(run, copyInstr, in, mgrs),
 		})
 	}
@@ -78,7 +78,7 @@ func (s *subject) installFix(run, copyInstr *instr, in *dockerfile.Input, mgrs [
 	manifests := s.manifestsFor(in, mgrs)
 	if len(manifests) == 0 {
 		return fmt.Sprintf("move %s above %s (line %d): it reads nothing from the context",
-			run.brief(), copyInstr.brief(), copyInstr.line)
+			run.brief(), copyInstr.brief(), s.ln(copyInstr.line))
 	}
 	return fmt.Sprintf("copy the dependency manifests first and install before the source:\nCOPY %s ./\n%s\n%s",
 		strings.Join(manifests, " "), run.full(), copyInstr.full())

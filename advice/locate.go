@@ -76,7 +76,7 @@ func descend(n *yaml.Node, path []string) (*yaml.Node, int) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].Value == key {
 				next = n.Content[i+1]
-				last = &yaml.Node{Line: n.Content[i].Line, Kind: next.Kind, Content: next.Content, Value: next.Value}
+				last = &yaml.Node{Line: n.Content[i].Line, Kind: next.Kind, Style: next.Style, Content: next.Content, Value: next.Value}
 				break
 			}
 		}

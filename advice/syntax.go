@@ -38,7 +38,7 @@ func syntaxLine(s *subject) []Finding {
 	}
 	var whats []string
 	for _, f := range feats {
-		whats = append(whats, fmt.Sprintf("%s (line %d)", f.what, f.line))
+		whats = append(whats, fmt.Sprintf("%s (line %d)", f.what, s.ln(f.line)))
 	}
 	want := "docker/dockerfile:1"
 	if need.labs {
