@@ -97,29 +97,49 @@ type job struct {
 // timeout.
 const buildTimeout = 5 * time.Minute
 
-// legacyParallel is how many `docker build` run at once: the legacy builder
-// spends most of a tiny build waiting on the engine (commit, layer diff), so
-// a few in flight use the 2 cores better than one; more just queue.
-const legacyParallel = 3
+// parallelBuilds is how many build commands run at once: a tiny build
+// spends most of its time waiting on the engine (container start, commit,
+// layer diff), so a few in flight use the 2 cores better than one; more
+// just queue.
+const parallelBuilds = 3
 
-// build builds every job and returns each job's output (plain progress for
-// BuildKit), by tag. BuildKit's output of several jobs is one interleaved
-// log, so a caller that reads cache misses builds one job per call. The error carries the failing build's output.
+// build builds every job and returns each job's output, by tag: legacy
+// builds side by side, BuildKit builds in one Compose command. BuildKit's
+// output of several jobs is one interleaved log, so a caller that reads
+// cache misses uses buildEach.
 func (b builder) build(jobs []job, root string) (map[string]string, error) {
 	if b.BuildKit() {
 		return b.composeBuild(jobs, root)
 	}
+	return each(jobs, legacyBuild)
+}
+
+// buildEach builds every job with its own command, side by side, so each
+// output (plain progress for BuildKit) is the job's alone.
+func (b builder) buildEach(jobs []job, root string) (map[string]string, error) {
+	if !b.BuildKit() {
+		return each(jobs, legacyBuild)
+	}
+	return each(jobs, func(j job) (string, error) {
+		outs, err := b.composeBuild([]job{j}, root)
+		return outs[j.tag], err
+	})
+}
+
+// each runs fn on every job, parallelBuilds at a time, and returns the
+// outputs by tag and the first error.
+func each(jobs []job, fn func(job) (string, error)) (map[string]string, error) {
 	outs := make(map[string]string, len(jobs))
 	var mu sync.Mutex
 	var first error
-	sem := make(chan struct{}, legacyParallel)
+	sem := make(chan struct{}, parallelBuilds)
 	var wg sync.WaitGroup
 	for _, j := range jobs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			out, err := legacyBuild(j)
+			out, err := fn(j)
 			mu.Lock()
 			defer mu.Unlock()
 			outs[j.tag] = out
@@ -155,13 +175,17 @@ func (b builder) composeBuild(jobs []job, root string) (map[string]string, error
 			fmt.Fprintf(&y, "      target: %q\n", j.target)
 		}
 	}
-	file := filepath.Join(root, "compose.yaml")
+	dir, err := os.MkdirTemp(root, "compose")
+	if err != nil {
+		return nil, fmt.Errorf("compose dir: %w", err)
+	}
+	file := filepath.Join(dir, "compose.yaml")
 	if err := os.WriteFile(file, []byte(y.String()), 0o644); err != nil {
 		return nil, fmt.Errorf("write %q: %w", file, err)
 	}
 	args := append(append([]string{}, b.compose.Command[1:]...),
-		"-f", file, "-p", "rbconf"+filepath.Base(root), "--progress", "plain", "build")
-	out, err := command(b.compose.Env, root, b.compose.Command[0], args...)
+		"-f", file, "-p", "rbconf"+strings.ToLower(filepath.Base(dir)), "--progress", "plain", "build")
+	out, err := command(b.compose.Env, dir, b.compose.Command[0], args...)
 	outs := map[string]string{}
 	for _, tag := range svc { // interleaved: parse progress one job at a time
 		outs[tag] = out

@@ -51,8 +51,8 @@ func TestLayerOracle(t *testing.T) {
 }
 
 // runLayerBatch runs the cases of one batch: first builds side by side,
-// then the change and the second build of each case alone, so each build's
-// output is its own.
+// then the changes, then the second builds, each with its own command so
+// each output is the case's own.
 func runLayerBatch(t *testing.T, b builder, base string, seeds []uint64, impacts map[dockerfile.Impact]int) (int, int) {
 	t.Helper()
 	root := t.TempDir()
@@ -77,9 +77,18 @@ func runLayerBatch(t *testing.T, b builder, base string, seeds []uint64, impacts
 	if _, err := b.build(jobs, root); err != nil {
 		t.Fatalf("first build: %v", err)
 	}
+	for _, r := range runs {
+		if err := r.change(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outs, err := b.buildEach(jobs, root)
+	if err != nil {
+		t.Fatalf("second build: %v", err)
+	}
 	diffs, known := 0, 0
 	for _, r := range runs {
-		problems, err := r.rebuild(b, root)
+		problems, err := r.check(b, outs[r.job.tag])
 		if err != nil {
 			t.Fatalf("case %d: %v\n%s", r.c.Seed, err, r.c.Dockerfile)
 		}
@@ -132,21 +141,23 @@ func prepareLayer(seed uint64, base string, b builder, root string) (*layerRun, 
 	return r, nil
 }
 
-// rebuild writes the change, builds again and checks the re-run steps.
-func (r *layerRun) rebuild(b builder, root string) ([]string, error) {
+// change writes the case's change: new content, unique to the case and
+// the run.
+func (r *layerRun) change() error {
 	abs := filepath.Join(r.dir, filepath.FromSlash(r.c.Change))
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-		return nil, err
+		return fmt.Errorf("change %q: %w", abs, err)
 	}
 	body := fmt.Sprintf("changed %s %d\n", runID, r.c.Seed)
 	if err := os.WriteFile(abs, []byte(body), 0o644); err != nil {
-		return nil, fmt.Errorf("change %q: %w", abs, err)
+		return fmt.Errorf("change %q: %w", abs, err)
 	}
-	outs, err := b.build([]job{r.job}, root)
-	if err != nil {
-		return nil, err
-	}
-	rerun, err := b.reruns(outs[r.job.tag], r.st)
+	return nil
+}
+
+// check reads the second build's output and checks the re-run steps.
+func (r *layerRun) check(b builder, out string) ([]string, error) {
+	rerun, err := b.reruns(out, r.st)
 	if err != nil {
 		return nil, err
 	}
