@@ -12,7 +12,7 @@ import (
 
 	"github.com/moby/patternmatcher/ignorefile"
 
-	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/config/inputerr"
 )
 
 // Load finds the ignore file Docker would use for a build and reads it:
@@ -22,7 +22,7 @@ import (
 // matcher then excludes nothing). dockerfile may be "" (dockerfile_inline);
 // a relative dockerfile is taken relative to context, as compose does.
 //
-// Bad input (unreadable file, bad pattern) is a *config.InputError naming the
+// Bad input (unreadable file, bad pattern) is a *inputerr.Error naming the
 // file and, for a bad pattern, its line.
 func Load(context, dockerfile string) (*Matcher, string, error) {
 	for _, file := range Candidates(context, dockerfile) {
@@ -31,7 +31,7 @@ func Load(context, dockerfile string) (*Matcher, string, error) {
 			continue
 		}
 		if err != nil {
-			return nil, "", &config.InputError{File: file, Err: err,
+			return nil, "", &inputerr.Error{File: file, Err: err,
 				Msg: fmt.Sprintf("cannot read ignore file: %v; fix its permissions or remove it", err)}
 		}
 		m, err := Parse(data, file)
@@ -64,17 +64,17 @@ func Candidates(context, dockerfile string) []string {
 func Parse(data []byte, file string) (*Matcher, error) {
 	patterns, err := ignorefile.ReadAll(bytes.NewReader(data))
 	if err != nil {
-		return nil, &config.InputError{File: file, Err: err,
+		return nil, &inputerr.Error{File: file, Err: err,
 			Msg: fmt.Sprintf("cannot read ignore file: %v", err)}
 	}
 	m, err := New(patterns)
 	var pe *PatternError
 	if errors.As(err, &pe) {
-		return nil, &config.InputError{File: file, Line: patternLine(data, pe.Index), Err: err,
+		return nil, &inputerr.Error{File: file, Line: patternLine(data, pe.Index), Err: err,
 			Msg: fmt.Sprintf("%v; fix the pattern (write \\[ for a literal bracket) or remove the line", pe)}
 	}
 	if err != nil {
-		return nil, &config.InputError{File: file, Err: err, Msg: err.Error()}
+		return nil, &inputerr.Error{File: file, Err: err, Msg: err.Error()}
 	}
 	return m, nil
 }
