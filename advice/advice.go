@@ -73,7 +73,33 @@ func Check(proj *config.Project, svc config.Service, m *dockerfile.Model) []Find
 	for _, check := range checks {
 		out = append(out, check(s)...)
 	}
+	out = s.unsilenced(out)
 	sortFindings(out)
+	return out
+}
+
+// unsilenced drops the findings the Dockerfile silences: a
+// "# rebuildd:ignore CODE" comment right above the instruction a finding
+// points at, or "# rebuildd:ignore-file CODE" anywhere for every finding of
+// the services it builds. A team that builds without BuildKit, say, can
+// keep `advise` green in CI without losing the other findings.
+func (s *subject) unsilenced(fs []Finding) []Finding {
+	silenced := map[int]map[string]bool{} // finding line -> codes
+	for _, st := range s.doc.stages {
+		for _, in := range st.instrs {
+			if len(in.ignore) > 0 {
+				silenced[s.ln(in.line)] = in.ignore
+			}
+		}
+	}
+	dfile, _ := s.at(1)
+	var out []Finding
+	for _, f := range fs {
+		if s.doc.ignoreAll[f.Code] || f.File == dfile && silenced[f.Line][f.Code] {
+			continue
+		}
+		out = append(out, f)
+	}
 	return out
 }
 

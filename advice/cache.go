@@ -62,15 +62,17 @@ func (s *subject) cacheFinding(run *instr, m *manager) Finding {
 	return f
 }
 
-// inputBelow returns the first context input the RUN runs on top of.
+// inputBelow returns the nearest context input the RUN runs on top of:
+// the one whose changes most often re-run it.
 func (s *subject) inputBelow(run *instr) *instr {
+	var below *instr
 	for _, in := range s.an.Inputs {
 		ci := s.doc.instrAt(in.Line)
 		if ci != nil && ci != run && s.doc.follows(run, ci) {
-			return ci
+			below = ci
 		}
 	}
-	return nil
+	return below
 }
 
 // cacheFix is the RUN with the manager's mounts added, plus what else the
@@ -89,7 +91,7 @@ func (s *subject) cacheFix(run *instr, m *manager) string {
 	if m.note != "" {
 		b.WriteString("\n" + m.note)
 	}
-	if s.doc.syntax == "" {
+	if s.doc.syntax == "" && !s.doc.ignoreAll[CodeSyntaxLine] {
 		b.WriteString("\nand make `# syntax=docker/dockerfile:1` the first line")
 	}
 	b.WriteString("\n(cache mounts need BuildKit; docker-compose v1 uses it with DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1)")

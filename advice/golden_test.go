@@ -38,6 +38,8 @@ var goldenCases = []struct {
 	{"missing-cache-mount", []string{CodeMissingCacheMount}, []string{CodeInstallAfterSource, CodeSyntaxLine}},
 	{"syntax-line", []string{CodeSyntaxLine}, []string{CodeMissingCacheMount}},
 	{"target-drift", []string{CodeTargetDrift}, []string{CodeInstallAfterSource, CodeMissingCacheMount}},
+	// the second npm RUN still lacks a cache mount: silencing is per code and line
+	{"silenced", []string{CodeMissingCacheMount}, []string{CodeInstallAfterSource, CodeSyntaxLine}},
 	{"inline", []string{CodeInstallAfterSource, CodeSyntaxLine}, []string{CodeMissingCacheMount, CodeHeavyContext}},
 }
 

@@ -3,6 +3,7 @@ package advice
 import (
 	"bytes"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,7 @@ type dockerfileDoc struct {
 	syntax     string // the "# syntax=" directive, "" when absent
 	syntaxLine int
 	stages     []*stageInfo
+	ignoreAll  map[string]bool // codes silenced for the file: "# rebuildd:ignore-file CODE"
 }
 
 // stageInfo is one FROM block.
@@ -41,7 +43,8 @@ type instr struct {
 	flags   []string
 	heredoc bool
 	mounts  []*instructions.Mount
-	workdir string // the WORKDIR in effect, "/" when none was set
+	workdir string          // the WORKDIR in effect, "/" when none was set
+	ignore  map[string]bool // codes silenced by "# rebuildd:ignore CODE" just above
 	args    []instructions.KeyValuePairOptional
 	from    string // COPY --from
 }
@@ -54,7 +57,10 @@ func parseDockerfile(src []byte) (*dockerfileDoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &dockerfileDoc{}
+	d := &dockerfileDoc{ignoreAll: map[string]bool{}}
+	for _, m := range ignoreFileRE.FindAllSubmatch(src, -1) {
+		addCodes(d.ignoreAll, string(m[1]))
+	}
 	if syntax, _, loc, ok := parser.DetectSyntax(src); ok {
 		d.syntax = syntax
 		d.syntaxLine = 1
@@ -108,6 +114,12 @@ func (d *dockerfileDoc) addInstr(c instructions.Command, n *parser.Node) {
 		flags:   n.Flags,
 		heredoc: len(n.Heredocs) > 0,
 		workdir: d.workdir(s),
+		ignore:  map[string]bool{},
+	}
+	for _, c := range n.PrevComment {
+		if rest, ok := strings.CutPrefix(c, "rebuildd:ignore "); ok {
+			addCodes(in.ignore, rest)
+		}
 	}
 	switch c := c.(type) {
 	case *instructions.RunCommand:
@@ -141,6 +153,18 @@ func (d *dockerfileDoc) workdir(s *stageInfo) string {
 		return d.workdir(d.stages[s.parent])
 	}
 	return "/"
+}
+
+// ignoreFileRE finds file-wide silencing comments anywhere in the file.
+var ignoreFileRE = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*rebuildd:ignore-file[ \t]+(.*)$`)
+
+// addCodes adds the codes of a silencing comment, separated by commas or
+// spaces; text after " -- " is the reason, for people.
+func addCodes(set map[string]bool, list string) {
+	list, _, _ = strings.Cut(list, " -- ")
+	for _, c := range strings.FieldsFunc(list, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		set[c] = true
+	}
 }
 
 // runText is what a RUN executes, for matching package-manager commands:
