@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/config/inputerr"
 )
 
 func write(t *testing.T, path, content string) {
@@ -104,9 +104,9 @@ func TestLoadBadPatternNamesFileAndLine(t *testing.T) {
 		path := filepath.Join(dir, ".dockerignore")
 		write(t, path, tt.content)
 		_, _, err := Load(dir, "")
-		var ie *config.InputError
+		var ie *inputerr.Error
 		if !errors.As(err, &ie) {
-			t.Fatalf("Load(%q) error = %v, want *config.InputError", tt.content, err)
+			t.Fatalf("Load(%q) error = %v, want *inputerr.Error", tt.content, err)
 		}
 		if ie.File != path || ie.Line != tt.line {
 			t.Errorf("Load(%q) error at %s:%d, want %s:%d", tt.content, ie.File, ie.Line, path, tt.line)
@@ -125,9 +125,9 @@ func TestLoadUnreadableFileIsInputError(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := Load(dir, "")
-	var ie *config.InputError
+	var ie *inputerr.Error
 	if !errors.As(err, &ie) || ie.File != filepath.Join(dir, ".dockerignore") {
-		t.Fatalf("error = %v, want *config.InputError naming the file", err)
+		t.Fatalf("error = %v, want *inputerr.Error (config.InputError) naming the file", err)
 	}
 }
 
