@@ -1,0 +1,82 @@
+// Command bench measures rebuildd beside the tools a user would otherwise
+// pick, on one generated Compose project with a real Docker Engine, and
+// prints one table (issue 7 "Benchmarks", issue 5 and 4 "Speed"):
+//
+//  1. watch set-up: ready time, inotify watches, RSS — rebuildd,
+//     inotifywait -r, docker compose watch;
+//  2. write -> build started (rebuildd's own part, seen as the compose
+//     build process starting) and write -> new content served;
+//  3. builds run by scripted edit sessions, counted from outside the tools;
+//  4. rebuildd --once on an up-to-date project vs docker compose build;
+//  5. classification ns/path (dockerfile's BenchmarkClassify);
+//  6. idle CPU and RSS of watch mode on a 100,000-file tree.
+//
+// Usage, from the module root (scripts/install-test-deps.sh installs what
+// it needs):
+//
+//	go run ./bench                           # defaults: a few minutes on 2 cores
+//	go run ./bench -runs 9 -idle-files 300000 # more samples, bigger trees
+//
+// Medians of -runs runs. docs/performance.md holds the numbers and how
+// they were taken. It is a harness, not a test: nothing here asserts a
+// time; the table says which target was met.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+type options struct {
+	layout      layout
+	idleFiles   int
+	runs        int
+	idle        time.Duration
+	dir         string
+	noCompose   bool // skip docker compose watch
+	keepProject bool
+}
+
+func main() {
+	// The stamp wrapper runs before anything else: see stamp.go.
+	if len(os.Args) > 1 && os.Args[1] == stampFlag {
+		if err := runStamp(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(127)
+		}
+		return
+	}
+	var o options
+	flag.IntVar(&o.layout.files, "files", 50000, "source files in the build context (every one copied into the image)")
+	flag.IntVar(&o.layout.nmFiles, "nm-files", 20000, "files in node_modules, which .dockerignore excludes")
+	flag.IntVar(&o.layout.changed, "checkout-files", 5000, "files a git checkout changes in the edit sessions")
+	flag.IntVar(&o.idleFiles, "idle-files", 100000, "files in the idle-CPU tree")
+	flag.IntVar(&o.runs, "runs", 5, "runs per measurement; medians are reported")
+	flag.DurationVar(&o.idle, "idle", 10*time.Second, "how long idle CPU is measured")
+	flag.StringVar(&o.dir, "dir", filepath.Join(os.TempDir(), "rebuildd-bench"), "working directory (generated trees are kept for the next run)")
+	flag.BoolVar(&o.noCompose, "no-compose-watch", false, "skip docker compose watch")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+}
+
+func run(o options) error {
+	start := time.Now()
+	s, err := setup(o)
+	if err != nil {
+		return err
+	}
+	defer s.cleanup()
+	r := &results{opts: o, facts: machineFacts(), setup: s.built, wrapper: s.env.wrapper}
+	if err := s.measure(r); err != nil {
+		return err
+	}
+	r.total = time.Since(start)
+	r.print(os.Stdout)
+	return nil
+}
