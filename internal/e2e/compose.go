@@ -48,14 +48,23 @@ func (c Compose) ImageName(project, service string) string {
 // String is the command line, for test names and messages.
 func (c Compose) String() string { return strings.Join(c.Command, " ") }
 
-// v2Env is what Compose v2 needs to build against this engine (Docker 20.10,
-// API 1.41) with no buildx plugin: docs/e2e.md has the experiments behind it.
+// v2Env: Compose v2.40 builds with BuildKit through its own embedded buildx
+// library when the buildx plugin is missing, as here; COMPOSE_BAKE=false
+// says so up front instead of a warning on every build, and keeps builds on
+// that path if a buildx plugin appears later.
 var v2Env = []string{"COMPOSE_BAKE=false"}
+
+// v1Env: Compose v1.29 builds through `docker build`
+// (COMPOSE_DOCKER_CLI_BUILD defaults to 1). The docker CLI 28 here uses the
+// classic builder only because no buildx plugin is installed; pinning
+// DOCKER_BUILDKIT=0 keeps v1 on the classic builder either way, so the suite
+// always covers both builders: classic under v1, BuildKit under v2.
+var v1Env = []string{"DOCKER_BUILDKIT=0"}
 
 // candidates are the Compose CLIs tried, in the order tests run them.
 var candidates = []Compose{
 	{Name: "v2", Command: []string{"docker", "compose"}, Env: v2Env},
-	{Name: "v1", Command: []string{"docker-compose"}},
+	{Name: "v1", Command: []string{"docker-compose"}, Env: v1Env},
 }
 
 // versionTimeout bounds `compose version`. Compose v1 is a Python program:

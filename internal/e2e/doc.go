@@ -17,7 +17,7 @@
 //				since := time.Now()
 //				p.MustCompose("up", "-d", "--build")
 //				e2e.WaitServing(t, e2e.URL(port, "/"), "v1", 30*time.Second)
-//				if n := p.Events(since).Builds(); n != 1 { ... }
+//				if n := p.Builds(since); n != 1 { ... }
 //			})
 //		}
 //	}

@@ -54,12 +54,10 @@ func (es Events) Creates(service string) int { return es.Count("container", "cre
 // Restarts counts `compose restart`s of service's containers.
 func (es Events) Restarts(service string) int { return es.Count("container", "restart", service) }
 
-// Builds counts the images the project tagged: one per built image per
-// build command, even when every step came from the cache, so a test can
-// tell "no build command ran" from "a build ran and changed nothing".
-// Images named with image: count only when the name starts with the project
-// name (write `image: <p.Name>-web` in tests that set one).
-func (es Events) Builds() int { return es.Count("image", "tag", "") }
+// Tags counts image "tag" events: the classic builder (Compose v1 here)
+// emits one per image per build command, cache hits included. BuildKit
+// (Compose v2 here) emits none on Engine 20.10; Project.Builds covers both.
+func (es Events) Tags() int { return es.Count("image", "tag", "") }
 
 // String is one line per event, for failure messages.
 func (es Events) String() string {

@@ -159,18 +159,23 @@ func (p *Project) down() {
 	p.removeBuiltImages()
 }
 
-// removeBuiltImages removes every image the project tagged during the test,
+// removeBuiltImages removes every image the project built during the test,
 // including those a later build untagged (down --rmi only knows the current
-// ones), so repeated rebuilds leave no dangling images on the machine. An
-// image still in use or tagged elsewhere stays: rm without -f refuses it.
+// ones), so repeated rebuilds leave no dangling images on the machine: the
+// images with the project's label (v2) and those tagged under its name (v1,
+// from the engine's events). An image still in use or tagged elsewhere
+// stays: rm without -f refuses it.
 func (p *Project) removeBuiltImages() {
 	p.t.Helper()
+	out, err := TryDocker("image", "ls", "-a", "-q", "--no-trunc", "--filter", "label=com.docker.compose.project="+p.Name)
+	if err != nil {
+		p.t.Logf("e2e: cleanup: %v", err)
+	}
+	ids := strings.Fields(out)
 	all, err := EngineEvents(p.created, time.Now())
 	if err != nil {
 		p.t.Logf("e2e: cleanup: %v", err)
-		return
 	}
-	var ids []string
 	for _, e := range all.Filter(p.owns) {
 		if e.Type == "image" && e.Action == "tag" {
 			ids = append(ids, e.ID)
