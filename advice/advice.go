@@ -14,6 +14,23 @@
 // worth knowing but costs nothing in the dev loop (rebuildd already works
 // around it, or it only matters when the Dockerfile itself changes).
 // `rebuildd advise` exits 1 when any finding is "warn".
+//
+//	install-after-source  warn  every source edit re-runs the install
+//	heavy-context         warn  node_modules/.git/output/large files read by a COPY;
+//	                      info  no ignore file yet, nothing heavy in the context
+//	secret-build-arg      warn  the secret is in the image history
+//	untagged-build        warn  another service or a push script needs the image by name;
+//	                      info  two services build the same image twice
+//	anon-volume-trap      info  rebuildd renews the volume; plain compose would not
+//	missing-cache-mount   warn  the RUN sits on context files, so it re-runs in the dev loop;
+//	                      info  only a Dockerfile edit re-runs it
+//	syntax-line           warn  Docker 20.10's built-in frontend cannot parse the file;
+//	                      info  only RUN --mount, which 20.10 parses
+//	target-drift          warn  dev builds the production stages, or prod ships dev stages
+//
+// A Dockerfile can silence a code for one instruction with a comment right
+// above it, "# rebuildd:ignore CODE", or for the whole file with
+// "# rebuildd:ignore-file CODE".
 package advice
 
 import (

@@ -26,6 +26,9 @@ type manager struct {
 	// outDirs are directories, relative to WORKDIR, that install fills:
 	// what an anonymous volume hides (node_modules, vendor, .venv).
 	outDirs []string
+	// supersedes names a manager whose pattern also matches this one's
+	// commands (`uv pip install` is uv, not pip).
+	supersedes string
 }
 
 // cmdStart anchors a command word at the start of a shell command: the
@@ -74,6 +77,22 @@ var managers = []manager{
 		mounts:    []string{"--mount=type=cache,target=/root/.cache/pip"},
 		note:      "drop --no-cache-dir: the cache mount keeps the cache out of the image anyway",
 		outDirs:   []string{".venv", "venv"},
+	},
+	{
+		name:       "uv",
+		install:    re(cmdStart + `uv\s+(?:sync|pip\s+(?:install|sync))\b`),
+		manifests:  []string{"pyproject.toml", "uv.lock", "requirements*.txt"},
+		mounts:     []string{"--mount=type=cache,target=/root/.cache/uv"},
+		note:       "uv links from its cache by default; set ENV UV_LINK_MODE=copy so the installed packages stay in the image",
+		outDirs:    []string{".venv"},
+		supersedes: "pip",
+	},
+	{
+		name:      "pipenv",
+		install:   re(cmdStart + `pipenv\s+(?:install|sync)\b`),
+		manifests: []string{"Pipfile", "Pipfile.lock"},
+		mounts:    []string{"--mount=type=cache,target=/root/.cache/pipenv", "--mount=type=cache,target=/root/.cache/pip"},
+		outDirs:   []string{".venv"},
 	},
 	{
 		name:      "poetry",
@@ -144,6 +163,24 @@ func installsIn(shell string) []*manager {
 			out = append(out, &managers[i])
 		}
 	}
+	return dropSuperseded(out)
+}
+
+// dropSuperseded removes a manager that only matched because another one's
+// command contains it.
+func dropSuperseded(ms []*manager) []*manager {
+	gone := map[string]bool{}
+	for _, m := range ms {
+		if m.supersedes != "" {
+			gone[m.supersedes] = true
+		}
+	}
+	out := ms[:0]
+	for _, m := range ms {
+		if !gone[m.name] {
+			out = append(out, m)
+		}
+	}
 	return out
 }
 
@@ -161,7 +198,7 @@ func cachedIn(shell string) []*manager {
 			out = append(out, m)
 		}
 	}
-	return out
+	return dropSuperseded(out)
 }
 
 // mountTargets are the cache targets of a manager's mount lines.
