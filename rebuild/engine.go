@@ -128,6 +128,16 @@ func contextHost() string {
 	return meta.Endpoints["docker"].Host
 }
 
+// unreachable marks a failure to connect at all as *UnreachableError, so
+// watch mode can tell "Docker went away" (wait and reconnect) from an
+// engine that answered with an error.
+func (e *DockerEngine) unreachable(err error) error {
+	if client.IsErrConnectionFailed(err) {
+		return &UnreachableError{Host: e.cli.DaemonHost(), Err: err}
+	}
+	return err
+}
+
 // Image implements Engine.
 func (e *DockerEngine) Image(ctx context.Context, ref string) (*Image, error) {
 	img, err := e.cli.ImageInspect(ctx, ref)
@@ -135,7 +145,7 @@ func (e *DockerEngine) Image(ctx context.Context, ref string) (*Image, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("inspect image %q: %w", ref, err)
+		return nil, e.unreachable(fmt.Errorf("inspect image %q: %w", ref, err))
 	}
 	created, err := time.Parse(time.RFC3339Nano, img.Created)
 	if err != nil {
@@ -151,7 +161,7 @@ func (e *DockerEngine) Containers(ctx context.Context, project string) ([]Contai
 		Filters: filters.NewArgs(filters.Arg("label", labelProject+"="+project)),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list containers of project %q: %w", project, err)
+		return nil, e.unreachable(fmt.Errorf("list containers of project %q: %w", project, err))
 	}
 	out := make([]Container, 0, len(list))
 	for _, c := range list {

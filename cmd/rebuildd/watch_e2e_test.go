@@ -57,7 +57,7 @@ func newWatchRig(t *testing.T, bin string, c e2e.Compose, files map[string]strin
 
 // startWatchRig is newWatchRig with a prepare step that runs in the
 // project directory before rebuildd starts.
-func startWatchRig(t *testing.T, bin string, c e2e.Compose, files map[string]string, settings string, prepare func(*e2e.Project)) *watchRig {
+func startWatchRig(t *testing.T, bin string, c e2e.Compose, files map[string]string, settings string, prepare func(*e2e.Project), env ...string) *watchRig {
 	t.Helper()
 	files["rebuild.yaml"] = composeCommandYAML(c) + settings
 	r := &watchRig{t: t, c: c, p: e2e.NewProject(t, c, files), lines: make(chan map[string]any, 1<<16), done: make(chan struct{})}
@@ -66,7 +66,7 @@ func startWatchRig(t *testing.T, bin string, c e2e.Compose, files map[string]str
 	}
 	r.cmd = exec.Command(bin, "-p", r.p.Name, "--state-dir", t.TempDir(), "--log-format", "json")
 	r.cmd.Dir = r.p.Dir
-	r.cmd.Env = append(append(os.Environ(), r.p.Env()...), "REBUILDD_DEBUG=1")
+	r.cmd.Env = append(append(append(os.Environ(), r.p.Env()...), "REBUILDD_DEBUG=1"), env...)
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +197,7 @@ func TestWatchE2E(t *testing.T) {
 			t.Run("checkout-storm", func(t *testing.T) { testWatchCheckout(t, bin, c, base) })
 			t.Run("sigterm-during-build", func(t *testing.T) { testWatchSigterm(t, bin, c, base) })
 			t.Run("develop-watch-sync", func(t *testing.T) { testWatchDevelopSync(t, bin, c, base) })
+			t.Run("engine-goes-away", func(t *testing.T) { testWatchEngineAway(t, bin, c, base) })
 		})
 	}
 }
