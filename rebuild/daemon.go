@@ -69,6 +69,7 @@ type Daemon struct {
 	mu     sync.Mutex
 	prints map[string]string // dry run: service -> fingerprint of the last "build"
 	down   atomic.Bool       // the engine is unreachable; a reconnect loop runs
+	sched  *Scheduler        // set by Run before the first batch; the reconnect loop submits to it
 }
 
 // NewDaemon checks the options.
@@ -95,6 +96,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	d.snap.Store(snap)
+	d.sched = NewScheduler(ctx, SchedulerOptions{
+		Parallel:     snap.proj.Settings.Parallel,
+		CancelOnBusy: snap.proj.Settings.OnBusy == "cancel",
+		BuildsOn:     buildsOn(snap),
+		Do:           d.work,
+		Done:         d.done,
+	})
+	defer d.sched.Close()
 	d.initial(ctx, snap)
 	w, err := d.o.Watch(Roots(snap.proj, snap.models), snap.proj.Settings)
 	if err != nil {
@@ -107,14 +116,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return nil
 	}
 	d.banner(snap, w.Stats())
-	sched := NewScheduler(ctx, SchedulerOptions{
-		Parallel:     snap.proj.Settings.Parallel,
-		CancelOnBusy: snap.proj.Settings.OnBusy == "cancel",
-		BuildsOn:     buildsOn(snap),
-		Do:           d.work,
-		Done:         d.done,
-	})
-	defer sched.Close()
 	for {
 		select {
 		case <-ctx.Done():
@@ -124,7 +125,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			d.batch(ctx, b, w, sched)
+			d.batch(ctx, b, w, d.sched)
 		}
 	}
 }
@@ -195,7 +196,9 @@ const (
 	backoffMax = 15 * time.Second
 )
 
-// reconnect retries a full reconcile with backoff until the engine answers.
+// reconnect asks the engine with backoff until it answers, then has every
+// service re-checked through the scheduler (one build at a time per
+// service, as always): changes made while Docker was away are built then.
 func (d *Daemon) reconnect(ctx context.Context) {
 	wait := backoffMin
 	for {
@@ -204,14 +207,19 @@ func (d *Daemon) reconnect(ctx context.Context) {
 			return
 		case <-d.o.After(wait):
 		}
-		outs, err := d.snap.Load().rec.Run(ctx, nil)
+		snap := d.snap.Load()
+		_, err := snap.rec.Engine.Containers(ctx, snap.proj.Name)
 		var ue *UnreachableError
 		if errors.As(err, &ue) {
 			wait = min(2*wait, backoffMax)
 			continue
 		}
 		d.down.Store(false)
-		d.o.Log.Info("the Docker engine is back; reconciled", zap.Int("services", len(outs)), zap.Error(err))
+		d.o.Log.Info("the Docker engine is back; reconciling", zap.Error(err))
+		for _, w := range snap.watched {
+			d.sched.Submit(Request{Service: w.Service.Name, Action: dockerfile.ActionRebuild, Impact: dockerfile.ImpactSource,
+				Reason: "the Docker engine is back; re-checking"})
+		}
 		return
 	}
 }

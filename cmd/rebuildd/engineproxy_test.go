@@ -107,6 +107,6 @@ func testWatchEngineAway(t *testing.T, bin string, c e2e.Compose, base string) {
 	r.p.Write("site/index.html", "v2")
 	r.wait("the Docker engine went away; waiting for it and reconciling when it is back", nil)
 	proxy.start()
-	r.wait("the Docker engine is back; reconciled", nil)
+	r.wait("the Docker engine is back; reconciling", nil)
 	e2e.WaitServing(t, url, "v2", serveTimeout)
 }
