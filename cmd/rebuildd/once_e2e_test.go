@@ -106,8 +106,9 @@ func (r *onceRig) expect(what string, fn func(), builds, creates int) {
 	}
 }
 
-// buildBinary builds rebuildd once for the whole e2e test into its temp dir.
-func buildBinary(t *testing.T) string {
+// buildBinary builds rebuildd once for the whole e2e test (or benchmark)
+// into its temp dir.
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "rebuildd")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
