@@ -1,0 +1,191 @@
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests cover the rig's own logic and need no engine.
+
+func TestComposeNaming(t *testing.T) {
+	tests := []struct {
+		c              Compose
+		container, img string
+	}{
+		{Compose{Name: "v1"}, "proj_web_2", "proj_web"},
+		{Compose{Name: "v2"}, "proj-web-2", "proj-web"},
+	}
+	for _, tt := range tests {
+		if got := tt.c.ContainerName("proj", "web", 2); got != tt.container {
+			t.Errorf("%s ContainerName = %q, want %q", tt.c.Name, got, tt.container)
+		}
+		if got := tt.c.ImageName("proj", "web"); got != tt.img {
+			t.Errorf("%s ImageName = %q, want %q", tt.c.Name, got, tt.img)
+		}
+	}
+}
+
+func TestParseEvents(t *testing.T) {
+	out := `{"status":"create","id":"abc","Type":"container","Action":"create","Actor":{"ID":"abc","Attributes":{"com.docker.compose.project":"p","com.docker.compose.service":"web","name":"p-web-1"}},"scope":"local","time":1,"timeNano":1700000000123456789}
+
+{"Type":"image","Action":"tag","Actor":{"ID":"sha256:0123456789abcdef","Attributes":{"name":"p-web:latest"}},"timeNano":1700000001000000000}
+{"Type":"container","Action":"restart","Actor":{"ID":"abc","Attributes":{"com.docker.compose.service":"web"}},"timeNano":1700000002000000000}
+`
+	es, err := parseEvents(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 3 {
+		t.Fatalf("parsed %d events, want 3:\n%s", len(es), es)
+	}
+	if got := es[0].Time; !got.Equal(time.Unix(1700000000, 123456789)) {
+		t.Errorf("time = %v, want nanosecond precision", got)
+	}
+	if es[0].Service() != "web" || es[1].Name() != "p-web:latest" {
+		t.Errorf("attributes lost: %+v", es)
+	}
+	counts := []struct {
+		name      string
+		got, want int
+	}{
+		{"Creates(web)", es.Creates("web"), 1},
+		{"Creates(db)", es.Creates("db"), 0},
+		{"Creates(all)", es.Creates(""), 1},
+		{"Tags", es.Tags(), 1},
+		{"Restarts(web)", es.Restarts("web"), 1},
+	}
+	for _, c := range counts {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	if _, err := parseEvents("{not json\n"); err == nil {
+		t.Error("a malformed line parsed without error")
+	}
+}
+
+func TestProjectOwns(t *testing.T) {
+	p := &Project{Name: "rbtest01"}
+	tests := []struct {
+		attrs map[string]string
+		want  bool
+	}{
+		{map[string]string{"com.docker.compose.project": "rbtest01", "name": "0a1b_rbtest01-web-1"}, true},
+		{map[string]string{"name": "rbtest01_web:latest"}, true},
+		{map[string]string{"name": "rbtest01-web:latest"}, true},
+		{map[string]string{"name": "rbtest02-web:latest"}, false},
+		{map[string]string{"name": "rebuildd-test/busybox:latest"}, false},
+		{map[string]string{"com.docker.compose.project": "other", "name": "other-web-1"}, false},
+	}
+	for _, tt := range tests {
+		if got := p.owns(Event{Attributes: tt.attrs}); got != tt.want {
+			t.Errorf("owns(%v) = %v, want %v", tt.attrs, got, tt.want)
+		}
+	}
+}
+
+func TestUnixNanoKeepsNanoseconds(t *testing.T) {
+	if got := unixNano(time.Unix(1700000000, 5)); got != "1700000000.000000005" {
+		t.Errorf("unixNano = %q", got)
+	}
+}
+
+func TestTail(t *testing.T) {
+	if got := tail("a\nb\nc\n", 2); got != "... (1 lines cut)\nb\nc" {
+		t.Errorf("tail = %q", got)
+	}
+	if got := tail("a\nb", 5); got != "a\nb" {
+		t.Errorf("tail of a short text = %q", got)
+	}
+}
+
+func TestSkipOrFailIsStrictUnderE2E(t *testing.T) {
+	for _, strict := range []string{"", "1"} {
+		t.Setenv(StrictEnv, strict)
+		rec := &recorder{TB: t}
+		func() {
+			defer func() { recover() }() // Skip and Fatal stop the goroutine; the recorder panics instead
+			skipOrFail(rec, "no %s", "engine")
+		}()
+		wantFatal := strict == "1"
+		if rec.fatal != wantFatal || rec.skipped == wantFatal {
+			t.Errorf("%s=%q: fatal=%v skipped=%v, want fatal=%v", StrictEnv, strict, rec.fatal, rec.skipped, wantFatal)
+		}
+		if !strings.Contains(rec.msg, "no engine") {
+			t.Errorf("message %q lost its reason", rec.msg)
+		}
+	}
+}
+
+// recorder captures Skip and Fatal instead of ending the test.
+type recorder struct {
+	testing.TB
+	fatal, skipped bool
+	msg            string
+}
+
+var errStop = errors.New("stopped")
+
+func (r *recorder) Helper() {}
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.fatal, r.msg = true, fmt.Sprintf(format, args...)
+	panic(errStop)
+}
+func (r *recorder) Skip(args ...any) {
+	r.skipped, r.msg = true, fmt.Sprint(args...)
+	panic(errStop)
+}
+
+func TestCheckStaticRefusesDynamicBinaries(t *testing.T) {
+	const dynamic = "/bin/ls" // Debian's coreutils link libc
+	err := checkStatic(dynamic)
+	if err == nil {
+		t.Skipf("%s is statically linked here; no counter-example", dynamic)
+	}
+	if !strings.Contains(err.Error(), "apt-get install busybox-static") {
+		t.Errorf("checkStatic(%s) = %v, want the apt-get hint", dynamic, err)
+	}
+}
+
+func TestBusyboxRootfs(t *testing.T) {
+	if err := checkStatic(BusyboxPath); err != nil {
+		skipOrFail(t, "e2e: %v", err)
+	}
+	data, err := busyboxRootfs(BusyboxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string]*tar.Header{}
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries[h.Name] = h
+	}
+	for name, want := range map[string]byte{
+		"bin/busybox": tar.TypeReg, "bin/sh": tar.TypeSymlink, "usr/sbin/httpd": tar.TypeSymlink,
+		"etc/passwd": tar.TypeReg, "tmp/": tar.TypeDir, "www/": tar.TypeDir,
+	} {
+		h, ok := entries[name]
+		if !ok || h.Typeflag != want {
+			t.Errorf("rootfs entry %s: %+v, want type %c", name, h, want)
+		}
+	}
+	if h := entries["tmp/"]; h != nil && h.Mode != 0o1777 {
+		t.Errorf("tmp mode = %o, want 1777", h.Mode)
+	}
+	if h := entries["bin/sh"]; h != nil && h.Linkname != "/bin/busybox" {
+		t.Errorf("bin/sh -> %q, want /bin/busybox", h.Linkname)
+	}
+}
