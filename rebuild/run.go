@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -19,6 +20,7 @@ type run struct {
 	failed  map[string]string // tag -> why its build failed
 	tailOf  map[string][]string
 	touched map[string]bool // services that were upped
+	docker  time.Duration   // time spent in compose build and up
 }
 
 // Run builds what is stale, records the new fingerprints, recreates what
@@ -26,6 +28,7 @@ type run struct {
 // Outcome with StatusFailed, not an error; errors are for the engine or
 // the state directory failing.
 func (r *Reconciler) Run(ctx context.Context, names []string) ([]Outcome, error) {
+	start := r.now()
 	inputs, decisions, err := r.plan(ctx, names)
 	if err != nil {
 		return nil, err
@@ -49,6 +52,9 @@ func (r *Reconciler) Run(ctx context.Context, names []string) ([]Outcome, error)
 		return nil, err
 	}
 	x.settle()
+	// Docker's cost apart from rebuildd's own (DESIGN.md, Measuring).
+	took := r.now().Sub(start)
+	r.Log.Info("done", zap.Duration("took", took), zap.Duration("docker", x.docker), zap.Duration("rebuildd", took-x.docker))
 	return x.out, nil
 }
 
@@ -61,6 +67,7 @@ func (x *run) build(ctx context.Context, d Decision) error {
 	err := x.r.Runner.Build(ctx, d.Service, w)
 	tail := w.Tail()
 	took := x.r.now().Sub(start)
+	x.docker += took
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -166,8 +173,10 @@ func (x *run) up(ctx context.Context, services []string, renew bool) error {
 	w := newPrefixWriter(strings.Join(services, ","), x.r.Out)
 	start := x.r.now()
 	err := x.r.Runner.Up(ctx, services, renew, w)
+	took := x.r.now().Sub(start)
+	x.docker += took
 	x.r.Log.Info("recreate", zap.Strings("services", services), zap.Bool("renew_anon_volumes", renew),
-		zap.Duration("docker", x.r.now().Sub(start)), zap.Error(err))
+		zap.Duration("docker", took), zap.Error(err))
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
