@@ -41,6 +41,7 @@ import (
 
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/ignore"
 )
 
 // Severity says how much a finding costs the user.
@@ -82,7 +83,7 @@ func Check(proj *config.Project, svc config.Service, m *dockerfile.Model) []Find
 	if svc.Build == nil || m == nil {
 		return nil
 	}
-	s := newSubject(proj, svc, m.Analysis(), m.Context(), m.Dockerfile())
+	s := newSubject(proj, svc, m)
 	if s == nil {
 		return nil
 	}
@@ -138,7 +139,9 @@ type subject struct {
 	svc        config.Service
 	an         *dockerfile.Analysis
 	context    string
-	dockerfile string // absolute; "" for dockerfile_inline
+	dockerfile string          // absolute; "" for dockerfile_inline
+	ign        *ignore.Matcher // the model's; nil excludes nothing
+	ignoreFile string          // the ignore file in force, "" when none
 	doc        *dockerfileDoc
 	chain      map[int]bool          // stage index -> in the target's chain
 	scan       *contextScan          // the walked context, see files
@@ -147,7 +150,8 @@ type subject struct {
 
 // newSubject reads the Dockerfile again (the model keeps only the analysis)
 // and parses what advice needs; nil when it cannot, so no advice is given.
-func newSubject(proj *config.Project, svc config.Service, an *dockerfile.Analysis, ctxDir, dfile string) *subject {
+func newSubject(proj *config.Project, svc config.Service, m *dockerfile.Model) *subject {
+	an, dfile := m.Analysis(), m.Dockerfile()
 	src := []byte(svc.Build.DockerfileInline)
 	if dfile != "" {
 		b, err := os.ReadFile(dfile)
@@ -160,7 +164,8 @@ func newSubject(proj *config.Project, svc config.Service, an *dockerfile.Analysi
 	if err != nil || an == nil {
 		return nil
 	}
-	s := &subject{proj: proj, svc: svc, an: an, context: ctxDir, dockerfile: dfile, doc: doc, chain: map[int]bool{}}
+	s := &subject{proj: proj, svc: svc, an: an, context: m.Context(), dockerfile: dfile,
+		ign: m.Ignore(), ignoreFile: m.IgnoreFile(), doc: doc, chain: map[int]bool{}}
 	for _, st := range an.Stages {
 		s.chain[st.Index] = true
 	}

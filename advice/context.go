@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/rebuildd/rebuildd/dockerfile"
-	"github.com/rebuildd/rebuildd/ignore"
 )
 
 // largeFile is the size above which one file in the context is worth naming
@@ -31,18 +30,15 @@ type scanFile struct {
 	size int64
 }
 
-// files walks the context once (with the ignore matcher, pruning directories
-// it excludes entirely) and keeps the result for every check that needs it.
-// nil when the ignore file cannot be read: the model load reports that.
+// files walks the context once (with the model's ignore matcher, pruning
+// directories it excludes entirely) and keeps the result for every check
+// that needs it.
 func (s *subject) files() *contextScan {
 	if s.scan != nil {
 		return s.scan
 	}
-	m, file, err := ignore.Load(s.context, s.dockerfile)
-	if err != nil {
-		return nil
-	}
-	s.scan = &contextScan{ignoreFile: file}
+	m := s.ign
+	s.scan = &contextScan{ignoreFile: s.ignoreFile}
 	_ = filepath.WalkDir(s.context, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return skipUnreadable(d)
