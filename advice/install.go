@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/rebuildd/rebuildd/dockerfile"
@@ -53,11 +54,17 @@ func (s *subject) sourceInputBelow(run *instr) (*dockerfile.Input, *instr) {
 // bringsSource reports whether the input reads a file that is not a
 // dependency manifest. With the context walked, that is decided on the files
 // the engine would really receive; a context that cannot be walked falls
-// back to the source patterns.
+// back to the source patterns. The Dockerfile and ignore files are not
+// source: editing them re-runs everything whatever the order.
 func (s *subject) bringsSource(in *dockerfile.Input) bool {
 	if scan := s.files(); scan != nil && len(scan.files) > 0 {
+		df, _ := filepath.Rel(s.context, s.dockerfile)
 		for _, f := range scan.files {
-			if !isManifest(path.Base(f.rel)) && in.Reads(f.rel) {
+			base := path.Base(f.rel)
+			if f.rel == filepath.ToSlash(df) || strings.HasSuffix(base, ".dockerignore") || isManifest(base) {
+				continue
+			}
+			if in.Reads(f.rel) {
 				return true
 			}
 		}
