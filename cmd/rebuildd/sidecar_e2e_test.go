@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"debug/elf"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rebuildd/rebuildd/internal/e2e"
+)
+
+// The sidecar end to end: rebuildd in a FROM scratch image (the static
+// binary, the Docker CLI, the Compose v2 plugin) running beside the bundled
+// example stack with the socket mounted and the project at the same path.
+// Compose v1 is a Python program and cannot go into a scratch image, so
+// only v2 runs here.
+
+// sidecarWait bounds one step of the sidecar test: the sidecar's first
+// reconcile builds the four example services from cache (seconds), an edit
+// is one build and one recreate; two minutes means it is stuck.
+const sidecarWait = 2 * time.Minute
+
+// sidecarPoll is how often the test asks the sidecar or the stack again;
+// it waits for other processes, so polling is the only way.
+const sidecarPoll = 200 * time.Millisecond
+
+func TestSidecarE2E(t *testing.T) {
+	e2e.Require(t)
+	base := e2e.BaseImage(t)
+	v2 := composeV2(t)
+	version := "e2e-" + randHex(4)
+	image := buildSidecarImage(t, version)
+
+	t.Run("version", func(t *testing.T) {
+		out := e2e.Docker(t, "run", "--rm", image, "version")
+		if !strings.HasPrefix(out, "rebuildd "+version+" (go1.") {
+			t.Errorf("rebuildd version in the image printed %q, want the version baked in, %q", out, version)
+		}
+	})
+	t.Run("edit on the host is served", func(t *testing.T) { testSidecarEdit(t, v2, base, image) })
+	t.Run("wrong mount", func(t *testing.T) { testSidecarWrongMount(t, v2, base, image) })
+}
+
+// testSidecarEdit brings the example stack and the sidecar up with
+// Compose, edits a source file on the host and waits for the api container
+// to serve it: only the sidecar can have rebuilt and recreated it.
+func testSidecarEdit(t *testing.T, c e2e.Compose, base, image string) {
+	ports := map[string]int{"API_PORT": e2e.FreePort(t), "WEB_PORT": e2e.FreePort(t), "DOCS_PORT": e2e.FreePort(t), "MIRROR_PORT": e2e.FreePort(t)}
+	p := e2e.NewProject(t, c, exampleFiles(t))
+	env := fmt.Sprintf("REBUILDD_BASE=%s\nREBUILDD_IMAGE=%s\nCOMPOSE_FILE=compose.yaml:compose.sidecar.yaml\n", base, image)
+	for k, v := range ports {
+		env += fmt.Sprintf("%s=%d\n", k, v)
+	}
+	p.Write(".env", env)
+	sidecarCompose(t, p, "up", "-d", "--build")
+	api := e2e.URL(ports["API_PORT"], "/index.html")
+	e2e.WaitServing(t, api, "api v1", sidecarWait)
+	sidecar := p.ContainerName("rebuildd", 1)
+	waitSidecarReady(t, sidecar)
+
+	since := time.Now()
+	p.Write("api/src/index.html", "<h1>api v2</h1>\n")
+	e2e.WaitServing(t, api, "api v2", sidecarWait)
+	ev := p.Events(since)
+	if ev.Creates("api") != 1 || ev.Creates("rebuildd") != 0 {
+		t.Errorf("after the edit: %d creates of api, %d of rebuildd; want 1 and 0 (it never recreates itself)\nevents:\n%s",
+			ev.Creates("api"), ev.Creates("rebuildd"), ev)
+	}
+	if body := e2e.Get(t, e2e.URL(ports["API_PORT"], "/deps.html")); !strings.Contains(body, "left-pad") {
+		t.Errorf("api /deps.html = %q: the deps layer is missing from the rebuilt image", body)
+	}
+	if t.Failed() {
+		out, _ := e2e.TryDocker("logs", sidecar)
+		t.Logf("sidecar log:\n%s", out)
+	}
+}
+
+// testSidecarWrongMount runs the image with the project mounted at another
+// path: rebuildd must stop with exit 2 and print the volumes: line to use.
+func testSidecarWrongMount(t *testing.T, c e2e.Compose, base, image string) {
+	p := e2e.NewProject(t, c, exampleFiles(t))
+	p.Write(".env", "REBUILDD_BASE="+base+"\n")
+	name := p.Name + "-wrongmount"
+	ctx, cancel := context.WithTimeout(context.Background(), sidecarWait)
+	defer cancel()
+	t.Cleanup(func() { e2e.TryDocker("rm", "-f", name) })
+	cmd := exec.CommandContext(ctx, "docker", "run", "--name", name,
+		"-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", p.Dir+":/src", "-w", "/src",
+		"-e", "COMPOSE_PROJECT_NAME="+p.Name, image, "--log-format", "json")
+	out, err := cmd.CombinedOutput()
+	code := -1
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	want := "- " + p.Dir + ":" + p.Dir
+	if code != exitUsage || !strings.Contains(string(out), want) || !strings.Contains(string(out), "working_dir: "+p.Dir) {
+		t.Errorf("project mounted at /src: exit %d (%v), want %d with %q and the working_dir; output:\n%s", code, err, exitUsage, want, out)
+	}
+}
+
+// exampleFiles are examples/stack plus the sidecar snippet as
+// compose.sidecar.yaml, read from the repository.
+func exampleFiles(t *testing.T) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	root := filepath.Join("..", "..", "examples", "stack")
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(root, path)
+		files[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("read the example: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "sidecar", "compose.yaml"))
+	if err != nil {
+		t.Fatalf("read the sidecar snippet: %v", err)
+	}
+	files["compose.sidecar.yaml"] = string(b)
+	return files
+}
+
+// sidecarCompose runs compose in the project as a user would in a shell
+// there: PWD is the project directory (the snippet mounts ${PWD}), which
+// exec does not set when the environment is given.
+func sidecarCompose(t *testing.T, p *e2e.Project, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), sidecarWait)
+	defer cancel()
+	argv := append(append(append([]string{}, p.CLI.Command[1:]...), "-p", p.Name), args...)
+	cmd := exec.CommandContext(ctx, p.CLI.Command[0], argv...)
+	cmd.Dir = p.Dir
+	cmd.Env = append(append(os.Environ(), p.Env()...), "PWD="+p.Dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", p.CLI, strings.Join(args, " "), err, out)
+	}
+}
+
+// waitSidecarReady asks the sidecar's own status command until it says
+// ready, which also checks the healthcheck command works in the image.
+func waitSidecarReady(t *testing.T, container string) {
+	t.Helper()
+	deadline := time.Now().Add(sidecarWait)
+	for {
+		out, err := e2e.TryDocker("exec", container, "rebuildd", "status", "--listen", "127.0.0.1:7878")
+		if err == nil && strings.Contains(out, "rebuildd ready") {
+			return
+		}
+		if time.Now().After(deadline) {
+			logs, _ := e2e.TryDocker("logs", container)
+			t.Fatalf("sidecar not ready after %s: %v\n%s\nsidecar log:\n%s", sidecarWait, err, out, logs)
+		}
+		time.Sleep(sidecarPoll)
+	}
+}
+
+// composeV2 returns the Compose v2 CLI: the sidecar image carries its
+// plugin binary.
+func composeV2(t *testing.T) e2e.Compose {
+	t.Helper()
+	for _, c := range e2e.Composes(t) {
+		if c.Name == "v2" {
+			return c
+		}
+	}
+	skipOrFailE2E(t, "e2e: the sidecar test needs the Compose v2 plugin (run scripts/install-test-deps.sh)")
+	return e2e.Compose{}
+}
+
+func skipOrFailE2E(t *testing.T, msg string) {
+	t.Helper()
+	if e2e.Strict() {
+		t.Fatalf("%s (%s=1 is set, so this is a failure, not a skip)", msg, e2e.StrictEnv)
+	}
+	t.Skip(msg)
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// buildSidecarImage builds the test's stand-in for the repository's
+// Dockerfile (which needs a registry): FROM scratch with a static rebuildd
+// carrying version, this machine's docker CLI and Compose v2 plugin (and
+// their shared libraries, if they are not static), and a writable HOME and
+// /tmp. The image is removed when the test ends.
+func buildSidecarImage(t *testing.T, version string) string {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "rootfs", "usr", "local", "bin")
+	plugins := filepath.Join(dir, "rootfs", "usr", "local", "libexec", "docker", "cli-plugins")
+	for _, d := range []string{bin, plugins, filepath.Join(dir, "rootfs", "tmp"), filepath.Join(dir, "rootfs", "home", "rebuildd")} {
+		mkdirAll(t, d)
+	}
+	for _, d := range []string{"tmp", "home/rebuildd"} {
+		if err := os.Chmod(filepath.Join(dir, "rootfs", d), 0o1777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version="+version, "-o", filepath.Join(bin, "rebuildd"), ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		t.Fatalf("docker CLI: %v", err)
+	}
+	plugin := strings.TrimSpace(e2e.Docker(t, "info", "--format", `{{range .ClientInfo.Plugins}}{{if eq .Name "compose"}}{{.Path}}{{end}}{{end}}`))
+	if plugin == "" {
+		skipOrFailE2E(t, "e2e: docker info lists no compose plugin (run scripts/install-test-deps.sh)")
+	}
+	copyWithLibs(t, docker, filepath.Join(bin, "docker"), filepath.Join(dir, "rootfs"))
+	copyWithLibs(t, plugin, filepath.Join(plugins, "docker-compose"), filepath.Join(dir, "rootfs"))
+	dockerfile := "FROM scratch\nCOPY rootfs/ /\nENV PATH=/usr/local/bin HOME=/home/rebuildd\nENTRYPOINT [\"rebuildd\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tag := "rebuildd-sidecar-test:" + randHex(5)
+	// The classic builder: the BuildKit path of this CLI needs the buildx
+	// plugin, which this machine does not have, and a COPY of a local
+	// directory needs nothing more.
+	cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker build of the sidecar image: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { e2e.TryDocker("image", "rm", "-f", tag) })
+	return tag
+}
+
+func mkdirAll(t *testing.T, d string) {
+	t.Helper()
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copyWithLibs copies the executable src to dst and, when it is
+// dynamically linked, its interpreter and libraries (as ldd lists them) to
+// the same paths under root.
+func copyWithLibs(t *testing.T, src, dst, root string) {
+	t.Helper()
+	copyFile(t, src, dst, 0o755)
+	f, err := elf.Open(src)
+	if err != nil {
+		t.Fatalf("open %q: %v", src, err)
+	}
+	defer f.Close()
+	dynamic := false
+	for _, p := range f.Progs {
+		dynamic = dynamic || p.Type == elf.PT_INTERP
+	}
+	if !dynamic {
+		return
+	}
+	out, err := exec.Command("ldd", src).Output()
+	if err != nil {
+		t.Fatalf("ldd %q: %v", src, err)
+	}
+	for _, lib := range regexp.MustCompile(`(/\S+) \(0x`).FindAllStringSubmatch(string(out), -1) {
+		copyFile(t, lib[1], filepath.Join(root, lib[1]), 0o755)
+	}
+}
+
+func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
+	t.Helper()
+	mkdirAll(t, filepath.Dir(dst))
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
