@@ -16,13 +16,13 @@ const maxDirs = 1 << 16
 // dirEntry is the part of a classification shared by every file directly in
 // one directory, computed once per directory.
 type dirEntry struct {
-	abs     string    // the directory's absolute path
-	skip    bool      // the ignore file excludes the directory and everything below it
-	all     []*Input  // inputs that read every path in the directory
-	some    []*Input  // inputs whose reading depends on the file name
-	covered bool      // a bind mount covers the whole directory
-	fixed   [2]Result // when some is empty: the result, uncovered [0] and covered [1]
-	masks   sync.Map  // uint64 (bits of some that read a file) -> Result
+	abs     string   // the directory's absolute path
+	skip    bool     // the ignore file excludes the directory and everything below it
+	all     []*Input // inputs that read every path in the directory
+	some    []*Input // inputs whose reading depends on the file name
+	covered bool     // a bind mount covers the whole directory
+	fixed   Result   // when some is empty: the result for every file of the directory
+	masks   sync.Map // uint64 (bits of some that read a file) -> Result
 }
 
 // Classify says what a change to the absolute path abs means for the
@@ -66,7 +66,7 @@ func (m *Model) readBy(e *dirEntry, rel, p string) Result {
 		return m.decide(e.readers(rel), true, p) // a bind mount of this very file
 	}
 	if len(e.some) == 0 {
-		return e.fixed[b2i(e.covered)]
+		return e.fixed
 	}
 	if len(e.some) > 64 {
 		return m.decide(e.readers(rel), e.covered, p)
@@ -121,13 +121,6 @@ func isCleanAbs(p string) bool {
 		!strings.HasSuffix(p, "/") && !strings.HasSuffix(p, "/.") && !strings.HasSuffix(p, "/..")
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // dirEntry returns the cached entry of dir, computing it on first use.
 func (m *Model) dirEntry(dir string) *dirEntry {
 	m.mu.RLock()
@@ -154,8 +147,7 @@ func (m *Model) dirEntry(dir string) *dirEntry {
 		}
 	}
 	if len(e.some) == 0 {
-		e.fixed[0] = m.decide(e.all, false, "")
-		e.fixed[1] = m.decide(e.all, true, e.abs)
+		e.fixed = m.decide(e.all, e.covered, e.abs)
 	}
 	m.mu.Lock()
 	if len(m.dirs) >= maxDirs {
