@@ -94,7 +94,6 @@ install_base_image() {
 	docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 && return 0
 	local root id ctr a
 	root=$(mktemp -d)
-	trap 'rm -rf "$root"' RETURN
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,root,proc,sys,dev,var,www,tmp}
 	chmod 1777 "$root/tmp"
 	cp /bin/busybox "$root/bin/busybox"
@@ -108,6 +107,7 @@ install_base_image() {
 	ctr=$(docker create --stop-signal SIGKILL "$id")
 	docker commit "$ctr" "$BASE_IMAGE" >/dev/null
 	docker rm -f "$ctr" >/dev/null
+	rm -rf "$root"
 	log "built $BASE_IMAGE"
 }
 
