@@ -185,7 +185,10 @@ func (b builder) composeBuild(jobs []job, root string) (map[string]string, error
 	}
 	args := append(append([]string{}, b.compose.Command[1:]...),
 		"-f", file, "-p", "rbconf"+strings.ToLower(filepath.Base(dir)), "--progress", "plain", "build")
-	out, err := command(b.compose.Env, dir, b.compose.Command[0], args...)
+	// BUILDX_GIT_INFO=false: the generated contexts are not git trees, and
+	// buildx would warn about each.
+	env := append([]string{"BUILDX_GIT_INFO=false"}, b.compose.Env...)
+	out, err := command(env, dir, b.compose.Command[0], args...)
 	outs := map[string]string{}
 	for _, tag := range svc { // interleaved: parse progress one job at a time
 		outs[tag] = out

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/rebuildd/rebuildd/ignore"
 	"github.com/rebuildd/rebuildd/internal/e2e"
 )
 
@@ -27,50 +26,46 @@ type knownDifference struct {
 }
 
 // knownDifferences are the open differences, with the report's wording.
+// All are the legacy builder's: rebuildd models BuildKit's context, while
+// Compose v1 (and DOCKER_BUILDKIT=0) builds with the legacy builder.
 var knownDifferences = []knownDifference{
 	{
 		// ignore.Load prefers <Dockerfile>.dockerignore, as BuildKit does.
-		// The legacy builder (Compose v1, and any `docker build` with
-		// DOCKER_BUILDKIT=0) reads only <context>/.dockerignore, so for a
+		// The legacy builder reads only <context>/.dockerignore, so for a
 		// Compose v1 project rebuildd watches, ignores and fingerprints a
 		// different context from the one Docker builds.
 		name:    "legacy builder reads only <context>/.dockerignore",
 		builder: "legacy",
-		docker:  contextIgnoreOnly,
+		docker: func(c ContextCase, dir string) ([]string, bool, error) {
+			if _, ok := c.Ignores[c.Dockerfile+".dockerignore"]; !ok {
+				return nil, false, nil
+			}
+			files, err := legacyContext(c, dir)
+			return files, err == nil, err
+		},
 		repro: ContextCase{
 			Dockerfile: "Dockerfile",
-			Tree: Tree{
-				"Dockerfile":              ContextDockerfile("BASE"),
-				"Dockerfile.dockerignore": "a\n",
-				"a":                       "x\n",
-			},
-			Ignores: map[string][]string{"Dockerfile.dockerignore": {"a"}},
+			Tree:       Tree{"Dockerfile.dockerignore": "a\n", "a": "x\n"},
+			Ignores:    map[string][]string{"Dockerfile.dockerignore": {"a"}},
 		},
 	},
-}
-
-// contextIgnoreOnly predicts the legacy builder for cases with a
-// Dockerfile-specific ignore file: rebuildd's matcher on
-// <context>/.dockerignore alone (or nothing, when there is none).
-func contextIgnoreOnly(c ContextCase, dir string) ([]string, bool, error) {
-	if _, ok := c.Ignores[c.Dockerfile+".dockerignore"]; !ok {
-		return nil, false, nil
-	}
-	m, _, err := ignore.Load(dir, "")
-	if err != nil {
-		return nil, false, err
-	}
-	files, err := Files(dir)
-	if err != nil {
-		return nil, false, err
-	}
-	var in []string
-	for _, f := range files {
-		if !m.Excluded(f) {
-			in = append(in, f)
-		}
-	}
-	return in, true, nil
+	{
+		// The legacy CLI's walk skips an excluded directory unless an
+		// exception pattern starts with the directory's path, so "!**/x"
+		// does not bring back build/x; rebuildd (like BuildKit) does.
+		// legacyContext also carries the old one-parent pattern matching.
+		name:    "legacy builder's walk skips excluded directories for wildcard exceptions",
+		builder: "legacy",
+		docker: func(c ContextCase, dir string) ([]string, bool, error) {
+			files, err := legacyContext(c, dir)
+			return files, err == nil, err
+		},
+		repro: ContextCase{
+			Dockerfile: "Dockerfile",
+			Tree:       Tree{".dockerignore": "build\n!**/x\n", "build/x": "x\n"},
+			Ignores:    map[string][]string{".dockerignore": {"build", "!**/x"}},
+		},
+	},
 }
 
 // explain returns the name of the known difference that accounts for r

@@ -1,0 +1,122 @@
+package conformance
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+)
+
+// legacyContext predicts the context the legacy builder (Docker 20.10's CLI
+// and daemon; Compose v1 goes the same way) builds for case c written in
+// dir. It is the oracle's model of the other builder, used only to tell a
+// known difference from a new one, never as the expected answer:
+//
+//   - only <context>/.dockerignore is read, never <Dockerfile>.dockerignore;
+//   - the CLI adds "!.dockerignore" and "!<Dockerfile>" when the patterns
+//     exclude them, so both are always sent (cli/command/image/build:
+//     TrimBuildFilesFromExcludes);
+//   - the CLI's walk (pkg/archive TarWithOptions) matches each path with
+//     the old PatternMatcher.Matches (one parent checked, at the pattern's
+//     own depth), and skips an excluded directory unless some exception
+//     pattern starts with that directory's path, so "!**/x" never reaches
+//     into an excluded directory;
+//   - the daemon removes .dockerignore and the Dockerfile again when the
+//     original patterns exclude them (builder/remotecontext: removeDockerfile).
+func legacyContext(c ContextCase, dir string) ([]string, error) {
+	patterns, err := readPatterns(filepath.Join(dir, ".dockerignore"))
+	if err != nil {
+		return nil, err
+	}
+	sent := append([]string(nil), patterns...)
+	if oldMatches(".dockerignore", patterns) {
+		sent = append(sent, "!.dockerignore")
+	}
+	if oldMatches(c.Dockerfile, patterns) {
+		sent = append(sent, "!"+c.Dockerfile)
+	}
+	files, err := legacyWalk(dir, sent)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		if (f == ".dockerignore" || f == c.Dockerfile) && oldMatches(f, patterns) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func readPatterns(file string) ([]string, error) {
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %q: %w", file, err)
+	}
+	return ignorefile.ReadAll(bytes.NewReader(data))
+}
+
+// oldMatches is the daemon's and the CLI's fileutils.Matches of Docker 20.10.
+func oldMatches(file string, patterns []string) bool {
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return false
+	}
+	ok, _ := pm.Matches(file) //nolint:staticcheck // the old, deprecated semantics are the point
+	return ok
+}
+
+// legacyWalk is pkg/archive's TarWithOptions walk of Docker 20.10: the
+// regular files it puts in the context tar.
+func legacyWalk(dir string, patterns []string) ([]string, error) {
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, fmt.Errorf("patterns %q: %w", patterns, err)
+	}
+	var out []string
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if rel == "." {
+			return nil
+		}
+		rel = filepath.ToSlash(rel)
+		skip, _ := pm.Matches(rel) //nolint:staticcheck // as above
+		switch {
+		case !skip && d.Type().IsRegular():
+			out = append(out, rel)
+		case skip && d.IsDir() && !exceptionUnder(pm, rel):
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("walk %q: %w", dir, err)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// exceptionUnder is the walk's test for descending into an excluded
+// directory: some exception pattern, as a string, starts with "rel/".
+func exceptionUnder(pm *patternmatcher.PatternMatcher, rel string) bool {
+	for _, p := range pm.Patterns() {
+		if p.Exclusion() && strings.HasPrefix(p.String()+"/", rel+"/") {
+			return true
+		}
+	}
+	return false
+}
