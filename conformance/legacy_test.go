@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"testing"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -119,4 +121,40 @@ func exceptionUnder(pm *patternmatcher.PatternMatcher, rel string) bool {
 		}
 	}
 	return false
+}
+
+// TestLegacyContext pins the legacy model on the cases that define it. The
+// first two are the known differences' reproducers, which the real legacy
+// builder builds exactly so (TestKnownDifferencesStillDiffer checks that);
+// the others are rules of the model that the oracle runs exercise.
+func TestLegacyContext(t *testing.T) {
+	tests := []struct {
+		name string
+		tree Tree
+		want []string
+	}{
+		{"Dockerfile-specific file not read", Tree{"Dockerfile.dockerignore": "a\n", "a": "x"},
+			[]string{"Dockerfile", "Dockerfile.dockerignore", "a"}},
+		{"no descent for a wildcard exception", Tree{".dockerignore": "build\n!**/x\n", "build/x": "x"},
+			[]string{".dockerignore", "Dockerfile"}},
+		{"descent for a literal exception", Tree{".dockerignore": "build\n!build/x\n", "build/x": "x", "build/y": "y"},
+			[]string{".dockerignore", "Dockerfile", "build/x"}},
+		{"build files sent, then removed", Tree{".dockerignore": "*\n", "a": "x"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tt.tree["Dockerfile"] = "FROM x\n"
+			if err := tt.tree.Write(dir); err != nil {
+				t.Fatal(err)
+			}
+			got, err := legacyContext(ContextCase{Dockerfile: "Dockerfile", Tree: tt.tree}, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("legacyContext = %q, want %q", got, tt.want)
+			}
+		})
+	}
 }
