@@ -18,9 +18,10 @@ import (
 // stage is one FROM block of the Dockerfile while it is analysed.
 type stage struct {
 	Stage
-	parent int // index of the stage FROM names; -1 when FROM names an image
-	cmds   []*cmd
-	env    *env // ARG/ENV values at the end of the stage (chain stages only)
+	parent   int // index of the stage FROM names; -1 when FROM names an image
+	cmds     []*cmd
+	triggers []string // ONBUILD expressions: they run in stages built FROM this one
+	env      *env     // ARG/ENV values at the end of the stage (chain stages only)
 }
 
 // cmd is one instruction of a stage.
@@ -103,6 +104,12 @@ func (a *analyzer) parseStages(ast *parser.Node) ([]*instructions.ArgCommand, er
 				continue
 			}
 			a.addCmd(c, step)
+		case *instructions.OnbuildCommand:
+			if len(a.stages) == 0 {
+				return nil, inputErr(a.file, n.StartLine, "ONBUILD before the first FROM: only ARG may come before FROM", nil)
+			}
+			s := a.stages[len(a.stages)-1]
+			s.triggers = append(s.triggers, c.Expression)
 		case instructions.Command:
 			if len(a.stages) == 0 {
 				return nil, inputErr(a.file, n.StartLine, fmt.Sprintf("%s before the first FROM: only ARG may come before FROM", strings.ToUpper(n.Value)), nil)
@@ -119,6 +126,10 @@ func (a *analyzer) parseStages(ast *parser.Node) ([]*instructions.ArgCommand, er
 func (a *analyzer) addCmd(c instructions.Command, step Step) {
 	s := a.stages[len(a.stages)-1]
 	step.Stage = a.stageName(s.Index)
+	s.cmds = append(s.cmds, newCmd(c, step))
+}
+
+func newCmd(c instructions.Command, step Step) *cmd {
 	k := &cmd{step: step, name: strings.ToUpper(c.Name()), node: c}
 	switch n := c.(type) {
 	case *instructions.CopyCommand:
@@ -128,7 +139,7 @@ func (a *analyzer) addCmd(c instructions.Command, step Step) {
 	case *instructions.RunCommand:
 		k.isRun = true
 	}
-	s.cmds = append(s.cmds, k)
+	return k
 }
 
 // stageName is how a stage is shown: its name, or its index when unnamed.

@@ -145,6 +145,16 @@ RUN --mount=target=/src go build /src
 		src:    "FROM node AS build\nCOPY . .\nRUN npm run build\nFROM node\nCOPY package.json ./\nRUN npm ci\nCOPY --from=build /dist ./dist\n",
 		stages: "build,1",
 		inputs: []string{"L2 COPY [.] source after@3", "L5 COPY [package.json] deps@6 after@6"},
+	}, {
+		name:   "ONBUILD triggers of a base stage run in the stage built FROM it",
+		src:    "FROM alpine AS base\nONBUILD COPY . /app\nONBUILD RUN make\nFROM base\nCOPY extra /x\n",
+		stages: "base,1",
+		inputs: []string{"L4 COPY [.] deps@4 after@4", "L5 COPY [extra] source"},
+	}, {
+		name:   "ONBUILD triggers do not run in their own stage",
+		src:    "FROM alpine AS base\nONBUILD COPY . /app\nFROM base\n",
+		target: "base",
+		stages: "base",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,6 +193,7 @@ func TestAnalyzeErrors(t *testing.T) {
 		{"bad mount", "FROM alpine\nRUN --mount=type=nope echo\n", "", 2, "unsupported mount type"},
 		{"required variable", "FROM alpine\nCOPY ${X:?needed} /x\n", "", 2, "needed"},
 		{"empty file", "", "", 0, "file with no instructions"},
+		{"bad ONBUILD trigger", "FROM alpine AS b\nONBUILD COPY onlyone\nFROM b\n", "", 3, "ONBUILD COPY onlyone of stage b"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

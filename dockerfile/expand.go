@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 // env is an ordered set of variables, the shell.EnvGetter that BuildKit's
@@ -87,7 +88,37 @@ func (a *analyzer) expandBases(meta []*instructions.ArgCommand, target string) e
 		}
 		s.Base = base
 		s.parent = a.findStage(base, s.Index)
+		if s.parent >= 0 {
+			if err := a.runTriggers(s); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
+}
+
+// runTriggers puts the ONBUILD triggers of the stage s is built FROM at the
+// start of s, as BuildKit does (at s's FROM line). An ONBUILD COPY in a base
+// stage reads the context when a stage built on it runs. Triggers are not
+// inherited further: the child image no longer carries them.
+func (a *analyzer) runTriggers(s *stage) error {
+	var cmds []*cmd
+	for _, expr := range a.stages[s.parent].triggers {
+		res, err := parser.Parse(strings.NewReader(expr))
+		if err == nil && len(res.AST.Children) != 1 {
+			err = fmt.Errorf("an ONBUILD trigger must be a single instruction")
+		}
+		var ic instructions.Command
+		if err == nil {
+			ic, err = instructions.ParseCommand(res.AST.Children[0])
+		}
+		if err != nil {
+			return inputErr(a.file, s.Line, fmt.Sprintf("ONBUILD %s of stage %s: %v (fix the Dockerfile)", expr, a.stageName(s.parent), err), err)
+		}
+		k := newCmd(ic, Step{Stage: a.stageName(s.Index), Line: s.Line, Text: "ONBUILD " + strings.TrimSpace(expr)})
+		cmds = append(cmds, k)
+	}
+	s.cmds = append(cmds, s.cmds...)
 	return nil
 }
 
