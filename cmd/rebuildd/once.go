@@ -35,7 +35,7 @@ func runOnce(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []string
 		return err
 	}
 	defer log.Sync()
-	proj, err := config.Load(ctx, g.project)
+	proj, err := loadSelected(ctx, g.project, nil) // config.Load plus the sidecar check (sidecar.go)
 	if err != nil {
 		return err
 	}
