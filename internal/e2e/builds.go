@@ -3,21 +3,72 @@ package e2e
 import (
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
-// Builds counts the builds of the project's images since since, as the
-// engine saw them, with either builder:
+// Counting builds needs care because the two builders leave different
+// traces in Engine 20.10:
 //
-//   - classic builder (Compose v1 here): every "tag" event counts, so a
-//     build command whose steps all came from the cache counts too;
-//   - BuildKit (Compose v2 here): Engine 20.10 emits no event for a BuildKit
-//     build, so a build counts when it produced an image created after
-//     since. A BuildKit build that changed nothing (same image ID) is
-//     invisible to the engine and does not count.
+//   - the classic builder (Compose v1 here) emits an image "tag" event for
+//     every build command, cache hits included;
+//   - BuildKit (Compose v2 here) emits no event at all, sets no LastTagTime,
+//     and gives the image the Created time of its newest layer, which comes
+//     from BuildKit's cache, shared by every project on the engine: a build
+//     whose layers were built before (by an earlier run of the same test,
+//     say) makes an image "created" long ago.
 //
-// So "no build ran" is checked exactly only under v1; under v2 it means "no
-// new image". Name images "<p.Name>-..." when a test sets image:.
+// So for BuildKit the only trace is an image ID the project did not have
+// before, and that needs a snapshot of the project's images: Mark.
+
+// marks holds the snapshots Mark took, oldest first.
+type marks struct {
+	mu   sync.Mutex
+	list []mark
+}
+
+type mark struct {
+	at  time.Time
+	ids map[string]bool
+}
+
+// Mark snapshots the project's images and returns the time to count from:
+// pass it to Events and Builds. Take it right before the action whose
+// builds are to be counted, with nothing else building the project.
+func (p *Project) Mark() time.Time {
+	p.t.Helper()
+	ids := map[string]bool{}
+	for _, id := range p.imageIDs() {
+		ids[id] = true
+	}
+	at := time.Now()
+	p.marks.mu.Lock()
+	p.marks.list = append(p.marks.list, mark{at: at, ids: ids})
+	p.marks.mu.Unlock()
+	return at
+}
+
+// markAt returns the snapshot Mark took at exactly since.
+func (p *Project) markAt(since time.Time) (map[string]bool, bool) {
+	p.marks.mu.Lock()
+	defer p.marks.mu.Unlock()
+	for _, m := range p.marks.list {
+		if m.at.Equal(since) {
+			return m.ids, true
+		}
+	}
+	return nil, false
+}
+
+// Builds counts the builds of the project's images since since (best taken
+// with Mark) as the engine saw them: the classic builder's "tag" events
+// (cached builds count) plus the images no tag event named that the project
+// did not have at the mark (BuildKit: builds that made an image new to the
+// project; a BuildKit build that changed nothing is invisible to the engine).
+// So "no build ran at all" is checked exactly under v1 only.
+//
+// With a since that Mark did not return, "new" falls back to "Created after
+// since", which misses BuildKit builds whose layers all came from the cache.
 func (p *Project) Builds(since time.Time) int {
 	p.t.Helper()
 	events := p.Events(since)
@@ -36,11 +87,28 @@ func (p *Project) Builds(since time.Time) int {
 	return n
 }
 
-// NewImages returns the IDs of the project's images (tagged or left
-// dangling by a rebuild) created after since, sorted. An image belongs to
-// the project when it carries the project's Compose label (v2 labels what
-// it builds) or was tagged under the project's name (v1 labels nothing).
+// NewImages returns, sorted, the IDs of the project's images (tagged or
+// left dangling by a rebuild) that appeared since since: absent from the
+// snapshot when Mark returned since, else created after since.
 func (p *Project) NewImages(since time.Time) []string {
+	p.t.Helper()
+	before, marked := p.markAt(since)
+	var fresh []string
+	for _, id := range p.imageIDs() {
+		if marked && !before[id] {
+			fresh = append(fresh, id)
+		} else if created, ok := imageCreated(id); !marked && ok && created.After(since) {
+			fresh = append(fresh, id)
+		}
+	}
+	sort.Strings(fresh)
+	return fresh
+}
+
+// imageIDs lists the project's images that exist: those with its Compose
+// label (v2 labels what it builds, and the label makes the ID unique to the
+// project) and those tagged under its name (v1 labels nothing).
+func (p *Project) imageIDs() []string {
 	p.t.Helper()
 	out, err := TryDocker("image", "ls", "-a", "-q", "--no-trunc", "--filter", "label=com.docker.compose.project="+p.Name)
 	if err != nil {
@@ -48,18 +116,11 @@ func (p *Project) NewImages(since time.Time) []string {
 	}
 	ids := strings.Fields(out)
 	for _, e := range p.Events(p.created) {
-		if e.Type == "image" && e.Action == "tag" {
+		if e.Type == "image" && e.Action == "tag" && p.ImageID(e.ID) != "" {
 			ids = append(ids, e.ID)
 		}
 	}
-	var fresh []string
-	for _, id := range uniq(ids) {
-		if created, ok := imageCreated(id); ok && created.After(since) {
-			fresh = append(fresh, id)
-		}
-	}
-	sort.Strings(fresh)
-	return fresh
+	return uniq(ids)
 }
 
 // imageCreated is the image's creation time; false when the image is gone.

@@ -14,7 +14,7 @@
 //					"Dockerfile":   "FROM " + base + "\nCOPY site /www\n" + e2e.HTTPDCmd,
 //					"site/index.html": "v1",
 //				})
-//				since := time.Now()
+//				since := p.Mark()
 //				p.MustCompose("up", "-d", "--build")
 //				e2e.WaitServing(t, e2e.URL(port, "/"), "v1", 30*time.Second)
 //				if n := p.Builds(since); n != 1 { ... }

@@ -25,7 +25,7 @@ func TestRig(t *testing.T) {
 				"site/index.html": "v1",
 				".dockerignore":   "compose.yaml\n",
 			})
-			since := time.Now()
+			since := p.Mark()
 			p.MustCompose("up", "-d", "--build")
 			WaitServing(t, URL(port, "/index.html"), "v1", serveTimeout)
 			if got := Get(t, URL(port, "/run.txt")); strings.TrimSpace(got) != "built" {
@@ -44,7 +44,7 @@ func TestRig(t *testing.T) {
 			}
 
 			p.Write("site/index.html", "v2")
-			since = time.Now()
+			since = p.Mark()
 			p.MustCompose("up", "-d", "--build")
 			WaitServing(t, URL(port, "/index.html"), "v2", serveTimeout)
 			second := p.Events(since)
@@ -58,7 +58,7 @@ func TestRig(t *testing.T) {
 			// A build with nothing changed: the classic builder (v1) still
 			// tags, so it counts; BuildKit (v2) makes no new image and no
 			// event, so it does not (Project.Builds).
-			since = time.Now()
+			since = p.Mark()
 			p.MustCompose("build")
 			want := 0
 			if c.V1() {

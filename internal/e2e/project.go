@@ -25,6 +25,7 @@ type Project struct {
 	Dir     string  // project directory holding compose.yaml and the build contexts
 	CLI     Compose // the Compose CLI the project runs with
 	created time.Time
+	marks   marks // snapshots for Builds, see builds.go
 }
 
 // NewProject writes files (slash-separated paths relative to the project
