@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/rebuildd/rebuildd/config"
 )
@@ -148,11 +150,22 @@ func (c *ComposeCLI) run(ctx context.Context, out io.Writer, sub ...string) erro
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env = c.Dir, c.Env
 	cmd.Stdout, cmd.Stderr = out, out
+	// Cancelling (on_busy: cancel, shutdown) stops the whole process group:
+	// compose v1 and `docker build` run children that would otherwise go on
+	// building after their parent died.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = cancelGrace
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
 	}
 	return nil
 }
+
+// cancelGrace is how long a cancelled compose command may take to stop
+// after SIGTERM before it is killed: compose needs a moment to tell the
+// builder to stop, and a build that ignores it must not hold rebuildd up.
+const cancelGrace = 5 * time.Second
 
 // tailLines is how much failed build output is shown again: enough for the
 // failing step and its error, short enough to read in a terminal.
