@@ -163,11 +163,11 @@ func (a *analyzer) expandCmd(s *stage, c *cmd) error {
 		}
 	case *instructions.CopyCommand:
 		if err = n.Expand(expand); err == nil && n.From == "" {
-			c.input, err = a.copyInput(c, "COPY", n.SourcePaths, n.ExcludePatterns)
+			c.input, err = a.copyInput(c, "COPY", n.SourcePaths, n.ExcludePatterns, n.Parents)
 		}
 	case *instructions.AddCommand:
 		if err = n.Expand(expand); err == nil {
-			c.input, err = a.copyInput(c, "ADD", n.SourcePaths, n.ExcludePatterns)
+			c.input, err = a.copyInput(c, "ADD", n.SourcePaths, n.ExcludePatterns, false)
 		}
 	case *instructions.RunCommand:
 		if err = n.Expand(expand); err == nil {
@@ -219,14 +219,14 @@ func (a *analyzer) runMounts(c *cmd, n *instructions.RunCommand) error {
 	}
 	c.adds = true
 	var err error
-	c.input, err = a.newInput(c, "RUN", srcs, nil)
+	c.input, err = a.newInput(c, "RUN", srcs, nil, false)
 	return err
 }
 
 // copyInput makes the context input of a COPY or ADD without --from. URLs and
 // git refs are not read from the context; heredoc sources were already split
 // off by the instructions parser (SourceContents).
-func (a *analyzer) copyInput(c *cmd, kind string, srcs, excludes []string) (*Input, error) {
+func (a *analyzer) copyInput(c *cmd, kind string, srcs, excludes []string, parents bool) (*Input, error) {
 	var local []string
 	for _, src := range srcs {
 		if !isRemote(src) {
@@ -236,11 +236,11 @@ func (a *analyzer) copyInput(c *cmd, kind string, srcs, excludes []string) (*Inp
 	if len(local) == 0 {
 		return nil, nil
 	}
-	return a.newInput(c, kind, local, excludes)
+	return a.newInput(c, kind, local, excludes, parents)
 }
 
-func (a *analyzer) newInput(c *cmd, kind string, srcs, excludes []string) (*Input, error) {
-	in := &Input{Step: c.step, Kind: kind, Layer: LayerSource}
+func (a *analyzer) newInput(c *cmd, kind string, srcs, excludes []string, parents bool) (*Input, error) {
+	in := &Input{Step: c.step, Kind: kind, Layer: LayerSource, spanStars: parents}
 	seen := map[string]bool{}
 	for _, src := range srcs {
 		p := cleanSource(src)

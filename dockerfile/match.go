@@ -50,11 +50,12 @@ func (in *Input) compile() error {
 	for _, s := range in.Sources {
 		p := pattern{}
 		for _, seg := range strings.Split(s, "/") {
-			if seg == "**" && len(p.segs) > 0 && p.segs[len(p.segs)-1] == "**" {
+			span := seg == "**" && in.spanStars
+			if span && len(p.segs) > 0 && p.segs[len(p.segs)-1] == "**" && !p.glob[len(p.glob)-1] {
 				continue // "**/**" is "**": keeps matching linear
 			}
 			p.segs = append(p.segs, seg)
-			p.glob = append(p.glob, seg != "**" && hasWildcard(seg))
+			p.glob = append(p.glob, !span && hasWildcard(seg))
 		}
 		p.all = s == "." || s == "**"
 		in.srcs = append(in.srcs, p)
@@ -77,9 +78,10 @@ func (in *Input) compile() error {
 // Reads reports whether the input reads the context-relative, slash-separated
 // path rel: a source equals rel, is a directory above it ("." is everything),
 // or matches rel or a parent directory of rel as a Docker glob (path.Match
-// per segment as BuildKit's copier does; "**" also spans segments, as with
-// COPY --parents). --exclude patterns apply below each matched source, the
-// way BuildKit's copier applies them.
+// per segment as BuildKit's copier does, where "**" is "*"; with COPY
+// --parents, patternmatcher's "**" that spans directories). --exclude
+// patterns apply below each matched source, the way BuildKit's copier
+// applies them.
 func (in *Input) Reads(rel string) bool {
 	if in.srcs == nil && len(in.Sources) > 0 {
 		if in.compile() != nil {
@@ -120,7 +122,7 @@ func matchFrom(segs []string, glob []bool, rel string, fn func(sub string) bool)
 		return false
 	}
 	seg, rest := cut(rel)
-	if segs[0] == "**" {
+	if segs[0] == "**" && !glob[0] { // a spanning "**": zero or more segments
 		return matchFrom(segs[1:], glob[1:], rel, fn) || matchFrom(segs, glob, rest, fn)
 	}
 	if !segMatch(segs[0], glob[0], seg) {
@@ -184,7 +186,7 @@ func dirFrom(segs []string, glob []bool, dir string) readState {
 	if dir == "" {
 		return readSome // the source continues below dir
 	}
-	if segs[0] == "**" {
+	if segs[0] == "**" && !glob[0] {
 		return readSome
 	}
 	seg, rest := cut(dir)

@@ -26,9 +26,11 @@ func TestReads(t *testing.T) {
 		{[]string{"pkg/*/go.mod"}, nil, "pkg/go.mod", false},
 		{[]string{"file?.txt"}, nil, "file1.txt", true},
 		{[]string{"file[0-9].txt"}, nil, "filea.txt", false},
-		{[]string{"**/*.go"}, nil, "main.go", true},
-		{[]string{"**/*.go"}, nil, "a/b/c/main.go", true},
-		{[]string{"**/*.go"}, nil, "a/b/c/main.js", false},
+		// Without --parents, BuildKit matches with filepath.Match: "**" is "*".
+		{[]string{"**/*.go"}, nil, "main.go", false},
+		{[]string{"**/*.go"}, nil, "a/main.go", true},
+		{[]string{"**/*.go"}, nil, "a/b/c/main.go", false},
+		{[]string{"**/*.go"}, nil, "a/b.go/c", true},
 		{[]string{"src/**"}, nil, "src/x/y", true},
 		{[]string{"**"}, nil, "anything/at/all", true},
 		{[]string{"."}, []string{"*.md"}, "README.md", false},
@@ -53,14 +55,41 @@ func TestReads(t *testing.T) {
 	}
 }
 
+// TestReadsParents: with COPY --parents, sources are patternmatcher
+// patterns, where "**" spans any number of directories.
+func TestReadsParents(t *testing.T) {
+	tests := []struct {
+		source, rel string
+		want        bool
+	}{
+		{"**/*.go", "main.go", true},
+		{"**/*.go", "a/b/c/main.go", true},
+		{"**/*.go", "a/b/c/main.js", false},
+		{"src/**/package.json", "src/package.json", true},
+		{"src/**/package.json", "src/a/b/package.json", true},
+		{"src/**/**/x", "src/x", true},
+		{"src/**/package.json", "lib/a/package.json", false},
+	}
+	for _, tt := range tests {
+		in := &Input{Sources: []string{tt.source}, spanStars: true}
+		if err := in.compile(); err != nil {
+			t.Fatal(err)
+		}
+		if got := in.Reads(tt.rel); got != tt.want {
+			t.Errorf("--parents %q Reads(%q) = %v, want %v", tt.source, tt.rel, got, tt.want)
+		}
+	}
+}
+
 // TestDirReadsAgreesWithReads checks the per-directory shortcut Classify
 // takes against Reads on every file of a small tree.
 func TestDirReadsAgreesWithReads(t *testing.T) {
 	sources := [][]string{{"."}, {"src"}, {"src/app"}, {"*.json"}, {"src/*.ts"}, {"**/*.go"}, {"pkg/*/go.mod"}, {"a/b/c/d"}}
 	dirs := []string{"", "src", "src/app", "src/app/x", "pkg", "pkg/a", "a", "a/b", "a/b/c", "a/b/c/d", "other"}
 	names := []string{"x.json", "main.go", "a.ts", "go.mod", "d", "app"}
-	for _, src := range sources {
-		in := &Input{Sources: src}
+	for i := range 2 * len(sources) {
+		src := sources[i/2]
+		in := &Input{Sources: src, spanStars: i%2 == 1}
 		if err := in.compile(); err != nil {
 			t.Fatal(err)
 		}

@@ -70,6 +70,10 @@ type Input struct {
 
 	srcs []pattern       // Sources, split for matching
 	excl *ignore.Matcher // Excludes; nil when none
+	// spanStars: "**" spans directories (COPY --parents matches with
+	// patternmatcher); otherwise BuildKit's copier uses filepath.Match, where
+	// "**" is just "*" within one segment.
+	spanStars bool
 }
 
 // Stage is one stage of the chain.
