@@ -172,7 +172,9 @@ func (x *run) needsUp(o *Outcome) bool {
 func (x *run) up(ctx context.Context, services []string, renew bool) error {
 	w := newPrefixWriter(strings.Join(services, ","), x.r.Out)
 	start := x.r.now()
-	err := x.r.Runner.Up(ctx, services, renew, w)
+	// Never cancelled half-way (shutdown, on_busy: cancel): a half-done up
+	// leaves the service without a container.
+	err := x.r.Runner.Up(context.WithoutCancel(ctx), services, renew, w)
 	took := x.r.now().Sub(start)
 	x.docker += took
 	x.r.Log.Info("recreate", zap.Strings("services", services), zap.Bool("renew_anon_volumes", renew),
