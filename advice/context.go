@@ -141,7 +141,11 @@ func heavyContext(s *subject) []Finding {
 	}
 	var what, lines []string
 	for _, it := range items {
-		what = append(what, fmt.Sprintf("%s (%s)", it.rel, counts(it.files, it.bytes)))
+		label := counts(it.files, it.bytes)
+		if envFile(it.rel) {
+			label = "secrets the image then carries"
+		}
+		what = append(what, fmt.Sprintf("%s (%s)", it.rel, label))
 		lines = append(lines, it.line)
 	}
 	msg := "the build context sends " + strings.Join(what, ", ") +
@@ -177,7 +181,7 @@ func (s *subject) heavyItems(scan *contextScan) []heavyItem {
 			}
 			continue
 		}
-		if f.size > largeFile && s.readsUnnamed(f.rel, f.rel) {
+		if (f.size > largeFile || envFile(f.rel)) && s.readsUnnamed(f.rel, f.rel) {
 			large = append(large, heavyItem{rel: f.rel, line: f.rel, sample: f.rel, files: 1, bytes: f.size})
 		}
 	}
@@ -187,6 +191,21 @@ func (s *subject) heavyItems(scan *contextScan) []heavyItem {
 		out = append(out, *byDir[d])
 	}
 	return append(out, large...)
+}
+
+// envFile reports whether rel is a root .env file with real values: the
+// article's .dockerignore lists .env because `COPY . .` would bake its
+// secrets into the image. Examples and templates are meant to be shared.
+func envFile(rel string) bool {
+	if rel != ".env" && !strings.HasPrefix(rel, ".env.") {
+		return false
+	}
+	for _, ok := range []string{".example", ".sample", ".template", ".dist"} {
+		if strings.HasSuffix(rel, ok) {
+			return false
+		}
+	}
+	return true
 }
 
 // heavyDir returns the heavy directory rel is under and the ignore line for
