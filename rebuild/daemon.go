@@ -116,6 +116,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return nil
 	}
 	d.banner(snap, w.Stats())
+	defer d.advise(snap)()
 	for {
 		select {
 		case <-ctx.Done():

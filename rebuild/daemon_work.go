@@ -208,20 +208,34 @@ func (d *Daemon) result(r Request, what string, took time.Duration, err error) {
 // done is the scheduler's completion hook; results are logged by work.
 func (d *Daemon) done(Request, error) {}
 
-// banner logs one line per service (context, target, watches, backend),
-// its advice, and then "ready".
+// banner logs one line per service (context, target, watches, backend)
+// and then "ready".
 func (d *Daemon) banner(s *snapshot, st watcher.Stats) {
 	for _, w := range s.watched {
 		m := s.models[w.Service.Name]
 		rs := rootOf(st, m.Context())
 		d.o.Log.Info("watching", zap.String("service", w.Service.Name), zap.String("context", m.Context()),
 			zap.String("target", m.Analysis().Target), zap.Int("watched_dirs", rs.Dirs), zap.String("backend", rs.Backend))
-		if d.o.Advise != nil {
-			d.o.Advise(s.proj, w.Service, m)
-		}
 	}
 	d.o.Log.Info("ready", zap.Int("watches", st.Watches), zap.Int("polled_dirs", st.Polled),
 		zap.Int("roots", len(st.Roots)), zap.Bool("dry_run", d.o.DryRun))
+}
+
+// advise logs each service's findings once, after "ready": finding heavy
+// contexts walks them, which must not delay watching. The returned wait
+// blocks until it is done.
+func (d *Daemon) advise(s *snapshot) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if d.o.Advise == nil {
+			return
+		}
+		for _, w := range s.watched {
+			d.o.Advise(s.proj, w.Service, s.models[w.Service.Name])
+		}
+	}()
+	return func() { <-done }
 }
 
 // rootOf finds the watcher root that holds dir (contexts may be merged
