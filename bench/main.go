@@ -26,18 +26,31 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 )
 
 type options struct {
-	layout      layout
-	idleFiles   int
-	runs        int
-	idle        time.Duration
-	dir         string
-	noCompose   bool // skip docker compose watch
-	keepProject bool
+	layout    layout
+	idleFiles int
+	runs      int
+	idle      time.Duration
+	dir       string
+	noCompose bool   // skip docker compose watch
+	only      string // comma-separated measurement numbers
+}
+
+func (o options) wants(n int) bool {
+	for _, f := range strings.Split(o.only, ",") {
+		if strings.TrimSpace(f) == strconv.Itoa(n) {
+			return true
+		}
+	}
+	return false
 }
 
 func main() {
@@ -58,6 +71,7 @@ func main() {
 	flag.DurationVar(&o.idle, "idle", 10*time.Second, "how long idle CPU is measured")
 	flag.StringVar(&o.dir, "dir", filepath.Join(os.TempDir(), "rebuildd-bench"), "working directory (generated trees are kept for the next run)")
 	flag.BoolVar(&o.noCompose, "no-compose-watch", false, "skip docker compose watch")
+	flag.StringVar(&o.only, "only", "1,2,3,4,5,6", "measurements to run, by number (see the package comment)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -72,6 +86,16 @@ func run(o options) error {
 		return err
 	}
 	defer s.cleanup()
+	// An interrupted run stops what it started and removes the project.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		s.log("interrupted: stopping the tools and removing the project")
+		stopAll()
+		s.cleanup()
+		os.Exit(130)
+	}()
 	r := &results{opts: o, facts: machineFacts(), setup: s.built, wrapper: s.env.wrapper}
 	if err := s.measure(r); err != nil {
 		return err

@@ -2,46 +2,52 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
 // measure runs every scenario in an order that needs the fewest rebuilds
 // between them, each tool alone (two watchers would race for the builds).
+// After each one the table so far goes to stderr, so an interrupted run
+// still shows what it measured.
 func (h *harness) measure(r *results) error {
 	e, o := h.env, h.opts
-	h.log("4: --once vs docker compose build, %d runs", o.runs)
-	r.once = e.measureOnce(o.runs)
-	h.log("1: watch set-up, %d runs per tool", o.runs)
-	r.ready = e.readyAll(o.runs, !o.noCompose)
 	r.sessions = sessions(o.layout)
-	h.log("3: edit sessions, rebuildd")
-	r.sessRebuildd = e.runSessions(toolRebuildd, r.sessions)
-	if err := h.reset(false); err != nil {
-		return err
+	steps := []struct {
+		n     int
+		what  string
+		reset bool // tree back to main, and the stack rebuilt for compose watch
+		skip  bool
+		do    func()
+	}{
+		{4, "--once vs docker compose build", false, false, func() { r.once = e.measureOnce(o.runs) }},
+		{1, "watch set-up", false, false, func() { r.ready = e.readyAll(o.runs, !o.noCompose) }},
+		{3, "edit sessions, rebuildd", true, false, func() { r.sessRebuildd = e.runSessions(toolRebuildd, r.sessions) }},
+		{2, "write -> served, rebuildd", true, false, func() { r.latRebuildd = e.measureLatency(toolRebuildd, o.runs) }},
+		{3, "edit sessions, compose watch", true, o.noCompose, func() { r.sessCompose = e.runSessions(toolCompose, r.sessions) }},
+		{2, "write -> served, compose watch", true, o.noCompose, func() { r.latCompose = e.measureLatency(toolCompose, o.runs) }},
+		{5, "BenchmarkClassify", false, false, func() { r.classify, r.classifyErr = measureClassify(h.root) }},
+		{6, fmt.Sprintf("idle on %d files for %v", o.idleFiles, o.idle), false, false, func() { r.idle = h.idle() }},
 	}
-	h.log("2: write -> served, rebuildd, %d runs", o.runs)
-	r.latRebuildd = e.measureLatency(toolRebuildd, o.runs)
-	if !o.noCompose {
-		if err := h.reset(true); err != nil {
-			return err
+	dirty := false
+	for _, st := range steps {
+		if !o.wants(st.n) || st.skip {
+			continue
 		}
-		h.log("3: edit sessions, compose watch")
-		r.sessCompose = e.runSessions(toolCompose, r.sessions)
-		if err := h.reset(true); err != nil {
-			return err
+		if st.reset && dirty {
+			// rebuildd brings the stack in step itself at start.
+			if err := h.reset(strings.Contains(st.what, "compose")); err != nil {
+				return err
+			}
 		}
-		h.log("2: write -> served, compose watch, %d runs", o.runs)
-		r.latCompose = e.measureLatency(toolCompose, o.runs)
+		h.log("%d: %s", st.n, st.what)
+		st.do()
+		dirty = dirty || st.reset
+		r.print(os.Stderr)
 	}
-	if err := h.reset(false); err != nil {
-		return err
-	}
-	h.log("5: BenchmarkClassify")
-	r.classify, r.classifyErr = measureClassify(h.root)
-	h.log("6: idle on %d files for %v", o.idleFiles, o.idle)
-	r.idle = h.idle()
 	return nil
 }
 

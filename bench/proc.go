@@ -57,7 +57,29 @@ func spawn(name, dir string, env []string, argv ...string) (*proc, error) {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go p.read(r)
+	live.Lock()
+	live.procs[p] = true
+	live.Unlock()
 	return p, nil
+}
+
+// live holds the started processes not yet stopped, so an interrupted
+// harness stops them (stopAll) instead of leaving watchers and builds behind.
+var live = struct {
+	sync.Mutex
+	procs map[*proc]bool
+}{procs: map[*proc]bool{}}
+
+func stopAll() {
+	live.Lock()
+	ps := make([]*proc, 0, len(live.procs))
+	for p := range live.procs {
+		ps = append(ps, p)
+	}
+	live.Unlock()
+	for _, p := range ps {
+		p.stop()
+	}
 }
 
 func (p *proc) read(r io.ReadCloser) {
@@ -178,6 +200,13 @@ const stopTimeout = 20 * time.Second
 
 // stop interrupts the process group and waits for the process.
 func (p *proc) stop() {
+	live.Lock()
+	running := live.procs[p]
+	delete(live.procs, p)
+	live.Unlock()
+	if !running {
+		return // stop is safe twice
+	}
 	pgid := p.cmd.Process.Pid
 	_ = syscall.Kill(-pgid, syscall.SIGINT)
 	done := make(chan struct{})

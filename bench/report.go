@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -41,7 +42,17 @@ func machineFacts() []string {
 		"engine " + q("docker", "version", "--format", "{{.Server.Version}} (API {{.Server.APIVersion}})"),
 		"compose " + q("docker", "compose", "version", "--short") + " (COMPOSE_BAKE=false, BuildKit through compose's embedded builder)",
 		"inotifywait " + q("sh", "-c", "inotifywait --help 2>&1 | head -1"),
+		"load average at start " + loadavg() + " (the engine and CPUs are shared: other work inflates Docker's part)",
 	}
+}
+
+// loadavg is the 1, 5 and 15 minute load average.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
 
 func (r *results) print(w io.Writer) {
@@ -52,15 +63,15 @@ func (r *results) print(w io.Writer) {
 	l := r.opts.layout
 	fmt.Fprintf(w, "  project: %d source files (all copied into the image), %d ignored node_modules files; medians of %d runs\n",
 		l.files, l.nmFiles, r.opts.runs)
+	fmt.Fprintf(w, "  load average now %s\n", loadavg())
 	fmt.Fprintf(w, "  first compose up --build %s; harness total %s\n\n", r.setup.Round(100*time.Millisecond), r.total.Round(time.Second))
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tmeasure\trebuildd\tinotifywait -r\tdocker compose watch\ttarget\t")
-	r.printReady(tw)
-	r.printLatency(tw)
-	r.printSessions(tw)
-	r.printOnce(tw)
-	r.printClassify(tw)
-	r.printIdle(tw)
+	for n, f := range []func(io.Writer){r.printReady, r.printLatency, r.printSessions, r.printOnce, r.printClassify, r.printIdle} {
+		if r.opts.wants(n + 1) {
+			f(tw)
+		}
+	}
 	tw.Flush()
 }
 

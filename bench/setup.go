@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -22,6 +23,8 @@ type harness struct {
 	env   *env
 	built time.Duration // first compose up --build
 	log   func(format string, args ...any)
+
+	cleaned sync.Once // cleanup runs once: at the end or on a signal
 }
 
 func setup(o options) (*harness, error) {
@@ -82,6 +85,10 @@ func setup(o options) (*harness, error) {
 // cleanup removes the project's containers, networks, volumes and images,
 // including the images earlier rebuilds left dangling.
 func (h *harness) cleanup() {
+	h.cleaned.Do(h.removeProject)
+}
+
+func (h *harness) removeProject() {
 	s := h.env.stack
 	if err := s.down(); err != nil {
 		h.log("cleanup: %v", err)
