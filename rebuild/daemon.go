@@ -70,6 +70,7 @@ type Daemon struct {
 	prints map[string]string // dry run: service -> fingerprint of the last "build"
 	down   atomic.Bool       // the engine is unreachable; a reconnect loop runs
 	sched  *Scheduler        // set by Run before the first batch; the reconnect loop submits to it
+	bg     sync.WaitGroup    // the reconnect loop
 }
 
 // NewDaemon checks the options.
@@ -104,7 +105,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		Done:         d.done,
 	})
 	defer d.sched.Close()
-	d.initial(ctx, snap)
+	defer d.bg.Wait() // the reconnect loop ends with ctx...
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ...which is cancelled however Run returns
+	// Watch first: edits made during a long start-up reconcile wait in the
+	// watcher's batch (it never blocks) and are handled right after it.
 	w, err := d.o.Watch(Roots(snap.proj, snap.models), snap.proj.Settings)
 	if err != nil {
 		return err
@@ -115,6 +120,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return nil
 	}
+	d.initial(ctx, snap)
 	d.banner(snap, w.Stats())
 	defer d.advise(snap)()
 	for {
@@ -187,7 +193,11 @@ func (d *Daemon) engineError(ctx context.Context, err error) {
 		return
 	}
 	d.o.Log.Warn("the Docker engine went away; waiting for it and reconciling when it is back", zap.Error(err))
-	go d.reconnect(ctx)
+	d.bg.Add(1)
+	go func() {
+		defer d.bg.Done()
+		d.reconnect(ctx)
+	}()
 }
 
 // Backoff bounds for reconnecting: quick enough to notice a daemon restart

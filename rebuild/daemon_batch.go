@@ -17,7 +17,7 @@ import (
 // then triage every path for every service.
 func (d *Daemon) batch(ctx context.Context, b watcher.Batch, w BatchSource, sched *Scheduler) {
 	snap := d.snap.Load()
-	if needsReload(snap, b.Paths) {
+	if needsReload(snap, b.Paths) || rescanDefines(snap, b.Rescan) {
 		next, reqs := d.reload(ctx, snap)
 		if next != snap {
 			d.snap.Store(next)
@@ -65,6 +65,22 @@ func needsReload(s *snapshot, paths []string) bool {
 			if (df != "" && (p == df || p == df+".dockerignore")) || p == m.IgnoreFile() ||
 				p == filepath.Join(m.Context(), ".dockerignore") {
 				return true
+			}
+		}
+	}
+	return false
+}
+
+// rescanDefines reports whether a root whose events were lost holds a file
+// that defines the project (compose file, env file, rebuild.yaml, a
+// Dockerfile or ignore file): it may have changed unseen, so reload.
+func rescanDefines(s *snapshot, roots []string) bool {
+	for _, root := range roots {
+		for _, r := range Roots(s.proj, s.models) {
+			for _, f := range r.Files {
+				if within(root, filepath.Join(r.Path, f)) {
+					return true
+				}
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package rebuild
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -88,8 +89,12 @@ func (d *Daemon) reload(ctx context.Context, prev *snapshot) (*snapshot, []Reque
 	for name, err := range next.broken {
 		d.o.Log.Error("service not rebuilt until its Dockerfile or ignore file is fixed", zap.String("service", name), zap.Error(err))
 	}
+	warnGlobal(d.o.Log, prev.proj.Settings, next.proj.Settings)
 	var reqs []Request
 	for _, svc := range next.proj.Services {
+		if next.proj.Settings.Services[svc.Name].Exclude {
+			continue // rebuild.yaml exclude, a sidecar's own service, or not named on the command line
+		}
 		old, existed := prev.service(svc.Name)
 		switch {
 		case !existed && svc.Build != nil:
@@ -108,4 +113,27 @@ func (d *Daemon) reload(ctx context.Context, prev *snapshot) (*snapshot, []Reque
 	}
 	d.o.Log.Info("configuration reloaded", zap.Int("build_services", len(next.watched)), zap.Int("requests", len(reqs)))
 	return next, reqs
+}
+
+// warnGlobal says which rebuild.yaml settings changed that only apply at
+// start (the watcher's timing and the scheduler's limits), instead of
+// silently keeping the old values.
+func warnGlobal(log *zap.Logger, old, cur config.Settings) {
+	var changed []string
+	add := func(name string, differ bool) {
+		if differ {
+			changed = append(changed, name)
+		}
+	}
+	add("debounce", old.Debounce != cur.Debounce)
+	add("max_wait", old.MaxWait != cur.MaxWait)
+	add("poll", old.Poll != cur.Poll || old.PollInterval != cur.PollInterval)
+	add("parallel", old.Parallel != cur.Parallel)
+	add("on_busy", old.OnBusy != cur.OnBusy)
+	add("compose_command", strings.Join(old.ComposeCommand, " ") != strings.Join(cur.ComposeCommand, " "))
+	add("log_format", old.LogFormat != cur.LogFormat)
+	if len(changed) > 0 {
+		log.Warn("restart rebuildd to apply these rebuild.yaml changes; per-service settings apply now",
+			zap.Strings("settings", changed))
+	}
 }

@@ -18,7 +18,9 @@ import (
 	"github.com/rebuildd/rebuildd/dockerfile"
 )
 
-// Classifier is what the fingerprint needs from dockerfile.Model.
+// Classifier is what the fingerprint needs from dockerfile.Model. The
+// context walk calls it from several goroutines: it must be safe for
+// concurrent use (dockerfile.Model is).
 type Classifier interface {
 	Classify(abs string) dockerfile.Result
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,9 +37,9 @@ func newFixture(t *testing.T) *fixture {
 	write(t, f.dir, "node_modules/left-pad/index.js", "module.exports = 1")
 	f.src = Source{
 		Service: "api", Context: f.dir, Dockerfile: filepath.Join(f.dir, "Dockerfile"),
-		Classify: &countingClassifier{FakeClassifier{Context: f.dir, Impacts: map[string]string{
+		Classify: &countingClassifier{FakeClassifier: FakeClassifier{Context: f.dir, Impacts: map[string]string{
 			"package.json": "deps:RUN npm ci", "src/": "source", "node_modules/": "source",
-		}}, &f.dirs},
+		}}, dirs: &f.dirs},
 		Prune: FakePruner{"node_modules": true},
 	}
 	f.idx = f.newIndex()
@@ -51,13 +52,18 @@ func (f *fixture) newIndex() *Index {
 	return idx
 }
 
+// countingClassifier records the directory of every path classified. The
+// context walk classifies from several goroutines, hence the mutex.
 type countingClassifier struct {
 	FakeClassifier
+	mu   sync.Mutex
 	dirs *[]string
 }
 
 func (c *countingClassifier) Classify(abs string) dockerfile.Result {
+	c.mu.Lock()
 	*c.dirs = append(*c.dirs, filepath.Dir(abs))
+	c.mu.Unlock()
 	return c.FakeClassifier.Classify(abs)
 }
 

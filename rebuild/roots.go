@@ -1,6 +1,7 @@
 package rebuild
 
 import (
+	"os"
 	"path/filepath"
 	"sort"
 
@@ -38,6 +39,17 @@ func Roots(p *config.Project, models map[string]*dockerfile.Model) []watcher.Roo
 		if df := m.Dockerfile(); df != "" {
 			addFile(df)
 			addFile(df + ".dockerignore")
+		}
+	}
+	for _, svc := range p.Services {
+		for _, rule := range svc.Watch {
+			// A develop.watch path may lie outside every build context
+			// (a shared folder synced into the container).
+			if fi, err := os.Stat(rule.Path); err == nil && !fi.IsDir() {
+				addFile(rule.Path)
+				continue
+			}
+			roots = append(roots, watcher.Root{Path: rule.Path})
 		}
 	}
 	for _, f := range p.ComposeFiles {

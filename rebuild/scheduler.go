@@ -95,7 +95,8 @@ type Scheduler struct {
 
 	// owned by loop
 	state     map[string]*svcState
-	running   int
+	running   int                 // requests running
+	building  int                 // rebuild requests running: these count against Parallel
 	dependent map[string][]string // inverse of BuildsOn
 }
 
@@ -194,6 +195,9 @@ func (s *Scheduler) complete(ctx context.Context, f finished) {
 	st := s.svc(f.req.Service)
 	st.cancel = nil
 	s.running--
+	if f.req.Action == dockerfile.ActionRebuild {
+		s.building--
+	}
 	if s.opts.Done != nil {
 		s.opts.Done(f.req, f.err)
 	}
@@ -205,8 +209,10 @@ func (s *Scheduler) complete(ctx context.Context, f finished) {
 	}
 }
 
-// startReady starts pending requests in service-name order while slots are
-// free, skipping services that are running or whose base services are busy.
+// startReady starts pending requests in service-name order, skipping
+// services that are running or whose base services are busy. Only builds
+// are limited by Parallel (they are what is CPU-bound): a restart or a
+// develop.watch sync never waits behind another service's build.
 func (s *Scheduler) startReady(ctx context.Context) {
 	names := make([]string, 0, len(s.state))
 	for n, st := range s.state {
@@ -216,18 +222,19 @@ func (s *Scheduler) startReady(ctx context.Context) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if s.running >= s.opts.Parallel {
-			return
-		}
-		if s.baseBusy(n) {
+		st := s.state[n]
+		build := st.pending.Action == dockerfile.ActionRebuild
+		if (build && s.building >= s.opts.Parallel) || s.baseBusy(n) {
 			continue
 		}
-		st := s.state[n]
 		r := *st.pending
 		st.pending = nil
 		wctx, cancel := context.WithCancel(ctx)
 		st.cancel = cancel
 		s.running++
+		if build {
+			s.building++
+		}
 		go s.work(wctx, cancel, r)
 	}
 }

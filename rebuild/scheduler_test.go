@@ -219,3 +219,29 @@ func TestBaseRebuildTriggersDependent(t *testing.T) {
 		<-g.done
 	})
 }
+
+// A restart (or a develop.watch sync) of one service never waits behind
+// another service's build: only builds count against parallel.
+func TestRestartDoesNotWaitForBuildSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGatedWork()
+		s := g.scheduler(t, SchedulerOptions{Parallel: 1})
+		s.Submit(rebuildReq("api"))
+		<-g.started
+		s.Submit(Request{Service: "web", Action: dockerfile.ActionRestart})
+		if r := <-g.started; r.Service != "web" {
+			t.Fatalf("started %+v, want web's restart", r)
+		}
+		s.Submit(rebuildReq("db"))
+		g.assertNoStart(t, "a second build with parallel: 1")
+		g.release <- nil
+		g.release <- nil
+		<-g.done
+		<-g.done
+		if r := <-g.started; r.Service != "db" {
+			t.Fatalf("then %+v, want db's build", r)
+		}
+		g.release <- nil
+		<-g.done
+	})
+}

@@ -38,6 +38,7 @@ func newRootCmd() *cobra.Command {
   rebuildd --once                 build what is stale, recreate, exit
   rebuildd --check                exit 3 when anything is stale (CI)
   rebuildd explain api --path services/api/package.json`,
+		Args:          cobra.ArbitraryArgs, // service names; unknown ones are reported with the list
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
