@@ -1,4 +1,9 @@
-package main
+// Package sidecar holds the sidecar compose snippet (compose.yaml) and its
+// end-to-end test. The test has a package (and so a test binary and a
+// go test timeout) of its own: it builds an image and waits for a whole
+// stack, which does not fit beside cmd/rebuildd's other e2e tests in one
+// binary's 10 minutes on a loaded 2-core machine.
+package sidecar
 
 import (
 	"context"
@@ -25,9 +30,14 @@ import (
 // only v2 runs here.
 
 // sidecarWait bounds one step of the sidecar test: the sidecar's first
-// reconcile builds the four example services from cache (seconds), an edit
-// is one build and one recreate; two minutes means it is stuck.
-const sidecarWait = 2 * time.Minute
+// reconcile builds the four example services from cache and an edit is one
+// build and one recreate, seconds each on an idle machine but over a
+// minute in all when CI runs other packages' builds at the same time.
+// Four minutes means it is stuck.
+const sidecarWait = 4 * time.Minute
+
+// exitUsage is rebuildd's exit code for bad usage or bad input.
+const exitUsage = 2
 
 // sidecarPoll is how often the test asks the sidecar or the stack again;
 // it waits for other processes, so polling is the only way.
@@ -75,6 +85,8 @@ func testSidecarEdit(t *testing.T, c e2e.Compose, base, image string) {
 		t.Errorf("after the edit: %d creates of api, %d of rebuildd; want 1 and 0 (it never recreates itself)\nevents:\n%s",
 			ev.Creates("api"), ev.Creates("rebuildd"), ev)
 	}
+	// The status endpoint follows: api idle again, its last result the rebuild.
+	waitSidecarStatus(t, sidecar, regexp.MustCompile(`(?m)^  api +idle .*rebuilt`))
 	if body := e2e.Get(t, e2e.URL(ports["API_PORT"], "/deps.html")); !strings.Contains(body, "left-pad") {
 		t.Errorf("api /deps.html = %q: the deps layer is missing from the rebuilt image", body)
 	}
@@ -112,7 +124,7 @@ func testSidecarWrongMount(t *testing.T, c e2e.Compose, base, image string) {
 func exampleFiles(t *testing.T) map[string]string {
 	t.Helper()
 	files := map[string]string{}
-	root := filepath.Join("..", "..", "examples", "stack")
+	root := filepath.Join("..", "stack")
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -125,7 +137,7 @@ func exampleFiles(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatalf("read the example: %v", err)
 	}
-	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "sidecar", "compose.yaml"))
+	b, err := os.ReadFile("compose.yaml")
 	if err != nil {
 		t.Fatalf("read the sidecar snippet: %v", err)
 	}
@@ -153,15 +165,22 @@ func sidecarCompose(t *testing.T, p *e2e.Project, args ...string) {
 // ready, which also checks the healthcheck command works in the image.
 func waitSidecarReady(t *testing.T, container string) {
 	t.Helper()
+	waitSidecarStatus(t, container, regexp.MustCompile(`^rebuildd ready`))
+}
+
+// waitSidecarStatus runs `rebuildd status` in the sidecar until it exits 0
+// with output matching want.
+func waitSidecarStatus(t *testing.T, container string, want *regexp.Regexp) {
+	t.Helper()
 	deadline := time.Now().Add(sidecarWait)
 	for {
 		out, err := e2e.TryDocker("exec", container, "rebuildd", "status", "--listen", "127.0.0.1:7878")
-		if err == nil && strings.Contains(out, "rebuildd ready") {
+		if err == nil && want.MatchString(out) {
 			return
 		}
 		if time.Now().After(deadline) {
 			logs, _ := e2e.TryDocker("logs", container)
-			t.Fatalf("sidecar not ready after %s: %v\n%s\nsidecar log:\n%s", sidecarWait, err, out, logs)
+			t.Fatalf("sidecar status does not match %v after %s: %v\n%s\nsidecar log:\n%s", want, sidecarWait, err, out, logs)
 		}
 		time.Sleep(sidecarPoll)
 	}
@@ -212,7 +231,7 @@ func buildSidecarImage(t *testing.T, version string) string {
 			t.Fatal(err)
 		}
 	}
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version="+version, "-o", filepath.Join(bin, "rebuildd"), ".")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version="+version, "-o", filepath.Join(bin, "rebuildd"), "github.com/rebuildd/rebuildd/cmd/rebuildd")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
