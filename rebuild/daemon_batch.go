@@ -37,7 +37,7 @@ func (d *Daemon) batch(ctx context.Context, b watcher.Batch, w BatchSource, sche
 	}
 	for _, v := range Triage(snap.watched, b.Paths) {
 		m := snap.models[v.Service]
-		r := Request{Service: v.Service, Action: v.Action, Impact: v.Impact, Renew: v.Renew,
+		r := Request{Service: v.Service, Action: v.Action, Impact: v.Impact,
 			Paths: v.Paths, Reason: summary(m, v), Syncs: v.Syncs, Exec: v.Exec}
 		if v.Action == dockerfile.ActionNone && len(v.Syncs) == 0 {
 			d.decided(r, &v)

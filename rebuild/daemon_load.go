@@ -105,7 +105,7 @@ func (d *Daemon) reload(ctx context.Context, prev *snapshot) (*snapshot, []Reque
 				Reason: "new service in the compose file"})
 		case svc.Build != nil && old.BuildHash != svc.BuildHash:
 			reqs = append(reqs, Request{Service: svc.Name, Action: dockerfile.ActionRebuild, Recreate: old.RuntimeHash != svc.RuntimeHash,
-				Impact: dockerfile.ImpactDockerfile, Renew: len(svc.AnonVolumes) > 0, Reason: "build section changed in the compose file"})
+				Impact: dockerfile.ImpactDockerfile, Reason: "build section changed in the compose file"})
 		case old.RuntimeHash != svc.RuntimeHash:
 			reqs = append(reqs, Request{Service: svc.Name, Action: dockerfile.ActionRestart, Recreate: true,
 				Reason: "runtime section changed in the compose file"})

@@ -61,6 +61,7 @@ func (d *Daemon) rebuild(ctx context.Context, snap *snapshot, r Request) (string
 		d.engineError(ctx, err)
 		return "", err
 	}
+	d.logFailures(snap, outs)
 	res := describeOutcomes(r.Service, outs)
 	if r.Recreate && !recreated(r.Service, outs) {
 		if _, err := d.recreate(ctx, r.Service); err != nil {
@@ -149,6 +150,23 @@ func recreated(service string, outs []Outcome) bool {
 		}
 	}
 	return false
+}
+
+// logFailures shows, for every failed service, the tail of its build output
+// and the command that reproduces the failure: watch mode must say what
+// broke even with --quiet.
+func (d *Daemon) logFailures(snap *snapshot, outs []Outcome) {
+	for _, o := range outs {
+		if o.Status != StatusFailed {
+			continue
+		}
+		fields := []zap.Field{zap.String("service", o.Service), zap.String("reason", o.Reason),
+			zap.String("output_tail", strings.Join(o.Tail, "\n"))}
+		if cli, ok := snap.rec.Runner.(*ComposeCLI); ok {
+			fields = append(fields, zap.String("reproduce", strings.Join(cli.Args("build", o.Service), " ")))
+		}
+		d.o.Log.Error("build or recreate failed; the old container keeps running, the next change retries", fields...)
+	}
 }
 
 // failedErr turns a failed outcome into the request's error; the outcome

@@ -15,7 +15,6 @@ type Request struct {
 	Service string
 	Action  dockerfile.Action
 	Impact  dockerfile.Impact // the strongest impact behind the request
-	Renew   bool              // renew anonymous volumes (deps or Dockerfile change)
 	// Recreate asks for `up -d --no-deps` even when no build changes the
 	// image: the service's runtime section changed, or it is new.
 	Recreate bool
@@ -33,7 +32,6 @@ func (r Request) merge(n Request) Request {
 	if out.Action != r.Action {
 		out.Impact, out.Reason = n.Impact, n.Reason
 	}
-	out.Renew = r.Renew || n.Renew
 	out.Recreate = r.Recreate || n.Recreate
 	seen := make(map[string]bool, len(r.Paths)+len(n.Paths))
 	out.Paths = nil

@@ -22,7 +22,6 @@ type Verdict struct {
 	Paths   []string          // the batch's paths inside the service's context, Dockerfile or ignore file
 	Decider string            // the path whose result decided Action (or Impact when Action is none)
 	Result  dockerfile.Result // that path's classification
-	Renew   bool              // a rebuild from a deps or Dockerfile change with anonymous volumes present
 	Syncs   []SyncOp          // develop.watch sync actions
 	Exec    [][]string        // develop.watch sync+exec commands, run after the syncs
 }
@@ -74,8 +73,6 @@ func triageOne(w Watched, paths []string) (Verdict, bool) {
 		return v, false
 	}
 	sort.Strings(v.Paths)
-	renewing := v.Impact == dockerfile.ImpactDeps || v.Impact == dockerfile.ImpactDockerfile
-	v.Renew = v.Action == dockerfile.ActionRebuild && renewing && len(w.Service.AnonVolumes) > 0
 	return v, true
 }
 

@@ -37,11 +37,11 @@ func TestTriage(t *testing.T) {
 		paths []string
 		want  []Verdict
 	}{
-		{"deps wins and renews anon volumes",
+		{"deps wins",
 			[]string{"/p/api/src/a.js", "/p/api/package.json", "/p/api/README.md"},
 			[]Verdict{{Service: "api", Action: dockerfile.ActionRebuild, Impact: dockerfile.ImpactDeps,
 				Paths:   []string{"/p/api/README.md", "/p/api/package.json", "/p/api/src/a.js"},
-				Decider: "/p/api/package.json", Result: res(dockerfile.ImpactDeps, dockerfile.ActionRebuild), Renew: true}}},
+				Decider: "/p/api/package.json", Result: res(dockerfile.ImpactDeps, dockerfile.ActionRebuild)}}},
 		{"restart beats none",
 			[]string{"/p/api/src/a.js", "/p/api/src/b.js"},
 			[]Verdict{{Service: "api", Action: dockerfile.ActionRestart, Impact: dockerfile.ImpactSource,

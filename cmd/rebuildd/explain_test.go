@@ -97,3 +97,14 @@ func explainJSON(t *testing.T, args ...string) explainDoc {
 	}
 	return doc
 }
+
+// The root command takes service names (watch mode and --once); an unknown
+// one is bad usage, reported before any engine is needed.
+func TestRootUnknownServiceIsUsageError(t *testing.T) {
+	t.Chdir("../../testdata/projects/article")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"--dry-run", "nosuch"}, &out, &errb)
+	if code != exitUsage || !strings.Contains(errb.String(), `"nosuch"`) || strings.Contains(errb.String(), "unknown command") {
+		t.Fatalf("exit %d, stderr %q: want exit 2 naming the service", code, errb.String())
+	}
+}
