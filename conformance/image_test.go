@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path"
 	"sort"
 	"strings"
 )
@@ -55,9 +56,12 @@ func topLayerFiles(tags []string, root string) (map[string][]string, error) {
 }
 
 // readSave splits a `docker save` archive into its layer tars (by path in
-// the archive) and its manifest.
+// the archive) and its manifest. Two images whose top layers have the same
+// content (two contexts that both end up empty) share the layer: the second
+// is saved as a symlink "../<id>/layer.tar".
 func readSave(archive []byte) (map[string][]byte, []saveManifest, error) {
 	layers := map[string][]byte{}
+	links := map[string]string{} // a layer saved twice is a symlink to the first
 	var manifest []saveManifest
 	tr := tar.NewReader(bytes.NewReader(archive))
 	for {
@@ -79,7 +83,12 @@ func readSave(archive []byte) (map[string][]byte, []saveManifest, error) {
 				return nil, nil, fmt.Errorf("read layer %q: %w", h.Name, err)
 			}
 			layers[h.Name] = b
+		case strings.HasSuffix(h.Name, "layer.tar") && h.Typeflag == tar.TypeSymlink:
+			links[h.Name] = path.Join(path.Dir(h.Name), h.Linkname)
 		}
+	}
+	for name, target := range links {
+		layers[name] = layers[target]
 	}
 	if manifest == nil {
 		return nil, nil, fmt.Errorf("docker save archive has no manifest.json")

@@ -18,7 +18,7 @@ const layerCasesCI = 40
 
 // layerBatch is how many cases build side by side: small, so the budget
 // check between batches comes often (a batch is two builds per case).
-const layerBatch = 6
+const layerBatch = 4
 
 // layerRun is one case on its way through the oracle.
 type layerRun struct {
