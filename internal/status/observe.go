@@ -60,8 +60,8 @@ func (o *observer) Write(e zapcore.Entry, fields []zapcore.Field) error {
 		o.r.Ready()
 	case svc == "":
 	case e.Message == "watching":
-		if b, ok := o.r.(*Board); ok {
-			b.Watching(svc)
+		if w, ok := o.r.(interface{ Watching(...string) }); ok {
+			w.Watching(svc)
 		}
 	case str("impact") != "" && str("action") != "none":
 		o.r.Set(svc, Building, "")
