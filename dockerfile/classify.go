@@ -59,6 +59,30 @@ func (m *Model) Classify(abs string) Result {
 	return m.readBy(e, rel, p)
 }
 
+// ClassifyDir is Classify for a directory, which may no longer exist: the
+// watcher reports a directory moved or deleted away as one path (nothing is
+// left to list), and `mv packages/a /tmp` must not look unused when
+// `COPY packages/*/package.json` reads inside it. When no input reads abs
+// as a file, the inputs that read something below it decide; the caller's
+// fingerprint then says whether anything really changed.
+func (m *Model) ClassifyDir(abs string) Result {
+	r := m.Classify(abs)
+	if r.Impact != ImpactUnused {
+		return r
+	}
+	rel, _ := m.rel(filepath.Clean(abs))
+	var readers []*Input
+	for _, in := range m.an.Inputs {
+		if in.dirReads(rel) != readNone {
+			readers = append(readers, in)
+		}
+	}
+	if len(readers) == 0 {
+		return r
+	}
+	return m.decide(sortByLine(readers), m.fileCovered(abs), abs)
+}
+
 // readBy applies rules 4-6 and the action rule to rel, a file directly in
 // the directory of e, mostly from what e already knows.
 func (m *Model) readBy(e *dirEntry, rel, p string) Result {

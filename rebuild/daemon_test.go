@@ -190,6 +190,17 @@ func TestDaemonDryRun(t *testing.T) {
 	if res.fields["result"] != "would rebuild (dry run)" || res.fields["service"] != "api" {
 		t.Fatalf("deps edit: %v", res.fields)
 	}
+
+	// A directory moved away is reported as that one path: what was below
+	// it was read, so it is not "unused".
+	web := filepath.Join(r.dir, "api/web")
+	if err := os.Rename(web, filepath.Join(r.dir, "web-moved")); err != nil {
+		t.Fatal(err)
+	}
+	r.send(web)
+	if res := r.tap.next(t, "result"); res.fields["result"] != "would rebuild (dry run)" {
+		t.Fatalf("directory moved away: %v", res.fields)
+	}
 }
 
 func TestDaemonBrokenDockerfileKeepsLastGoodModel(t *testing.T) {

@@ -1,6 +1,7 @@
 package rebuild
 
 import (
+	"os"
 	"sort"
 	"strings"
 
@@ -57,7 +58,7 @@ func triageOne(w Watched, paths []string) (Verdict, bool) {
 	for _, p := range paths {
 		r, ruled := w.ruled(p, &v)
 		if !ruled {
-			r = w.Model.Classify(p)
+			r = classify(w.Model, p)
 		}
 		if r.Impact == dockerfile.ImpactOutside && !ruled {
 			continue
@@ -111,4 +112,25 @@ func hasCommand(list [][]string, c []string) bool {
 		}
 	}
 	return false
+}
+
+// dirClassifier is implemented by *dockerfile.Model: Classify for a
+// directory that may be gone.
+type dirClassifier interface {
+	ClassifyDir(abs string) dockerfile.Result
+}
+
+// classify is Classify, except that a path no instruction reads as a file
+// and that is not a file now (a directory, or nothing: moved or deleted
+// away) is asked about as a directory: what was below it may have been read.
+func classify(c Classifier, p string) dockerfile.Result {
+	r := c.Classify(p)
+	dc, ok := c.(dirClassifier)
+	if r.Impact != dockerfile.ImpactUnused || !ok {
+		return r
+	}
+	if fi, err := os.Lstat(p); err == nil && !fi.IsDir() {
+		return r
+	}
+	return dc.ClassifyDir(p)
 }
