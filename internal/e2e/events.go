@@ -77,16 +77,18 @@ func shortID(id string) string {
 }
 
 // Events returns the engine's events about this project from since until
-// now: containers, networks and volumes with its Compose label or name, and
-// images whose tag starts with its name. Classic-builder intermediate
-// containers belong to no project and are left out.
+// now: containers, networks and volumes with its Compose label or name,
+// images whose tag starts with its name, and the volumes its containers
+// mounted. Classic-builder intermediate containers belong to no project and
+// are left out. They come from the project's live event log (stream.go), so
+// none are lost however busy the engine is.
 func (p *Project) Events(since time.Time) Events {
 	p.t.Helper()
-	all, err := EngineEvents(since, time.Now())
-	if err != nil {
-		p.t.Fatalf("e2e: %v", err)
+	p.syncs++
+	if err := p.events.sync(fmt.Sprintf("%s-sync-%d", p.Name, p.syncs)); err != nil {
+		p.t.Fatalf("e2e: engine events: %v", err)
 	}
-	return all.Filter(p.owns)
+	return p.events.since(since)
 }
 
 func (p *Project) owns(e Event) bool {
@@ -98,7 +100,8 @@ func (p *Project) owns(e Event) bool {
 
 // EngineEvents returns every engine event between since and until, read
 // with `docker events` (so DOCKER_HOST and the docker context apply, as for
-// Compose itself).
+// Compose itself). The engine keeps only its last 256 events for such a
+// query: on a busy engine, use a Project's Events, which records live.
 func EngineEvents(since, until time.Time) (Events, error) {
 	out, err := TryDocker("events", "--since", unixNano(since), "--until", unixNano(until), "--format", "{{json .}}")
 	if err != nil {

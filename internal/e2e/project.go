@@ -25,7 +25,9 @@ type Project struct {
 	Dir     string  // project directory holding compose.yaml and the build contexts
 	CLI     Compose // the Compose CLI the project runs with
 	created time.Time
-	marks   marks // snapshots for Builds, see builds.go
+	marks   marks     // snapshots for Builds, see builds.go
+	events  *eventLog // the project's engine events, recorded live
+	syncs   int       // barriers used by Events, for unique names
 }
 
 // NewProject writes files (slash-separated paths relative to the project
@@ -39,6 +41,12 @@ func NewProject(t testing.TB, c Compose, files map[string]string) *Project {
 	for rel, body := range files {
 		p.Write(rel, body)
 	}
+	log, err := startEventLog(p.created, p.owns)
+	if err != nil {
+		t.Fatalf("e2e: %v", err)
+	}
+	p.events = log
+	t.Cleanup(log.Close) // cleanups run last-in first-out: after down, which reads it
 	t.Cleanup(p.down)
 	return p
 }
@@ -157,27 +165,25 @@ func (p *Project) down() {
 		p.sweep([]string{"image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=" + ref},
 			[]string{"image", "rm"})
 	}
-	p.removeBuiltImages()
+	p.removeLeftovers()
 }
 
-// removeBuiltImages removes every image the project built during the test,
+// removeLeftovers removes every image the project built during the test,
 // including those a later build untagged (down --rmi only knows the current
 // ones), so repeated rebuilds leave no dangling images on the machine: the
 // images with the project's label (v2) and those tagged under its name (v1,
 // from the engine's events). An image still in use or tagged elsewhere
-// stays: rm without -f refuses it.
-func (p *Project) removeBuiltImages() {
+// stays: rm without -f refuses it. It also removes the anonymous volumes
+// the project's containers mounted, which `down -v` misses after a recreate.
+func (p *Project) removeLeftovers() {
 	p.t.Helper()
 	out, err := TryDocker("image", "ls", "-a", "-q", "--no-trunc", "--filter", "label=com.docker.compose.project="+p.Name)
 	if err != nil {
 		p.t.Logf("e2e: cleanup: %v", err)
 	}
 	ids := strings.Fields(out)
-	all, err := EngineEvents(p.created, time.Now())
-	if err != nil {
-		p.t.Logf("e2e: cleanup: %v", err)
-	}
-	for _, e := range all.Filter(p.owns) {
+	events := p.Events(p.created)
+	for _, e := range events {
 		if e.Type == "image" && e.Action == "tag" {
 			ids = append(ids, e.ID)
 		}
@@ -186,6 +192,9 @@ func (p *Project) removeBuiltImages() {
 		if p.ImageID(id) != "" {
 			TryDocker("image", "rm", id) // refusals are expected, see above
 		}
+	}
+	for _, v := range anonymousVolumes(events) {
+		TryDocker("volume", "rm", v) // gone already when down -v got it
 	}
 }
 

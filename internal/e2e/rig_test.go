@@ -189,3 +189,37 @@ func TestBusyboxRootfs(t *testing.T) {
 		t.Errorf("bin/sh -> %q, want /bin/busybox", h.Linkname)
 	}
 }
+
+func TestEventLogKeepsTheProjectsEventsAndReleasesBarriers(t *testing.T) {
+	p := &Project{Name: "rbtest01"}
+	l := &eventLog{owns: p.owns, ctrs: map[string]bool{}, waiters: map[string]chan struct{}{}}
+	barrier := make(chan struct{})
+	l.waiters["rbtest01-sync-1"] = barrier
+	at := func(s int) time.Time { return time.Unix(1700000000+int64(s), 0) }
+	for _, e := range []Event{
+		{Type: "container", Action: "create", ID: "c1", Time: at(1),
+			Attributes: map[string]string{"com.docker.compose.project": "rbtest01", "name": "rbtest01-web-1"}},
+		{Type: "container", Action: "create", ID: "c2", Time: at(2),
+			Attributes: map[string]string{"com.docker.compose.project": "other", "name": "other-web-1"}},
+		{Type: "volume", Action: "mount", ID: strings.Repeat("ab", 32), Time: at(3), Attributes: map[string]string{"container": "c1"}},
+		{Type: "volume", Action: "mount", ID: strings.Repeat("cd", 32), Time: at(4), Attributes: map[string]string{"container": "c2"}},
+		{Type: "volume", Action: "destroy", ID: "rbtest01-sync-1", Time: at(5)},
+	} {
+		l.add(e)
+	}
+	select {
+	case <-barrier:
+	default:
+		t.Error("the barrier volume's destroy event did not release its waiter")
+	}
+	got := l.since(at(0))
+	if len(got) != 2 || got[0].ID != "c1" || got[1].Action != "mount" {
+		t.Errorf("recorded:\n%s\nwant the project's container and its volume mount only", got)
+	}
+	if vs := anonymousVolumes(got); len(vs) != 1 || vs[0] != strings.Repeat("ab", 32) {
+		t.Errorf("anonymousVolumes = %q", vs)
+	}
+	if n := len(l.since(at(2))); n != 1 {
+		t.Errorf("since(t) kept %d events, want the 1 at or after t", n)
+	}
+}
