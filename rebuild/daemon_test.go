@@ -193,7 +193,7 @@ func TestDaemonDryRun(t *testing.T) {
 
 	// A directory moved away is reported as that one path: what was below
 	// it was read, so it is not "unused".
-	web := filepath.Join(r.dir, "api/web")
+	web = filepath.Join(r.dir, "api/web")
 	if err := os.Rename(web, filepath.Join(r.dir, "web-moved")); err != nil {
 		t.Fatal(err)
 	}
