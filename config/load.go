@@ -33,7 +33,13 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 	if p.Services, err = services(cp); err != nil {
 		return nil, err
 	}
-	if p.SettingsFile, p.Settings, err = loadSettings(o.ConfigFile, cp.WorkingDir, p.Services); err != nil {
+	// Services whose profile is off are still services: rebuild.yaml may
+	// configure them for the day their profile is on.
+	known := append([]Service{}, p.Services...)
+	for name := range cp.DisabledServices {
+		known = append(known, Service{Name: name})
+	}
+	if p.SettingsFile, p.Settings, err = loadSettings(o.ConfigFile, cp.WorkingDir, known); err != nil {
 		return nil, err
 	}
 	return p, nil
