@@ -162,7 +162,7 @@ func (d *Daemon) logFailures(snap *snapshot, outs []Outcome) {
 		}
 		fields := []zap.Field{zap.String("service", o.Service), zap.String("reason", o.Reason),
 			zap.String("output_tail", strings.Join(o.Tail, "\n"))}
-		if cli, ok := snap.rec.Runner.(*ComposeCLI); ok {
+		if cli, ok := snap.rec.Runner.(commandLine); ok {
 			fields = append(fields, zap.String("reproduce", strings.Join(cli.Args("build", o.Service), " ")))
 		}
 		d.o.Log.Error("build or recreate failed; the old container keeps running, the next change retries", fields...)

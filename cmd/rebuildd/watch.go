@@ -61,16 +61,20 @@ func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []strin
 }
 
 // wireCompose gives the daemon a reconciler per project snapshot (sharing
-// the engine, Compose CLI, state and index of base) and compose restart
-// and recreate.
+// the engine, Compose CLI, state and index of base), compose restart and
+// recreate, and develop.watch syncs. Every compose up and restart goes
+// through one SerialUp, so they never run at once.
 func wireCompose(opts *rebuild.DaemonOptions, base *rebuild.Reconciler, out io.Writer) {
+	cli, _ := base.Runner.(*rebuild.ComposeCLI)
+	serial := &rebuild.SerialUp{Runner: base.Runner}
+	base.Runner = serial
 	opts.Reconciler = func(p *config.Project, sources func(config.Service) (rebuild.Source, error)) *rebuild.Reconciler {
 		r := *base
 		r.Project, r.Sources = p, sources
 		return &r
 	}
 	opts.Recreate = func(ctx context.Context, services []string) error {
-		return base.Runner.Up(ctx, services, false, out)
+		return serial.Up(ctx, services, false, out)
 	}
 	opts.Sync = func(ctx context.Context, service string, ops []rebuild.SyncOp, exec [][]string) error {
 		eng, ok := base.Engine.(*rebuild.DockerEngine)
@@ -80,11 +84,10 @@ func wireCompose(opts *rebuild.DaemonOptions, base *rebuild.Reconciler, out io.W
 		return eng.Sync(ctx, base.Project.Name, service, ops, exec)
 	}
 	opts.Restart = func(ctx context.Context, service string) error {
-		cli, ok := base.Runner.(*rebuild.ComposeCLI)
-		if !ok {
+		if cli == nil {
 			return fmt.Errorf("restart %s: the compose runner cannot restart", service)
 		}
-		return cli.Restart(ctx, service, out)
+		return serial.Do(func() error { return cli.Restart(ctx, service, out) })
 	}
 }
 

@@ -1,0 +1,43 @@
+package rebuild
+
+import (
+	"context"
+	"io"
+	"sync"
+)
+
+// SerialUp is a Runner whose Up calls, and whatever else is run through
+// Do (compose restart), happen one at a time: concurrent `compose up`s of
+// one project race on its network and containers. Builds stay parallel.
+type SerialUp struct {
+	Runner
+	mu sync.Mutex
+}
+
+// Up implements Runner, one call at a time.
+func (s *SerialUp) Up(ctx context.Context, services []string, renewAnon bool, out io.Writer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Runner.Up(ctx, services, renewAnon, out)
+}
+
+// Do runs f while no Up runs.
+func (s *SerialUp) Do(f func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return f()
+}
+
+// commandLine is implemented by *ComposeCLI: the command that reproduces
+// a subcommand, for failure messages.
+type commandLine interface {
+	Args(sub ...string) []string
+}
+
+// Args is the wrapped runner's command line, when it has one.
+func (s *SerialUp) Args(sub ...string) []string {
+	if c, ok := s.Runner.(commandLine); ok {
+		return c.Args(sub...)
+	}
+	return nil
+}
