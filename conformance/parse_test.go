@@ -79,7 +79,7 @@ func TestRerunParsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := newStages(ins)
+	st := newStages(ins, "")
 	tests := []struct {
 		name string
 		got  func() (map[int]bool, error)
@@ -89,7 +89,7 @@ func TestRerunParsers(t *testing.T) {
 		{"buildkit", func() (map[int]bool, error) { return buildkitReruns(buildkitOut, st) }, []int{2, 4, 6}},
 		{"buildkit single stage", func() (map[int]bool, error) {
 			one, _ := instructions("FROM x\nCOPY a /a\nRUN true\n")
-			return buildkitReruns("#3 [j0 1/3] FROM x\n#3 CACHED\n#4 [j0 2/3] COPY a /a\n#4 DONE 0.1s\n#5 [j0 3/3] RUN true\n#5 CACHED\n", newStages(one))
+			return buildkitReruns("#3 [j0 1/3] FROM x\n#3 CACHED\n#4 [j0 2/3] COPY a /a\n#4 DONE 0.1s\n#5 [j0 3/3] RUN true\n#5 CACHED\n", newStages(one, ""))
 		}, []int{2}},
 	}
 	for _, tt := range tests {
@@ -110,14 +110,14 @@ func TestRerunParsers(t *testing.T) {
 // silent wrong line.
 func TestBuildKitNumberingMismatchFails(t *testing.T) {
 	ins, _ := instructions(parseDockerfile)
-	if _, err := buildkitReruns("#6 [web s0 2/4] COPY src /w1/\n#6 DONE 0.1s\n", newStages(ins)); err == nil {
+	if _, err := buildkitReruns("#6 [web s0 2/4] COPY src /w1/\n#6 DONE 0.1s\n", newStages(ins, "")); err == nil {
 		t.Error("buildkitReruns accepted [s0 2/4] for a 3-step stage")
 	}
 }
 
 func TestStagesFollows(t *testing.T) {
 	ins, _ := instructions(parseDockerfile)
-	st := newStages(ins)
+	st := newStages(ins, "")
 	tests := []struct {
 		line  int
 		rerun []int
@@ -148,7 +148,7 @@ func TestCheckReruns(t *testing.T) {
 		t.Fatal(err)
 	}
 	ins, _ := instructions(parseDockerfile)
-	st := newStages(ins)
+	st := newStages(ins, "")
 	var copySrc, copyF *dockerfile.Input
 	for _, in := range an.Inputs {
 		switch in.Line {
@@ -196,11 +196,24 @@ func TestCheckReruns(t *testing.T) {
 	}
 }
 
+// TestBuildKitTargetAlone: a target that builds on no other stage gets no
+// stage label, even in a multi-stage file.
+func TestBuildKitTargetAlone(t *testing.T) {
+	ins, _ := instructions("FROM x AS s0\nRUN a\nCOPY b /b\nFROM s0 AS s1\nCOPY c /c\n")
+	got, err := buildkitReruns("#4 [j0 1/3] FROM docker.io/library/x\n#5 [j0 3/3] COPY b /b\n#5 DONE 0.1s\n", newStages(ins, "s0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got[3] || len(got) != 1 {
+		t.Errorf("re-run lines = %v, want line 3 only", got)
+	}
+}
+
 // TestBuildKitSkipsUnusedStageFrom: BuildKit prints the FROM of a stage
 // outside the chain with its own count; it is not a step to map.
 func TestBuildKitSkipsUnusedStageFrom(t *testing.T) {
 	ins, _ := instructions("FROM x AS s0\nCOPY a /a\nARG F=b\nCOPY ${F} /b\nFROM x\nCOPY c /c\n")
-	got, err := buildkitReruns("#4 [j0 s0 1/2] FROM docker.io/library/x\n#4 CACHED\n#6 [j0 stage-1 2/2] COPY c /c\n#6 DONE 0.1s\n", newStages(ins))
+	got, err := buildkitReruns("#4 [j0 s0 1/2] FROM docker.io/library/x\n#4 CACHED\n#6 [j0 stage-1 2/2] COPY c /c\n#6 DONE 0.1s\n", newStages(ins, ""))
 	if err != nil {
 		t.Fatal(err)
 	}

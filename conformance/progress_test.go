@@ -98,14 +98,15 @@ var (
 
 // buildkitReruns reads BuildKit's plain progress ("#6 [svc s0 2/3] COPY src
 // /w1/", later "#6 CACHED" or "#6 DONE 0.4s"; Compose puts the service name
-// first in the brackets; a single-stage file has no stage label) and
-// returns the lines of the steps that ran.
+// first in the brackets) and returns the lines of the steps that ran. When
+// the target is the only stage it builds (no other stage in its chain),
+// BuildKit prints no stage label ("[svc 2/5]").
 // BuildKit numbers the steps of each stage ("stage-N" when unnamed) without
 // ARG, and without FROM when the stage builds on another stage; the
 // numbering is checked against the stage's total so a change in it fails
 // loudly instead of pointing at the wrong line.
 func buildkitReruns(out string, st stages) (map[int]bool, error) {
-	steps := bkSteps(st.ins)
+	steps := bkSteps(st)
 	vertex := map[string]int{} // #N -> line
 	ran, cached := map[string]bool{}, map[string]bool{}
 	sc := bufio.NewScanner(strings.NewReader(out))
@@ -143,18 +144,15 @@ func buildkitReruns(out string, st stages) (map[int]bool, error) {
 }
 
 // bkSteps returns, per BuildKit stage label, the lines of the steps it
-// numbers.
-func bkSteps(ins []instr) map[string][]int {
+// numbers; "" is the target's, for builds of one stage.
+func bkSteps(st stages) map[string][]int {
 	names := map[string]bool{}
 	label := map[int]string{}
 	steps := map[string][]int{}
-	multi := len(ins) > 0 && ins[len(ins)-1].stage > 0
-	for _, in := range ins {
+	for _, in := range st.ins {
 		if in.cmd == "from" {
 			label[in.stage] = "stage-" + strconv.Itoa(in.stage)
-			if !multi {
-				label[in.stage] = ""
-			} else if in.name != "" {
+			if in.name != "" {
 				label[in.stage] = in.name
 			}
 			onStage := names[strings.ToLower(in.base)]
@@ -171,5 +169,6 @@ func bkSteps(ins []instr) map[string][]int {
 		}
 		steps[label[in.stage]] = append(steps[label[in.stage]], in.line)
 	}
+	steps[""] = steps[label[st.target]]
 	return steps
 }
