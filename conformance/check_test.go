@@ -18,12 +18,10 @@ type stages struct {
 	byLine map[int]instr
 	index  map[string]int // stage name or index (as a string) -> index
 	bases  map[int]int    // stage -> the stage its FROM names (absent: an image)
-	target int            // the stage built
 }
 
-// newStages reads the stages of ins; target is the stage built ("" = the
-// last).
-func newStages(ins []instr, target string) stages {
+// newStages reads the stages of ins.
+func newStages(ins []instr) stages {
 	s := stages{ins: ins, byLine: map[int]instr{}, index: map[string]int{}, bases: map[int]int{}}
 	names := map[string]int{} // FROM names stages by name only: "FROM 0" is an image
 	for _, in := range ins {
@@ -39,10 +37,6 @@ func newStages(ins []instr, target string) stages {
 			s.index[in.name] = in.stage
 		}
 		s.index[strconv.Itoa(in.stage)] = in.stage
-		s.target = in.stage
-	}
-	if j, ok := names[strings.ToLower(target)]; ok && target != "" {
-		s.target = j
 	}
 	return s
 }

@@ -129,7 +129,7 @@ func prepareLayer(seed uint64, base string, b builder, root string) (*layerRun, 
 	if err != nil {
 		return nil, err
 	}
-	r.st = newStages(ins, c.Target)
+	r.st = newStages(ins)
 	svc := config.Service{Name: "conformance", Build: &config.Build{
 		Context: r.dir, Dockerfile: filepath.Join(r.dir, "Dockerfile"), Target: c.Target}}
 	if r.model, err = dockerfile.Load(svc, config.ServiceSettings{}); err != nil {

@@ -15,10 +15,10 @@ type instr struct {
 	line  int    // 1-based line of its first line
 	cmd   string // lower-case instruction: from, copy, run, ...
 	stage int    // index of its stage (the FROM before it)
-	k     int    // 1-based position in its stage, FROM = 1 (BuildKit's [stage k/n])
 	name  string // for FROM: the AS name, lower-case ("" when unnamed)
 	base  string // for FROM: the image or stage it starts from
 	from  string // for COPY: the --from value ("" when none)
+	mark  string // the generator's unique marker (see mark), "" for FROM and ARG
 }
 
 // instructions lists the Dockerfile's instructions in order, with BuildKit's
@@ -29,14 +29,16 @@ func instructions(src string) ([]instr, error) {
 		return nil, fmt.Errorf("parse generated Dockerfile: %w", err)
 	}
 	var out []instr
-	stage, k := -1, 0
+	stage := -1
 	for _, n := range res.AST.Children {
 		cmd := strings.ToLower(n.Value)
 		if cmd == "from" {
-			stage, k = stage+1, 0
+			stage++
 		}
-		k++
-		in := instr{line: n.StartLine, cmd: cmd, stage: stage, k: k}
+		in := instr{line: n.StartLine, cmd: cmd, stage: stage}
+		if cmd != "from" && cmd != "arg" {
+			in.mark = mark(n.Original)
+		}
 		if f := strings.Fields(n.Original); cmd == "from" && len(f) >= 2 {
 			in.base = f[1]
 			if len(f) >= 4 && strings.EqualFold(f[2], "as") {
@@ -92,40 +94,51 @@ func legacyReruns(out string, ins []instr) (map[int]bool, error) {
 }
 
 var (
-	bkVertex = regexp.MustCompile(`^#(\d+) \[(?:\S+ )?(?:(\S+) )?(\d+)/(\d+)\] `)
+	bkVertex = regexp.MustCompile(`^#(\d+) \[[^\]]*\] (.*)$`)
 	bkStatus = regexp.MustCompile(`^#(\d+) (CACHED|DONE|ERROR)`)
+	marker   = regexp.MustCompile(`/[wafrb]\d+`)
 )
 
+// mark returns the last of the unique markers dfGen puts in every
+// instruction it writes (/w3/, /a4/, /f5/, /r6, /b7): a destination or an
+// output file, which BuildKit's ARG expansion never touches.
+func mark(text string) string {
+	m := marker.FindAllString(text, -1)
+	if len(m) == 0 {
+		return ""
+	}
+	return m[len(m)-1]
+}
+
 // buildkitReruns reads BuildKit's plain progress ("#6 [svc s0 2/3] COPY src
-// /w1/", later "#6 CACHED" or "#6 DONE 0.4s"; Compose puts the service name
-// first in the brackets) and returns the lines of the steps that ran. When
-// the target is the only stage it builds (no other stage in its chain),
-// BuildKit prints no stage label ("[svc 2/5]").
-// BuildKit numbers the steps of each stage ("stage-N" when unnamed) without
-// ARG, and without FROM when the stage builds on another stage; the
-// numbering is checked against the stage's total so a change in it fails
-// loudly instead of pointing at the wrong line.
+// /w1/", later "#6 CACHED" or "#6 DONE 0.4s") and returns the lines of the
+// steps that ran. Steps are matched to lines by their marker, not by
+// BuildKit's "k/n" numbering: that numbering drops the stage label when the
+// target builds alone, and counts an ARG in some stages and not in others,
+// so it cannot be trusted to name a line. A step whose marker is in no
+// instruction fails loudly.
 func buildkitReruns(out string, st stages) (map[int]bool, error) {
-	steps := bkSteps(st)
+	lines := map[string]int{}
+	for _, in := range st.ins {
+		if in.mark != "" {
+			lines[in.mark] = in.line
+		}
+	}
 	vertex := map[string]int{} // #N -> line
 	ran, cached := map[string]bool{}, map[string]bool{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		line := sc.Text()
 		if m := bkVertex.FindStringSubmatch(line); m != nil {
-			if strings.HasPrefix(line[len(m[0]):], "FROM ") {
-				// FROM never counts as a re-run, and BuildKit numbers the
-				// FROM of a stage the target does not use against a total
-				// of its own ([s0 1/2] for a 4-instruction stage).
-				continue
+			mk := mark(m[2])
+			if mk == "" {
+				continue // FROM, [internal] loads, exporting: not steps of ours
 			}
-			k, _ := strconv.Atoi(m[3])
-			n, _ := strconv.Atoi(m[4])
-			list, ok := steps[m[2]]
-			if !ok || len(list) != n || k < 1 || k > n {
-				return nil, fmt.Errorf("BuildKit step [%s %d/%d] does not fit the Dockerfile (stage steps %v)", m[2], k, n, steps[m[2]])
+			l, ok := lines[mk]
+			if !ok {
+				return nil, fmt.Errorf("BuildKit step %q matches no instruction of the Dockerfile", line)
 			}
-			vertex[m[1]] = list[k-1]
+			vertex[m[1]] = l
 		} else if m := bkStatus.FindStringSubmatch(line); m != nil {
 			if m[2] == "CACHED" {
 				cached[m[1]] = true
@@ -136,39 +149,9 @@ func buildkitReruns(out string, st stages) (map[int]bool, error) {
 	}
 	rerun := map[int]bool{}
 	for id, l := range vertex {
-		if ran[id] && !cached[id] && st.byLine[l].cmd != "from" {
+		if ran[id] && !cached[id] {
 			rerun[l] = true
 		}
 	}
 	return rerun, nil
-}
-
-// bkSteps returns, per BuildKit stage label, the lines of the steps it
-// numbers; "" is the target's, for builds of one stage.
-func bkSteps(st stages) map[string][]int {
-	names := map[string]bool{}
-	label := map[int]string{}
-	steps := map[string][]int{}
-	for _, in := range st.ins {
-		if in.cmd == "from" {
-			label[in.stage] = "stage-" + strconv.Itoa(in.stage)
-			if in.name != "" {
-				label[in.stage] = in.name
-			}
-			onStage := names[strings.ToLower(in.base)]
-			if in.name != "" {
-				names[in.name] = true
-			}
-			if onStage {
-				steps[label[in.stage]] = []int{}
-				continue
-			}
-		}
-		if in.cmd == "arg" {
-			continue
-		}
-		steps[label[in.stage]] = append(steps[label[in.stage]], in.line)
-	}
-	steps[""] = steps[label[st.target]]
-	return steps
 }
