@@ -38,7 +38,7 @@ type mark struct {
 func (p *Project) Mark() time.Time {
 	p.t.Helper()
 	ids := map[string]bool{}
-	for _, id := range p.imageIDs() {
+	for _, id := range p.imageIDs(p.Events(p.created)) {
 		ids[id] = true
 	}
 	at := time.Now()
@@ -71,7 +71,8 @@ func (p *Project) markAt(since time.Time) (map[string]bool, bool) {
 // since", which misses BuildKit builds whose layers all came from the cache.
 func (p *Project) Builds(since time.Time) int {
 	p.t.Helper()
-	events := p.Events(since)
+	all := p.Events(p.created) // one barrier for both uses below
+	events := all.Filter(func(e Event) bool { return !e.Time.Before(since) })
 	tagged := map[string]bool{}
 	for _, e := range events {
 		if e.Type == "image" && e.Action == "tag" {
@@ -79,7 +80,7 @@ func (p *Project) Builds(since time.Time) int {
 		}
 	}
 	n := events.Tags()
-	for _, id := range p.NewImages(since) {
+	for _, id := range p.newImages(since, p.imageIDs(all)) {
 		if !tagged[id] {
 			n++
 		}
@@ -92,9 +93,13 @@ func (p *Project) Builds(since time.Time) int {
 // snapshot when Mark returned since, else created after since.
 func (p *Project) NewImages(since time.Time) []string {
 	p.t.Helper()
+	return p.newImages(since, p.imageIDs(p.Events(p.created)))
+}
+
+func (p *Project) newImages(since time.Time, ids []string) []string {
 	before, marked := p.markAt(since)
 	var fresh []string
-	for _, id := range p.imageIDs() {
+	for _, id := range ids {
 		if marked && !before[id] {
 			fresh = append(fresh, id)
 		} else if created, ok := imageCreated(id); !marked && ok && created.After(since) {
@@ -107,20 +112,37 @@ func (p *Project) NewImages(since time.Time) []string {
 
 // imageIDs lists the project's images that exist: those with its Compose
 // label (v2 labels what it builds, and the label makes the ID unique to the
-// project) and those tagged under its name (v1 labels nothing).
-func (p *Project) imageIDs() []string {
+// project) and those tagged under its name in events (v1 labels nothing).
+func (p *Project) imageIDs(events Events) []string {
 	p.t.Helper()
 	out, err := TryDocker("image", "ls", "-a", "-q", "--no-trunc", "--filter", "label=com.docker.compose.project="+p.Name)
 	if err != nil {
 		p.t.Fatalf("e2e: %v", err)
 	}
 	ids := strings.Fields(out)
-	for _, e := range p.Events(p.created) {
-		if e.Type == "image" && e.Action == "tag" && p.ImageID(e.ID) != "" {
-			ids = append(ids, e.ID)
+	var tagged []string
+	for _, e := range events {
+		if e.Type == "image" && e.Action == "tag" {
+			tagged = append(tagged, e.ID)
 		}
 	}
-	return uniq(ids)
+	return uniq(append(ids, existingImages(uniq(tagged))...))
+}
+
+// existingImages returns those of ids that still exist, asking the engine
+// once: inspect prints the IDs it found and fails for the rest.
+func existingImages(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	out, _ := TryDocker(append([]string{"image", "inspect", "--format", "{{.Id}}"}, ids...)...)
+	var found []string
+	for _, line := range strings.Split(out, "\n") {
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "sha256:") {
+			found = append(found, line)
+		}
+	}
+	return found
 }
 
 // imageCreated is the image's creation time; false when the image is gone.

@@ -130,3 +130,16 @@ func TestBaseImageStopsAtOnce(t *testing.T) {
 		t.Errorf("%s stop signal = %q, want SIGKILL", base, got)
 	}
 }
+
+// BenchmarkEvents measures what one Project.Events call costs a test: the
+// barrier (a volume created and removed, and its event awaited) plus the
+// copy of the recorded events.
+func BenchmarkEvents(b *testing.B) {
+	Require(b)
+	c := Composes(b)[0]
+	p := NewProject(b, c, map[string]string{"compose.yaml": "services: {}\n"})
+	since := p.Mark()
+	for b.Loop() {
+		p.Events(since)
+	}
+}
