@@ -143,3 +143,24 @@ func BenchmarkEvents(b *testing.B) {
 		p.Events(since)
 	}
 }
+
+// TestEventsSurviveALostStream ends the project's docker events process, as
+// an engine restart does, and checks Events reconnects and still sees what
+// happens next.
+func TestEventsSurviveALostStream(t *testing.T) {
+	Require(t)
+	p := NewProject(t, Composes(t)[0], map[string]string{"compose.yaml": "services: {}\n"})
+	old := p.events.proc
+	old.cancel()
+	<-old.done
+	since := p.Mark() // reconnects: Mark reads the events
+	if p.events.proc == old {
+		t.Fatal("Events kept the ended stream")
+	}
+	net := p.Name + "_probe"
+	Docker(t, "network", "create", net)
+	defer Docker(t, "network", "rm", net)
+	if n := p.Events(since).Count("network", "create", ""); n != 1 {
+		t.Errorf("network creates after the reconnect = %d, want 1; events:\n%s", n, p.Events(since))
+	}
+}

@@ -23,21 +23,39 @@ import (
 // in milliseconds; a minute covers a daemon stalled by heavy load.
 const syncTimeout = time.Minute
 
-// eventLog is one project's live `docker events` process. Its reading
-// goroutine owns the stream; events and the barrier waiters are guarded by mu.
+// eventLog is one project's live `docker events` process. Each process's
+// reading goroutine owns its stream; events, the barrier waiters and the
+// current process are guarded by mu.
 type eventLog struct {
-	owns   func(Event) bool
-	cancel context.CancelFunc
-	done   chan struct{} // closed by the reading goroutine when the stream ends
+	owns func(Event) bool
 
 	mu      sync.Mutex
+	proc    *eventProc               // the current docker events process
+	last    time.Time                // time of the newest event seen, for a reconnect
 	events  Events                   // the project's events and the volumes its containers mounted
 	ctrs    map[string]bool          // IDs of the project's containers
 	waiters map[string]chan struct{} // barrier volume name -> closed when its destroy event arrives
-	err     error                    // why the stream ended early
+}
+
+// eventProc is one `docker events` process. It ends when the engine goes
+// away (a test that restarts the engine) or when the log is closed.
+type eventProc struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed by the reading goroutine when the stream ends
+	err    error         // why it ended; written before done is closed
 }
 
 func startEventLog(since time.Time, owns func(Event) bool) (*eventLog, error) {
+	r := &eventLog{owns: owns, last: since, ctrs: map[string]bool{}, waiters: map[string]chan struct{}{}}
+	proc, err := r.start(since)
+	if err != nil {
+		return nil, err
+	}
+	r.proc = proc
+	return r, nil
+}
+
+func (r *eventLog) start(since time.Time) (*eventProc, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, "docker", "events", "--since", unixNano(since), "--format", "{{json .}}")
 	cmd.Env = os.Environ()
@@ -50,14 +68,31 @@ func startEventLog(since time.Time, owns func(Event) bool) (*eventLog, error) {
 		cancel()
 		return nil, fmt.Errorf("start docker events: %w", err)
 	}
-	r := &eventLog{owns: owns, cancel: cancel, done: make(chan struct{}),
-		ctrs: map[string]bool{}, waiters: map[string]chan struct{}{}}
-	go r.read(cmd, out)
-	return r, nil
+	proc := &eventProc{cancel: cancel, done: make(chan struct{})}
+	go r.read(proc, cmd, out)
+	return proc, nil
 }
 
-func (r *eventLog) read(cmd *exec.Cmd, out io.Reader) {
-	defer close(r.done)
+// current returns the live process, starting a new one from just after the
+// last event seen when the previous one ended: after an engine restart the
+// old stream is gone, and the test goes on.
+func (r *eventLog) current() (*eventProc, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	select {
+	case <-r.proc.done:
+		proc, err := r.start(r.last.Add(time.Nanosecond))
+		if err != nil {
+			return nil, err
+		}
+		r.proc = proc
+	default:
+	}
+	return r.proc, nil
+}
+
+func (r *eventLog) read(proc *eventProc, cmd *exec.Cmd, out io.Reader) {
+	defer close(proc.done)
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
 	for sc.Scan() {
@@ -67,15 +102,15 @@ func (r *eventLog) read(cmd *exec.Cmd, out io.Reader) {
 		}
 		r.add(es[0])
 	}
-	err := cmd.Wait()
-	r.mu.Lock()
-	r.err = fmt.Errorf("docker events ended: %v", err)
-	r.mu.Unlock()
+	proc.err = fmt.Errorf("docker events ended: %v", cmd.Wait())
 }
 
 func (r *eventLog) add(e Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if e.Time.After(r.last) {
+		r.last = e.Time
+	}
 	if e.Type == "volume" && e.Action == "destroy" {
 		if ch, ok := r.waiters[e.ID]; ok {
 			close(ch)
@@ -98,6 +133,10 @@ func (r *eventLog) add(e Event) {
 // recorded: it creates and removes a volume and waits for the removal's
 // event, which the engine delivers after all earlier ones.
 func (r *eventLog) sync(name string) error {
+	proc, err := r.current()
+	if err != nil {
+		return err
+	}
 	ch := make(chan struct{})
 	r.mu.Lock()
 	r.waiters[name] = ch
@@ -111,10 +150,8 @@ func (r *eventLog) sync(name string) error {
 	select {
 	case <-ch:
 		return nil
-	case <-r.done:
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return r.err
+	case <-proc.done:
+		return proc.err
 	case <-time.After(syncTimeout):
 		return fmt.Errorf("engine event for volume %q not seen after %v", name, syncTimeout)
 	}
@@ -135,8 +172,11 @@ func (r *eventLog) since(t time.Time) Events {
 
 // Close stops the stream; safe to call twice.
 func (r *eventLog) Close() {
-	r.cancel()
-	<-r.done
+	r.mu.Lock()
+	proc := r.proc
+	r.mu.Unlock()
+	proc.cancel()
+	<-proc.done
 }
 
 // anonymousVolumes are the volumes with generated names (64 hex digits) that
