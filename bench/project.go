@@ -120,7 +120,7 @@ func create(dir string, l layout) error {
 	if err := writeFiles(dir, changed); err != nil {
 		return err
 	}
-	for _, s := range [][]string{{"commit", "-q", "-a", "-m", "other"}, {"checkout", "-q", "main"}} {
+	for _, s := range [][]string{{"commit", "-q", "-a", "--allow-empty", "-m", "other"}, {"checkout", "-q", "main"}} {
 		if err := git(dir, s...); err != nil {
 			return err
 		}

@@ -90,6 +90,7 @@ func (r *results) printReady(w io.Writer) {
 		fmt.Fprintf(w, "1\t%s\t%s\t%s\t%s\t%s\t\n", what, cell("rebuildd", f), cell("inotifywait", f), cell("compose watch", f), target)
 	}
 	row("start -> ready", func(x readiness) string { return ms(x.ready) }, "")
+	fmt.Fprintf(w, "1\t  --dry-run (no engine, no compose CLI)\t%s\t-\t-\t\t\n", cell("rebuildd dry-run", func(x readiness) string { return ms(x.ready) }))
 	fmt.Fprintf(w, "1\t  with start-up reconcile\t%s\t-\t-\t\t\n", cell("rebuildd+reconcile", func(x readiness) string { return ms(x.ready) }))
 	row("inotify watches", func(x readiness) string { return fmt.Sprint(x.watches) }, "ignored dirs unwatched")
 	row("RSS when ready", func(x readiness) string { return mb(x.rssKB) }, "")
