@@ -3,7 +3,7 @@
 //
 // A typical test:
 //
-//	func TestSourceEdit(t *testing.T) {
+//	func TestServe(t *testing.T) {
 //		e2e.Require(t) // skip (or fail with REBUILDD_E2E=1) without an engine
 //		base := e2e.BaseImage(t)
 //		for _, c := range e2e.Composes(t) {
@@ -27,9 +27,13 @@
 // ends, pass or fail, so a failing test leaves no containers, networks,
 // volumes or images behind.
 //
-// Builds and container creations are counted from the engine's own event
-// stream (Project.Events), never from rebuildd's logs, so a test checks what
-// Docker really did.
+// Builds and container creations are counted from the engine itself
+// (Project.Events, recorded live from `docker events`, and Project.Builds,
+// which also reads the project's images because BuildKit builds emit no
+// event), never from rebuildd's logs, so a test checks what Docker really
+// did. Take since from p.Mark(): under BuildKit, Builds can only count images
+// new to the project since a Mark (docs/e2e.md). Tests that start rebuildd
+// give it os.Environ() plus p.Env(), so it runs Compose as the rig does.
 //
 // Environment:
 //
