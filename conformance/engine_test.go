@@ -21,7 +21,7 @@ import (
 var (
 	flagN      = flag.Int("conformance.n", 0, "cases per oracle and builder (0: the CI default of each oracle)")
 	flagSeed   = flag.Uint64("conformance.seed", 1, "seed of the first case; case i uses seed+i")
-	flagBudget = flag.Duration("conformance.budget", 45*time.Second,
+	flagBudget = flag.Duration("conformance.budget", 60*time.Second,
 		"per oracle and builder, start no new batch after this long (0: no limit; the default applies only without -conformance.n)")
 	flagBuilder = flag.String("conformance.builder", "", `run one builder only: "buildkit" or "legacy" ("" runs every builder that works here)`)
 )
