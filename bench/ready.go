@@ -41,8 +41,9 @@ func (e *env) readyAll(runs int, compose bool) map[string]readiness {
 	dir := e.stack.dir
 	out := map[string]readiness{}
 	out["rebuildd"] = measureReady(runs, func() (*proc, line, error) { return e.rebuilddWatch(dir, "--no-initial") })
-	// --dry-run needs no engine and no Compose CLI: the project load,
-	// Dockerfile analysis and watch set-up alone.
+	// --dry-run needs no engine and no Compose CLI, but fingerprints every
+	// service from disk before watching (what the next decision compares
+	// with), so it shows the cost of hashing the context cold.
 	out["rebuildd dry-run"] = measureReady(runs, func() (*proc, line, error) { return e.rebuilddWatch(dir, "--dry-run") })
 	out["rebuildd+reconcile"] = measureReady(runs, func() (*proc, line, error) { return e.rebuilddWatch(dir) })
 	out["inotifywait"] = measureReady(runs, func() (*proc, line, error) {
