@@ -3,7 +3,6 @@ package rebuild
 import (
 	"context"
 	"io"
-	"sync"
 )
 
 // SerialUp is a Runner whose Up calls, and whatever else is run through
@@ -11,20 +10,25 @@ import (
 // one project race on its network and containers. Builds stay parallel.
 type SerialUp struct {
 	Runner
-	mu sync.Mutex
+	turn chan struct{} // holds a token while an Up or Do runs
+}
+
+// NewSerialUp wraps r.
+func NewSerialUp(r Runner) *SerialUp {
+	return &SerialUp{Runner: r, turn: make(chan struct{}, 1)}
 }
 
 // Up implements Runner, one call at a time.
 func (s *SerialUp) Up(ctx context.Context, services []string, renewAnon bool, out io.Writer) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.turn <- struct{}{}
+	defer func() { <-s.turn }()
 	return s.Runner.Up(ctx, services, renewAnon, out)
 }
 
 // Do runs f while no Up runs.
 func (s *SerialUp) Do(f func() error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.turn <- struct{}{}
+	defer func() { <-s.turn }()
 	return f()
 }
 

@@ -66,7 +66,7 @@ func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []strin
 // through one SerialUp, so they never run at once.
 func wireCompose(opts *rebuild.DaemonOptions, base *rebuild.Reconciler, out io.Writer) {
 	cli, _ := base.Runner.(*rebuild.ComposeCLI)
-	serial := &rebuild.SerialUp{Runner: base.Runner}
+	serial := rebuild.NewSerialUp(base.Runner)
 	base.Runner = serial
 	opts.Reconciler = func(p *config.Project, sources func(config.Service) (rebuild.Source, error)) *rebuild.Reconciler {
 		r := *base
