@@ -31,15 +31,16 @@ const logWait = 3 * time.Minute
 
 // watchRig is a project plus a running `rebuildd` (watch mode).
 type watchRig struct {
-	t     *testing.T
-	c     e2e.Compose
-	p     *e2e.Project
-	cmd   *exec.Cmd
-	lines chan map[string]any // every JSON log line, in order; closed at exit
-	done  chan struct{}       // closed when the process has exited; err is then set
-	err   error
-	mu    sync.Mutex
-	seen  []string // raw lines, for failure messages
+	t       *testing.T
+	c       e2e.Compose
+	p       *e2e.Project
+	cmd     *exec.Cmd
+	lines   chan map[string]any // every JSON log line, in order; closed at exit
+	done    chan struct{}       // closed when the process has exited; err is then set
+	started time.Time           // e2e.Project.Mark taken just before rebuildd started
+	err     error
+	mu      sync.Mutex
+	seen    []string // raw lines, for failure messages
 }
 
 // composeCommandYAML pins the rig's Compose CLI, so a v1 run really uses v1
@@ -66,6 +67,7 @@ func startWatchRig(t *testing.T, bin string, c e2e.Compose, files map[string]str
 	if prepare != nil {
 		prepare(r.p)
 	}
+	r.started = r.p.Mark()
 	r.cmd = exec.Command(bin, "-p", r.p.Name, "--state-dir", t.TempDir(), "--log-format", "json")
 	r.cmd.Dir = r.p.Dir
 	r.cmd.Env = append(append(append(os.Environ(), r.p.Env()...), "REBUILDD_DEBUG=1"), env...)
@@ -165,7 +167,7 @@ func (r *watchRig) result(service string) string {
 // expect runs fn and checks the engine's build/create/restart counts since.
 func (r *watchRig) expect(what string, fn func(), builds, creates, restarts int) {
 	r.t.Helper()
-	since := time.Now()
+	since := r.p.Mark()
 	fn()
 	ev, nb := r.p.Events(since), r.p.Builds(since)
 	if nb != builds || ev.Creates("") != creates || ev.Restarts("") != restarts {
@@ -210,10 +212,9 @@ func TestWatchE2E(t *testing.T) {
 func testWatchSourceEdits(t *testing.T, bin string, c e2e.Compose, base string) {
 	port := e2e.FreePort(t)
 	url := e2e.URL(port, "/index.html")
-	var r *watchRig
-	since := time.Now()
-	r = newWatchRig(t, bin, c, webFiles(base, port), "debounce: 300ms\n")
+	r := newWatchRig(t, bin, c, webFiles(base, port), "debounce: 300ms\n")
 	e2e.WaitServing(t, url, "v1", serveTimeout)
+	since := r.started
 	if ev, nb := r.p.Events(since), r.p.Builds(since); nb != 1 || ev.Creates("") != 1 {
 		t.Fatalf("start-up reconcile: %d builds, %d creates; want 1, 1\n%s", nb, ev.Creates(""), ev)
 	}
