@@ -10,8 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rebuildd/rebuildd/advice"
-	"github.com/rebuildd/rebuildd/config"
-	"github.com/rebuildd/rebuildd/dockerfile"
 )
 
 // adviceDoc is `rebuildd advise --json`: per service, the same "advice"
@@ -71,29 +69,17 @@ the project cannot be read.`,
 // buildAdvice loads the project and checks every selected service. It
 // returns nil, nil when the project has nothing to build.
 func buildAdvice(cmd *cobra.Command, g *globalFlags, names []string) (*adviceDoc, error) {
-	proj, err := config.Load(cmd.Context(), g.project)
-	if err != nil {
+	proj, models, err := loadModels(cmd, g, names, "advise on")
+	if err != nil || len(models) == 0 {
 		return nil, err
-	}
-	svcs, err := selectServices(proj, names)
-	if err != nil {
-		return nil, err
-	}
-	if len(svcs) == 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "rebuildd: project %q has no service with a build: section; nothing to advise on\n", proj.Name)
-		return nil, nil
 	}
 	doc := &adviceDoc{Project: proj.Name, Services: []adviceService{}}
-	for _, svc := range svcs {
-		m, err := dockerfile.Load(svc, proj.Settings.Services[svc.Name])
-		if err != nil {
-			return nil, err
-		}
-		fs := advice.Check(proj, svc, m)
+	for _, sm := range models {
+		fs := advice.Check(proj, sm.svc, sm.model)
 		if fs == nil {
 			fs = []advice.Finding{}
 		}
-		doc.Services = append(doc.Services, adviceService{Service: svc.Name, Advice: fs})
+		doc.Services = append(doc.Services, adviceService{Service: sm.svc.Name, Advice: fs})
 	}
 	return doc, nil
 }

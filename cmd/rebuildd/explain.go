@@ -83,30 +83,18 @@ func newExplainCmd(g *globalFlags) *cobra.Command {
 // buildExplain loads the project and classifies every path for every
 // selected service. It returns nil, nil when the project has nothing to build.
 func buildExplain(cmd *cobra.Command, g *globalFlags, names, paths []string) (*explainDoc, error) {
-	proj, err := config.Load(cmd.Context(), g.project)
-	if err != nil {
+	proj, models, err := loadModels(cmd, g, names, "explain")
+	if err != nil || len(models) == 0 {
 		return nil, err
-	}
-	svcs, err := selectServices(proj, names)
-	if err != nil {
-		return nil, err
-	}
-	if len(svcs) == 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "rebuildd: project %q has no service with a build: section; nothing to explain\n", proj.Name)
-		return nil, nil
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, err
 	}
 	doc := &explainDoc{Project: proj.Name, Services: []explainService{}}
-	for _, svc := range svcs {
-		m, err := dockerfile.Load(svc, proj.Settings.Services[svc.Name])
-		if err != nil {
-			return nil, err
-		}
-		es := explainOne(svc, m, cwd, paths)
-		es.Advice = append([]advice.Finding{}, advice.Check(proj, svc, m)...)
+	for _, sm := range models {
+		es := explainOne(sm.svc, sm.model, cwd, paths)
+		es.Advice = append([]advice.Finding{}, advice.Check(proj, sm.svc, sm.model)...)
 		doc.Services = append(doc.Services, es)
 	}
 	return doc, nil

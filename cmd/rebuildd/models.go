@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
+)
+
+// serviceModel is a build service with its layer model.
+type serviceModel struct {
+	svc   config.Service
+	model *dockerfile.Model
+}
+
+// loadModels loads the project and the layer model of every selected build
+// service (all when none are named), for the commands that need no engine
+// (explain, advise). A project with nothing to build is not an error: it
+// prints a note saying so and returns no models. verb names the command in
+// that note.
+func loadModels(cmd *cobra.Command, g *globalFlags, names []string, verb string) (*config.Project, []serviceModel, error) {
+	proj, err := config.Load(cmd.Context(), g.project)
+	if err != nil {
+		return nil, nil, err
+	}
+	svcs, err := selectServices(proj, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(svcs) == 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "rebuildd: project %q has no service with a build: section; nothing to %s\n", proj.Name, verb)
+		return proj, nil, nil
+	}
+	out := make([]serviceModel, 0, len(svcs))
+	for _, svc := range svcs {
+		m, err := dockerfile.Load(svc, proj.Settings.Services[svc.Name])
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, serviceModel{svc, m})
+	}
+	return proj, out, nil
+}
