@@ -74,9 +74,19 @@ func runContextBatch(t *testing.T, b builder, base string, seeds []uint64) (int,
 		results = append(results, &contextResult{c: c, dir: dir, want: want})
 		jobs = append(jobs, job{dir: dir, dockerfile: c.Dockerfile, tag: contextTag(s)})
 	}
-	got := buildAndList(t, b, jobs, root)
+	got, failed := buildAndList(t, b, jobs, root)
 	diffs, known := 0, 0
 	for i, r := range results {
+		if err := failed[jobs[i].tag]; err != nil {
+			diffs++
+			if k := explainFailure(b, r); k != "" {
+				known++
+				continue
+			}
+			t.Errorf("context build failed (%s), rebuildd expected %q:\n%s%v\nreproduce: go test ./conformance -run 'TestContextOracle/%s' -args -conformance.seed=%d -conformance.n=1",
+				b.name, r.want, r.c, err, b.name, r.c.Seed)
+			continue
+		}
 		r.got = got[jobs[i].tag]
 		r.missing, r.extra = Diff(r.want, r.got)
 		if len(r.missing) == 0 && len(r.extra) == 0 {
@@ -87,28 +97,37 @@ func runContextBatch(t *testing.T, b builder, base string, seeds []uint64) (int,
 			known++
 			continue
 		}
-		t.Errorf("context difference (%s):\n%sonly rebuildd includes: %q\nonly Docker includes: %q\nreproduce: go test ./conformance -run 'TestContextOracle/%s' -conformance.seed=%d -conformance.n=1 -v",
+		t.Errorf("context difference (%s):\n%sonly rebuildd includes: %q\nonly Docker includes: %q\nreproduce: go test ./conformance -run 'TestContextOracle/%s' -args -conformance.seed=%d -conformance.n=1",
 			b.name, r.c, r.missing, r.extra, b.name, r.c.Seed)
 	}
 	return diffs, known
 }
 
-// buildAndList builds the jobs and lists each image's copy of the context.
-func buildAndList(t *testing.T, b builder, jobs []job, root string) map[string][]string {
+// buildAndList builds the jobs and lists each built image's copy of the
+// context; failed holds the builds that failed, by tag.
+func buildAndList(t *testing.T, b builder, jobs []job, root string) (got map[string][]string, failed map[string]error) {
 	t.Helper()
-	tags := make([]string, len(jobs))
-	for i, j := range jobs {
-		tags[i] = j.tag
+	var tags []string
+	for _, j := range jobs {
+		tags = append(tags, j.tag)
 	}
 	t.Cleanup(func() { removeImages(t, tags) })
-	if _, err := b.build(jobs, root); err != nil {
-		t.Fatalf("build: %v", err)
+	_, failed = b.buildAll(jobs, root)
+	var built []string
+	for _, tag := range tags {
+		if failed[tag] == nil {
+			built = append(built, tag)
+		}
 	}
-	got, err := topLayerFiles(tags, "ctx")
+	got = map[string][]string{}
+	if len(built) == 0 {
+		return got, failed
+	}
+	got, err := topLayerFiles(built, "ctx")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return got
+	return got, failed
 }
 
 // contextTag is the image tag of case seed, unique per test binary so two

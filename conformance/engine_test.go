@@ -93,12 +93,42 @@ func (b builder) buildEach(jobs []job, root string) (map[string]string, error) {
 	})
 }
 
+// buildAll is build, with each failed job's error by tag instead of the
+// first error: a context case whose build fails is a result, not the end of
+// the batch. One Compose command builds every BuildKit job, so its error is
+// every job's.
+func (b builder) buildAll(jobs []job, root string) (map[string]string, map[string]error) {
+	if !b.BuildKit() {
+		return eachErr(jobs, legacyBuild)
+	}
+	outs, err := b.composeBuild(jobs, root)
+	errs := map[string]error{}
+	for _, j := range jobs {
+		if err != nil {
+			errs[j.tag] = err
+		}
+	}
+	return outs, errs
+}
+
 // each runs fn on every job, parallelBuilds at a time, and returns the
 // outputs by tag and the first error.
 func each(jobs []job, fn func(job) (string, error)) (map[string]string, error) {
+	outs, errs := eachErr(jobs, fn)
+	for _, j := range jobs {
+		if errs[j.tag] != nil {
+			return outs, errs[j.tag]
+		}
+	}
+	return outs, nil
+}
+
+// eachErr runs fn on every job, parallelBuilds at a time, and returns the
+// outputs and the errors by tag.
+func eachErr(jobs []job, fn func(job) (string, error)) (map[string]string, map[string]error) {
 	outs := make(map[string]string, len(jobs))
+	errs := map[string]error{}
 	var mu sync.Mutex
-	var first error
 	sem := make(chan struct{}, parallelBuilds)
 	var wg sync.WaitGroup
 	for _, j := range jobs {
@@ -110,13 +140,13 @@ func each(jobs []job, fn func(job) (string, error)) (map[string]string, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			outs[j.tag] = out
-			if err != nil && first == nil {
-				first = err
+			if err != nil {
+				errs[j.tag] = err
 			}
 		}()
 	}
 	wg.Wait()
-	return outs, first
+	return outs, errs
 }
 
 func legacyBuild(j job) (string, error) {

@@ -22,7 +22,9 @@ type knownDifference struct {
 	// docker predicts the files Docker puts in the context of case c written
 	// in dir; ok is false when c is not of this class.
 	docker func(c ContextCase, dir string) (files []string, ok bool, err error)
-	repro  ContextCase // minimal reproducer; its Seed is 0
+	// fails, instead of docker, says the build of case c fails outright.
+	fails func(c ContextCase, dir string) bool
+	repro ContextCase // minimal reproducer; its Seed is 0
 }
 
 // knownDifferences are the open differences, with the report's wording.
@@ -66,6 +68,21 @@ var knownDifferences = []knownDifference{
 			Ignores:    map[string][]string{".dockerignore": {"build", "!**/x"}},
 		},
 	},
+	{
+		// Docker's own bug, found by seed 1059: the legacy builder cannot
+		// build at all when a "**/dir" pattern excludes the Dockerfile's
+		// directory (legacyLosesDockerfile says why). rebuildd cannot make
+		// that build work; it could say so (advice) instead of reporting a
+		// failed build with Compose v1.
+		name:    "legacy builder loses a Dockerfile in a directory **/dir excludes",
+		builder: "legacy",
+		fails:   legacyLosesDockerfile,
+		repro: ContextCase{
+			Dockerfile: "docker/web.Dockerfile",
+			Tree:       Tree{".dockerignore": "**/docker\n", "a": "x\n"},
+			Ignores:    map[string][]string{".dockerignore": {"**/docker"}},
+		},
+	},
 }
 
 // explain returns the name of the known difference that accounts for r
@@ -77,6 +94,17 @@ func explain(b builder, r *contextResult) string {
 		}
 		want, ok, err := k.docker(r.c, r.dir)
 		if err == nil && ok && slices.Equal(want, r.got) {
+			return k.name
+		}
+	}
+	return ""
+}
+
+// explainFailure returns the name of the known difference that predicts
+// that r's build fails, "" when none does.
+func explainFailure(b builder, r *contextResult) string {
+	for _, k := range knownDifferences {
+		if k.builder == b.name && k.fails != nil && k.fails(r.c, r.dir) {
 			return k.name
 		}
 	}
@@ -117,7 +145,18 @@ func TestKnownDifferencesStillDiffer(t *testing.T) {
 				t.Fatal(err)
 			}
 			tag := fmt.Sprintf("rebuildd-conformance/known-%s:%d", runID, len(k.name))
-			got := buildAndList(t, bs[i], []job{{dir: dir, dockerfile: c.Dockerfile, tag: tag}}, root)[tag]
+			all, failed := buildAndList(t, bs[i], []job{{dir: dir, dockerfile: c.Dockerfile, tag: tag}}, root)
+			if k.fails != nil {
+				if failed[tag] == nil || !k.fails(c, dir) {
+					t.Fatalf("the %s builder now builds the reproducer (got %q; rebuildd %q): delete the entry", k.builder, all[tag], want)
+				}
+				t.Logf("still fails: %v", failed[tag])
+				return
+			}
+			if failed[tag] != nil {
+				t.Fatal(failed[tag])
+			}
+			got := all[tag]
 			if slices.Equal(want, got) {
 				t.Fatalf("rebuildd now agrees with the %s builder (%q): the difference is fixed, delete it from knownDifferences", k.builder, got)
 			}

@@ -100,7 +100,7 @@ func runLayerBatch(t *testing.T, b builder, base string, seeds []uint64, impacts
 			known++
 			continue
 		}
-		t.Errorf("layer difference (%s), seed %d, target %q, .dockerignore %q, change %s:\n%s\nrebuildd: %s (%s)\n- %s\nreproduce: go test ./conformance -run 'TestLayerOracle/%s' -conformance.seed=%d -conformance.n=1 -v",
+		t.Errorf("layer difference (%s), seed %d, target %q, .dockerignore %q, change %s:\n%s\nrebuildd: %s (%s)\n- %s\nreproduce: go test ./conformance -run 'TestLayerOracle/%s' -args -conformance.seed=%d -conformance.n=1",
 			b.name, r.c.Seed, r.c.Target, r.c.Ignore, r.c.Change, numbered(r.c.Dockerfile), r.res.Impact, r.res.Reason,
 			strings.Join(problems, "\n- "), b.name, r.c.Seed)
 	}

@@ -33,18 +33,7 @@ import (
 //   - the daemon removes .dockerignore and the Dockerfile again when the
 //     original patterns exclude them (builder/remotecontext: removeDockerfile).
 func legacyContext(c ContextCase, dir string) ([]string, error) {
-	patterns, err := readPatterns(filepath.Join(dir, ".dockerignore"))
-	if err != nil {
-		return nil, err
-	}
-	sent := append([]string(nil), patterns...)
-	if oldMatches(".dockerignore", patterns) {
-		sent = append(sent, "!.dockerignore")
-	}
-	if oldMatches(c.Dockerfile, patterns) {
-		sent = append(sent, "!"+c.Dockerfile)
-	}
-	files, err := legacyWalk(dir, sent)
+	files, patterns, err := legacySent(c, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +45,34 @@ func legacyContext(c ContextCase, dir string) ([]string, error) {
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// legacySent returns the files the legacy CLI sends for case c and the
+// patterns of <context>/.dockerignore.
+func legacySent(c ContextCase, dir string) (files, patterns []string, err error) {
+	patterns, err = readPatterns(filepath.Join(dir, ".dockerignore"))
+	if err != nil {
+		return nil, nil, err
+	}
+	sent := append([]string(nil), patterns...)
+	if oldMatches(".dockerignore", patterns) {
+		sent = append(sent, "!.dockerignore")
+	}
+	if oldMatches(c.Dockerfile, patterns) {
+		sent = append(sent, "!"+c.Dockerfile)
+	}
+	files, err = legacyWalk(dir, sent)
+	return files, patterns, err
+}
+
+// legacyLosesDockerfile reports whether the legacy CLI does not send the
+// Dockerfile at all, so the daemon answers "Cannot locate specified
+// Dockerfile": the old one-parent matching does not see that "**/docker"
+// excludes docker/web.Dockerfile, adds no exception for it, and the walk
+// then skips docker/ whole.
+func legacyLosesDockerfile(c ContextCase, dir string) bool {
+	files, _, err := legacySent(c, dir)
+	return err == nil && !slices.Contains(files, c.Dockerfile)
 }
 
 func readPatterns(file string) ([]string, error) {
@@ -156,5 +173,21 @@ func TestLegacyContext(t *testing.T) {
 				t.Errorf("legacyContext = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestLegacyLosesDockerfile: "**/docker" loses docker/web.Dockerfile (seed
+// 1059), "docker" does not (the CLI's added exception brings it back).
+func TestLegacyLosesDockerfile(t *testing.T) {
+	for pattern, want := range map[string]bool{"**/docker": true, "docker": false, "docker/": false, "a": false} {
+		dir := t.TempDir()
+		c := ContextCase{Dockerfile: "docker/web.Dockerfile", Tree: Tree{
+			".dockerignore": pattern + "\n", "docker/web.Dockerfile": "FROM x\n", "a": "x"}}
+		if err := c.Write(dir); err != nil {
+			t.Fatal(err)
+		}
+		if got := legacyLosesDockerfile(c, dir); got != want {
+			t.Errorf("pattern %q: legacyLosesDockerfile = %v, want %v", pattern, got, want)
+		}
 	}
 }
