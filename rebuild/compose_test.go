@@ -2,6 +2,7 @@ package rebuild
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -113,5 +114,39 @@ func TestContextHost(t *testing.T) {
 		if got := contextHost(); got != tt.want {
 			t.Errorf("config %s, DOCKER_CONTEXT=%q: host %q, want %q", tt.config, tt.env, got, tt.want)
 		}
+	}
+}
+
+func TestComposeFlavor(t *testing.T) {
+	bin, cfg := t.TempDir(), t.TempDir()
+	t.Setenv("PATH", bin)
+	t.Setenv("DOCKER_CONFIG", cfg)
+	exe := func(dir, name, body string) {
+		os.MkdirAll(dir, 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Neither of these may run: the files alone must say which Compose it is.
+	exe(bin, "docker", "#!/bin/sh\nexit 9\n")
+	exe(filepath.Join(cfg, "cli-plugins"), "docker-compose", "#!/bin/sh\nexit 9\n")
+	exe(bin, "docker-compose", "#!/usr/bin/python3\nraise SystemExit(9)\n")
+	exe(bin, "compose-wrapper", "#!/bin/sh\necho v2.40.3\n")
+	tests := []struct {
+		command []string
+		v1      bool
+	}{
+		{[]string{"docker", "compose"}, false},
+		{[]string{"docker-compose"}, true},
+		{[]string{"compose-wrapper"}, false}, // asked: `compose-wrapper version --short`
+	}
+	for _, tt := range tests {
+		v1, err := composeFlavor(context.Background(), tt.command)
+		if err != nil || v1 != tt.v1 {
+			t.Errorf("%v: v1 = %v, %v; want %v", tt.command, v1, err, tt.v1)
+		}
+	}
+	if _, err := composeFlavor(context.Background(), []string{"nope"}); err == nil {
+		t.Error("a missing command was accepted")
 	}
 }
