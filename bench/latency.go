@@ -13,6 +13,7 @@ import (
 // log line.
 type latency struct {
 	started, logged, served time.Duration // medians from the write
+	decided                 time.Duration // rebuildd's "decision" line, median from the write
 	docker                  time.Duration // median of served - started
 	runs                    int
 	err                     error
@@ -35,7 +36,7 @@ func (e *env) measureLatency(tool string, runs int) latency {
 		return latency{err: err}
 	}
 	defer p.stop()
-	var started, logged, served, docker []time.Duration
+	var started, logged, served, docker, decided []time.Duration
 	for i := 0; i < runs; i++ {
 		s, err := e.latencyRun(p, tool, i)
 		if err != nil {
@@ -43,9 +44,10 @@ func (e *env) measureLatency(tool string, runs int) latency {
 		}
 		started, logged = append(started, s.started), append(logged, s.logged)
 		served, docker = append(served, s.served), append(docker, s.docker)
+		decided = append(decided, s.decided)
 	}
 	return latency{started: median(started), logged: median(logged), served: median(served),
-		docker: median(docker), runs: runs}
+		docker: median(docker), decided: median(decided), runs: runs}
 }
 
 func (e *env) latencyRun(p *proc, tool string, i int) (latency, error) {
@@ -66,6 +68,11 @@ func (e *env) latencyRun(p *proc, tool string, i int) (latency, error) {
 	res := latency{logged: l.at().Sub(t0), served: servedAt.Sub(t0)}
 	res.started = res.logged
 	if tool == toolRebuildd {
+		d, _, err := p.wait(mark, buildLimit, func(l line) bool { return l.msg == "decision" })
+		if err != nil {
+			return latency{}, err
+		}
+		res.decided = d.at().Sub(t0)
 		ss, err := readStamps(e.stamps)
 		if err != nil {
 			return latency{}, err

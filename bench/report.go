@@ -110,12 +110,14 @@ func (r *results) printLatency(w io.Writer) {
 	fmt.Fprintf(w, "2\twrite -> build started\t%s\t-\t%s\t\t\n",
 		cell(r.latRebuildd, func(x latency) string { return ms(x.started) }),
 		cell(r.latCompose, func(x latency) string { return ms(x.started) }))
+	fmt.Fprintf(w, "2\t  write -> decision / build log line\t%s\t-\t-\t\t\n",
+		cell(r.latRebuildd, func(x latency) string { return ms(x.decided) + " / " + ms(x.logged) }))
 	fmt.Fprintf(w, "2\t  quiet window\t%s\t-\t%s\t\t\n", ms(quietWindow), "500 ms (fixed)")
 	fmt.Fprintf(w, "2\t  own part beyond the window\t%s\t-\t%s\t<= 10 ms %s\t\n",
 		cell(r.latRebuildd, func(latency) string { return ms(own) }),
 		cell(r.latCompose, func(x latency) string { return ms(x.started - 500*time.Millisecond) }),
 		verdict(r.latRebuildd.err == nil && r.latRebuildd.runs > 0 && own <= 10*time.Millisecond))
-	fmt.Fprintf(w, "2\t  of which the stamp wrapper\t%s\t-\t-\t\t\n", ms(r.wrapper))
+	fmt.Fprintf(w, "2\t  of which the stamp wrapper (calibrated)\t%s\t-\t-\t\t\n", ms(r.wrapper))
 	fmt.Fprintf(w, "2\twrite -> new content served\t%s\t-\t%s\t\t\n",
 		cell(r.latRebuildd, func(x latency) string { return ms(x.served) }),
 		cell(r.latCompose, func(x latency) string { return ms(x.served) }))
