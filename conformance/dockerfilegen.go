@@ -119,7 +119,9 @@ func (g *dfGen) runMount(n int) {
 	if chance(g.r, 0.7) {
 		src = ",source=" + g.plainSource()
 	}
-	g.line(fmt.Sprintf("RUN --mount=type=bind%s,target=/m ls /m > /b%d", src, n))
+	// A target of its own: a file mounted where an earlier mount left a
+	// directory fails ("not a directory"), in Docker, not in rebuildd.
+	g.line(fmt.Sprintf("RUN --mount=type=bind%s,target=/m%d ls /m%d > /b%d", src, n, n, n))
 }
 
 // copyFrom writes COPY --from an earlier stage, by name or by index,
