@@ -167,13 +167,13 @@ func buildsOn(s *snapshot) map[string][]string {
 	byTag := map[string]string{}
 	for _, svc := range s.proj.BuildServices() {
 		if svc.Image != "" {
-			byTag[svc.Image] = svc.Name
+			byTag[normalTag(svc.Image)] = svc.Name
 		}
 	}
 	out := map[string][]string{}
 	for _, w := range s.watched {
 		for _, st := range s.models[w.Service.Name].Analysis().Stages {
-			if base, ok := byTag[st.Base]; ok && base != w.Service.Name {
+			if base, ok := byTag[normalTag(st.Base)]; ok && base != w.Service.Name {
 				out[w.Service.Name] = append(out[w.Service.Name], base)
 			}
 		}

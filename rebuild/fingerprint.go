@@ -43,6 +43,13 @@ type Source struct {
 	Args             map[string]string
 	Classify         Classifier
 	Prune            Pruner // nil: walk everything
+	// Compose is the hash of the service's whole compose build: section,
+	// so edits the other parts do not show (secrets, labels, platforms,
+	// ssh, network, additional contexts) still make the build stale.
+	Compose string
+	// Bases are the FROM references of the build's stage chain; those that
+	// name an image of the project are fingerprinted by their image ID.
+	Bases []string
 }
 
 // Print is the fingerprint of one service: what went into its image.
@@ -62,6 +69,8 @@ type Parts struct {
 	Ignore     string
 	Target     string
 	Args       string
+	Compose    string // the compose build: section
+	Bases      string // image IDs of the project images the build is FROM
 }
 
 // FileSum is one input file of a print.
@@ -143,6 +152,7 @@ func (p *Print) hashParts(src Source, idx *Index) error {
 		fmt.Fprintf(&b, "%s=%s\x00", k, src.Args[k])
 	}
 	p.Parts.Args = hashString(b.String())
+	p.Parts.Compose = hashString(src.Compose)
 	return nil
 }
 
@@ -163,7 +173,8 @@ func (p *Print) hashDefFile(abs string, idx *Index) (string, error) {
 // total is the print's Sum: the parts, then every file in path order.
 func (p *Print) total() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "df=%s\x00ig=%s\x00tg=%s\x00ar=%s\x00", p.Parts.Dockerfile, p.Parts.Ignore, p.Parts.Target, p.Parts.Args)
+	fmt.Fprintf(h, "df=%s\x00ig=%s\x00tg=%s\x00ar=%s\x00co=%s\x00ba=%s\x00", p.Parts.Dockerfile, p.Parts.Ignore,
+		p.Parts.Target, p.Parts.Args, p.Parts.Compose, p.Parts.Bases)
 	paths := make([]string, 0, len(p.Files))
 	for rel := range p.Files {
 		paths = append(paths, rel)
@@ -215,6 +226,28 @@ func SourceFor(svc config.Service, c Classifier, dockerfilePath string, prune Pr
 	return Source{
 		Service: svc.Name, Context: b.Context, Dockerfile: dockerfilePath,
 		DockerfileInline: b.DockerfileInline, IgnoreFile: ignoreFile,
-		Target: b.Target, Args: b.Args, Classify: c, Prune: prune,
+		Target: b.Target, Args: b.Args, Classify: c, Prune: prune, Compose: svc.BuildHash,
 	}
+}
+
+// WithBases returns p with the image IDs of the project images its build
+// uses (tag -> ID) folded into its parts and sum: a service built FROM
+// another service's image is stale when that image changes.
+func (p *Print) WithBases(ids map[string]string) *Print {
+	if len(ids) == 0 {
+		return p
+	}
+	tags := make([]string, 0, len(ids))
+	for t := range ids {
+		tags = append(tags, t)
+	}
+	sort.Strings(tags)
+	var b strings.Builder
+	for _, t := range tags {
+		fmt.Fprintf(&b, "%s=%s\x00", t, ids[t])
+	}
+	cp := *p
+	cp.Parts.Bases = hashString(b.String())
+	cp.Sum = cp.total()
+	return &cp
 }

@@ -126,6 +126,9 @@ func (r *Reconciler) buildInputs(ctx context.Context, s config.Service, in *Inpu
 	if in.Print, err = Fingerprint(ctx, src, r.Index); err != nil {
 		return err
 	}
+	if in.Print, in.Bases, err = r.withBases(ctx, src, in.Print); err != nil {
+		return err
+	}
 	r.Log.Debug("fingerprint", zap.String("service", s.Name), zap.Int("files", len(in.Print.Files)),
 		zap.Duration("took", r.now().Sub(start)))
 	if in.Record, err = r.Store.Load(s.Name); err != nil {
@@ -134,6 +137,46 @@ func (r *Reconciler) buildInputs(ctx context.Context, s config.Service, in *Inpu
 	name := s.Name
 	in.Files = func() (map[string]FileSum, error) { return r.Store.Files(name) }
 	return nil
+}
+
+// withBases folds into the print the image IDs of the project images the
+// build is FROM (a service built on another service's image), and returns
+// their tags for the plan's build order.
+func (r *Reconciler) withBases(ctx context.Context, src Source, p *Print) (*Print, []string, error) {
+	own := map[string]bool{}
+	for _, s := range r.Project.BuildServices() {
+		if s.Name != src.Service {
+			own[normalTag(r.tag(s))] = true
+		}
+	}
+	ids := map[string]string{}
+	var tags []string
+	for _, b := range src.Bases {
+		t := normalTag(b)
+		if !own[t] || ids[t] != "" {
+			continue
+		}
+		img, err := r.Engine.Image(ctx, t)
+		if err != nil {
+			return nil, nil, err
+		}
+		ids[t] = "missing"
+		if img != nil {
+			ids[t] = img.ID
+		}
+		tags = append(tags, t)
+	}
+	return p.WithBases(ids), tags, nil
+}
+
+// normalTag writes an image reference the way compose tags it, so "base"
+// and "docker.io/library/base:latest" compare equal.
+func normalTag(ref string) string {
+	ref = strings.TrimPrefix(strings.TrimPrefix(ref, "docker.io/"), "library/")
+	if i := strings.LastIndex(ref, ":"); i < 0 || strings.Contains(ref[i:], "/") {
+		ref += ":latest"
+	}
+	return ref
 }
 
 func (r *Reconciler) now() time.Time {

@@ -36,7 +36,8 @@ type Input struct {
 	// Files loads the per-file sums stored with Record, only when a reason
 	// must name changed files (the map can be large).
 	Files      func() (map[string]FileSum, error)
-	Image      *Image // the image under Tag; nil when missing
+	Image      *Image   // the image under Tag; nil when missing
+	Bases      []string // normalised tags of project images the build is FROM
 	Containers []Container
 }
 
@@ -72,6 +73,9 @@ func Plan(inputs []Input) ([]Decision, error) {
 		out[i] = d
 	}
 	shareBuilds(inputs, out)
+	for followBases(inputs, out) {
+		shareBuilds(inputs, out)
+	}
 	for i, in := range inputs {
 		if !out[i].Build {
 			decideRecreate(in, &out[i])
@@ -172,6 +176,9 @@ func partChanges(old, cur Parts) []change {
 	add(old.Ignore != cur.Ignore, "ignore file changed", "dockerignore")
 	add(old.Target != cur.Target, "build target changed", "dockerfile")
 	add(old.Args != cur.Args, "build args changed", "dockerfile")
+	add(old.Compose != cur.Compose && old.Args == cur.Args && old.Target == cur.Target,
+		"build section of the compose file changed", "dockerfile")
+	add(old.Bases != cur.Bases, "base image (another service's) changed", "deps")
 	return out
 }
 
@@ -272,4 +279,78 @@ func sortedKeys(set map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// followBases makes a service built FROM a project image that this run
+// rebuilds stale too (its base changes under it), and reports whether it
+// changed anything, so chains of bases settle in a few passes.
+func followBases(inputs []Input, out []Decision) bool {
+	built := map[string]string{} // normalised tag -> the service that builds it
+	for i := range out {
+		if out[i].Builder {
+			built[normalTag(out[i].Tag)] = out[i].Service
+		}
+	}
+	changed := false
+	for i, in := range inputs {
+		if !in.Build || out[i].Build {
+			continue
+		}
+		for _, b := range in.Bases {
+			if svc, ok := built[b]; ok {
+				d := &out[i]
+				d.Build, d.Builder, d.Adopt = true, true, false
+				d.Impacts = []string{string(dockerfile.ImpactDeps)}
+				d.Reason = fmt.Sprintf("its base image %s is rebuilt (service %s)", b, svc)
+				changed = true
+				break
+			}
+		}
+	}
+	return changed
+}
+
+// BuildOrder returns the decisions that run a build, each after the
+// builds of the project images it is FROM.
+func BuildOrder(inputs []Input, decisions []Decision) []Decision {
+	bases := map[string][]string{}
+	for _, in := range inputs {
+		bases[in.Service] = in.Bases
+	}
+	pending := []Decision{}
+	for _, d := range decisions {
+		if d.Builder {
+			pending = append(pending, d)
+		}
+	}
+	var out []Decision
+	done := map[string]bool{}
+	for len(pending) > 0 {
+		var next []Decision
+		for _, d := range pending {
+			if waitsFor(bases[d.Service], pending, d, done) {
+				next = append(next, d)
+				continue
+			}
+			out = append(out, d)
+			done[normalTag(d.Tag)] = true
+		}
+		if len(next) == len(pending) { // a cycle: FROM loops cannot build anyway
+			return append(out, next...)
+		}
+		pending = next
+	}
+	return out
+}
+
+// waitsFor: one of d's bases is built by another pending decision.
+func waitsFor(bases []string, pending []Decision, d Decision, done map[string]bool) bool {
+	for _, b := range bases {
+		for _, p := range pending {
+			if p.Service != d.Service && normalTag(p.Tag) == b && !done[b] {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -38,11 +38,9 @@ func (r *Reconciler) Run(ctx context.Context, names []string) ([]Outcome, error)
 	for _, in := range inputs {
 		x.inputs[in.Service] = in
 	}
-	for _, d := range decisions {
-		if d.Builder {
-			if err := x.build(ctx, d); err != nil {
-				return nil, err
-			}
+	for _, d := range BuildOrder(inputs, decisions) { // bases first
+		if err := x.build(ctx, d); err != nil {
+			return nil, err
 		}
 	}
 	if err := x.record(); err != nil {

@@ -13,5 +13,9 @@ func SourceOf(svc config.Service, m *dockerfile.Model) Source {
 	if ig := m.Ignore(); ig != nil { // a nil *Matcher in the interface would not be nil
 		prune = ig
 	}
-	return SourceFor(svc, m, m.Dockerfile(), prune, m.IgnoreFile())
+	src := SourceFor(svc, m, m.Dockerfile(), prune, m.IgnoreFile())
+	for _, st := range m.Analysis().Stages {
+		src.Bases = append(src.Bases, st.Base)
+	}
+	return src
 }
