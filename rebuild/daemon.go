@@ -71,6 +71,7 @@ type Daemon struct {
 	down   atomic.Bool       // the engine is unreachable; a reconnect loop runs
 	sched  *Scheduler        // set by Run before the first batch; the reconnect loop submits to it
 	bg     sync.WaitGroup    // the reconnect loop
+	life   context.Context   // Run's context: the reconnect loop lives as long as Run
 }
 
 // NewDaemon checks the options.
@@ -108,6 +109,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer d.bg.Wait() // the reconnect loop ends with ctx...
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ...which is cancelled however Run returns
+	d.life = ctx
 	// Watch first: edits made during a long start-up reconcile wait in the
 	// watcher's batch (it never blocks) and are handled right after it.
 	w, err := d.o.Watch(Roots(snap.proj, snap.models), snap.proj.Settings)
@@ -153,7 +155,7 @@ func (d *Daemon) initial(ctx context.Context, snap *snapshot) {
 	}
 	outs, err := snap.rec.Run(ctx, nil)
 	if err != nil {
-		d.engineError(ctx, err)
+		d.engineError(err)
 		return
 	}
 	for _, o := range outs {
@@ -183,7 +185,7 @@ func buildsOn(s *snapshot) map[string][]string {
 
 // engineError reports an unreachable engine once and starts the reconnect
 // loop; other errors are logged.
-func (d *Daemon) engineError(ctx context.Context, err error) {
+func (d *Daemon) engineError(err error) {
 	var ue *UnreachableError
 	if !errors.As(err, &ue) {
 		d.o.Log.Error("reconcile failed", zap.Error(err))
@@ -196,7 +198,8 @@ func (d *Daemon) engineError(ctx context.Context, err error) {
 	d.bg.Add(1)
 	go func() {
 		defer d.bg.Done()
-		d.reconnect(ctx)
+		// Not ctx: that is the failed request's, which ends right away.
+		d.reconnect(d.life)
 	}()
 }
 

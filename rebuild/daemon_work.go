@@ -58,7 +58,7 @@ func (d *Daemon) rebuild(ctx context.Context, snap *snapshot, r Request) (string
 	}
 	outs, err := snap.rec.Run(ctx, []string{r.Service})
 	if err != nil {
-		d.engineError(ctx, err)
+		d.engineError(err)
 		return "", err
 	}
 	d.logFailures(snap, outs)
