@@ -192,6 +192,7 @@ func (r *Reconciler) Check(ctx context.Context, names []string) ([]Outcome, erro
 	if err != nil {
 		return nil, err
 	}
+	r.saveIndex()
 	out := make([]Outcome, len(decisions))
 	for i, d := range decisions {
 		out[i] = Outcome{Service: d.Service, Status: StatusUpToDate, Reason: d.Reason, Decision: d}
@@ -200,6 +201,15 @@ func (r *Reconciler) Check(ctx context.Context, names []string) ([]Outcome, erro
 		}
 	}
 	return out, nil
+}
+
+// saveIndex persists the stat index. Runs call it after their builds have
+// started and finished, not before: writing 50,000 entries would sit
+// between a saved file and its build command.
+func (r *Reconciler) saveIndex() {
+	if err := r.Index.Save(r.Store.IndexPath()); err != nil {
+		r.Log.Warn("index not saved; the next run reads every file again", zap.Error(err))
+	}
 }
 
 func (r *Reconciler) plan(ctx context.Context, names []string) ([]Input, []Decision, error) {
@@ -213,9 +223,6 @@ func (r *Reconciler) plan(ctx context.Context, names []string) ([]Input, []Decis
 	}
 	if len(names) == 0 && len(svcs) == len(r.Project.BuildServices()) {
 		r.Index.Prune() // every context was walked: drop paths that left them all
-	}
-	if err := r.Index.Save(r.Store.IndexPath()); err != nil {
-		r.Log.Warn("index not saved; the next run reads every file again", zap.Error(err))
 	}
 	decisions, err := Plan(inputs)
 	if err != nil {

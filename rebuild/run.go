@@ -33,6 +33,7 @@ func (r *Reconciler) Run(ctx context.Context, names []string) ([]Outcome, error)
 	if err != nil {
 		return nil, err
 	}
+	defer r.saveIndex()
 	x := &run{r: r, inputs: map[string]Input{}, out: startOutcomes(decisions),
 		built: map[string]*Image{}, failed: map[string]string{}, tailOf: map[string][]string{}, touched: map[string]bool{}}
 	for _, in := range inputs {
