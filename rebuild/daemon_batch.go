@@ -53,17 +53,16 @@ func (d *Daemon) batch(ctx context.Context, b watcher.Batch, w BatchSource, sche
 }
 
 // needsReload reports whether a batch touches a compose file, an env file,
-// rebuild.yaml, or a service's Dockerfile or ignore file: the models must
-// be rebuilt before any path of the batch is classified.
+// rebuild.yaml, or a service's Dockerfile or ignore file in use (impact rule
+// 1 of the layer model): the models must be rebuilt before any path of the
+// batch is classified.
 func needsReload(s *snapshot, paths []string) bool {
 	for _, p := range paths {
 		if definesProject(s.proj, p) {
 			return true
 		}
 		for _, m := range s.models {
-			df := m.Dockerfile()
-			if (df != "" && (p == df || p == df+".dockerignore")) || p == m.IgnoreFile() ||
-				p == filepath.Join(m.Context(), ".dockerignore") {
+			if i := m.Classify(p).Impact; i == dockerfile.ImpactDockerfile || i == dockerfile.ImpactDockerignore {
 				return true
 			}
 		}
@@ -75,8 +74,12 @@ func needsReload(s *snapshot, paths []string) bool {
 // that defines the project (compose file, env file, rebuild.yaml, a
 // Dockerfile or ignore file): it may have changed unseen, so reload.
 func rescanDefines(s *snapshot, roots []string) bool {
+	if len(roots) == 0 {
+		return false
+	}
+	defs := Roots(s.proj, s.models)
 	for _, root := range roots {
-		for _, r := range Roots(s.proj, s.models) {
+		for _, r := range defs {
 			for _, f := range r.Files {
 				if within(root, filepath.Join(r.Path, f)) {
 					return true
