@@ -1,46 +1,28 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rebuildd/rebuildd/internal/procfs"
 )
 
 // The /proc readers below follow DESIGN.md's "Measuring": watches are the
 // "inotify wd:" lines of /proc/PID/fdinfo/*, memory is VmRSS.
 
 func inotifyWatches(pid int) int {
-	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fdinfo/*", pid))
-	n := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue // the fd closed between the listing and the read
-		}
-		n += strings.Count(string(b), "inotify wd:")
-	}
+	n, _ := procfs.InotifyWatches(pid)
 	return n
 }
 
 // rssKB is VmRSS of pid in kB (0 when the process is gone).
 func rssKB(pid int) int {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			return n
-		}
-	}
-	return 0
+	n, _ := procfs.MemKB(pid, "VmRSS")
+	return n
 }
 
 // clkTck is USER_HZ, the unit of utime and stime in /proc/PID/stat. It is

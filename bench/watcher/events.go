@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/rebuildd/rebuildd/internal/procfs"
 )
 
 // latency is event-to-batch time: from the write returning to the batch
@@ -41,7 +43,7 @@ func measureEvents(self, tree string, s shape, samples, burst int) (latency, bur
 		return lat, burstResult{}, err
 	}
 	b := measureBurst(p, tree, dirs, burst, &created)
-	b.hwmKB, err = memKB(p.cmd.Process.Pid, "VmHWM")
+	b.hwmKB, err = procfs.MemKB(p.cmd.Process.Pid, "VmHWM")
 	return lat, b, err
 }
 

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rebuildd/rebuildd/internal/procfs"
 )
 
 // tool describes how to start a watcher process and recognise readiness.
@@ -120,9 +122,9 @@ func measureSetup(runs int, t tool) (setup, error) {
 			ns, _ := strconv.ParseInt(f[1], 10, 64)
 			walks = append(walks, time.Duration(ns))
 		}
-		res.watches, err = inotifyWatches(p.cmd.Process.Pid)
+		res.watches, err = procfs.InotifyWatches(p.cmd.Process.Pid)
 		if err == nil {
-			res.rssKB, err = memKB(p.cmd.Process.Pid, "VmRSS")
+			res.rssKB, err = procfs.MemKB(p.cmd.Process.Pid, "VmRSS")
 		}
 		p.stop()
 		if err != nil {

@@ -1,4 +1,8 @@
-package main
+// Package procfs reads what the benchmark harnesses measure of a process
+// from /proc, as DESIGN.md's "Measuring" says: inotify watches are the
+// "inotify wd:" lines of /proc/PID/fdinfo/*, memory is VmRSS/VmHWM of
+// /proc/PID/status.
+package procfs
 
 import (
 	"bufio"
@@ -9,9 +13,8 @@ import (
 	"strings"
 )
 
-// inotifyWatches counts a process's inotify watches: one "inotify wd:" line
-// per watch in /proc/PID/fdinfo/*.
-func inotifyWatches(pid int) (int, error) {
+// InotifyWatches counts the inotify watches of process pid.
+func InotifyWatches(pid int) (int, error) {
 	files, err := filepath.Glob(fmt.Sprintf("/proc/%d/fdinfo/*", pid))
 	if err != nil {
 		return 0, err
@@ -27,8 +30,8 @@ func inotifyWatches(pid int) (int, error) {
 	return n, nil
 }
 
-// memKB returns a /proc/PID/status field in kB (VmRSS, VmHWM).
-func memKB(pid int, field string) (int, error) {
+// MemKB returns a /proc/PID/status field in kB (VmRSS, VmHWM).
+func MemKB(pid int, field string) (int, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
