@@ -64,7 +64,8 @@ type DaemonOptions struct {
 type Daemon struct {
 	o     DaemonOptions
 	snap  atomic.Pointer[snapshot]
-	index *Index // dry-run fingerprints; the reconciler has its own
+	index *Index      // dry-run fingerprints; the reconciler has its own
+	live  *livePrints // set by the first load: prints kept current from the batches
 
 	mu     sync.Mutex
 	prints map[string]string // dry run: service -> fingerprint of the last "build"
@@ -144,7 +145,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 func (d *Daemon) initial(ctx context.Context, snap *snapshot) {
 	if d.o.DryRun {
 		for _, w := range snap.watched {
-			if p, err := Fingerprint(ctx, snap.sources[w.Service.Name], d.index); err == nil {
+			if p, err := d.live.Print(ctx, snap.sources[w.Service.Name]); err == nil {
 				d.prints[w.Service.Name] = p.Sum
 			}
 		}

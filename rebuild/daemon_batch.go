@@ -17,6 +17,9 @@ import (
 // then triage every path for every service.
 func (d *Daemon) batch(ctx context.Context, b watcher.Batch, w BatchSource, sched *Scheduler) {
 	snap := d.snap.Load()
+	// Before any request of this batch can reach a worker.
+	d.live.Dirty(b.Paths)
+	d.live.Lost(b.Rescan)
 	if needsReload(snap, b.Paths) || rescanDefines(snap, b.Rescan) {
 		next, reqs := d.reload(ctx, snap)
 		if next != snap {

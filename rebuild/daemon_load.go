@@ -65,6 +65,16 @@ func (d *Daemon) load(ctx context.Context, prev *snapshot) (*snapshot, error) {
 			return src, nil
 		})
 	}
+	if d.live == nil { // the first load, before any worker runs
+		idx := d.index
+		if s.rec != nil && s.rec.Index != nil {
+			idx = s.rec.Index // persisted: the first walk reads only what changed since the last run
+		}
+		d.live = newLivePrints(idx)
+	}
+	if s.rec != nil {
+		s.rec.Prints, s.rec.Brief = d.live.Print, true
+	}
 	return s, nil
 }
 

@@ -40,7 +40,7 @@ func (d *Daemon) rebuild(ctx context.Context, snap *snapshot, r Request) (string
 		return "skipped: no longer a build service", nil
 	}
 	if d.o.DryRun {
-		p, err := Fingerprint(ctx, src, d.index)
+		p, err := d.live.Print(ctx, src)
 		if err != nil {
 			return "", err
 		}

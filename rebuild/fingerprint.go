@@ -61,6 +61,9 @@ type Print struct {
 	// file): an image created after it was built from them (see plan.go).
 	Newest     time.Time
 	NewestPath string
+	// deps and source fold Files per impact (see fold.go): watch mode adds
+	// and removes single files without re-hashing the others.
+	deps, source fold
 }
 
 // Parts are the hashes of the non-file inputs of a build.
@@ -71,6 +74,11 @@ type Parts struct {
 	Args       string
 	Compose    string // the compose build: section
 	Bases      string // image IDs of the project images the build is FROM
+	// Deps and Source are the folds of the deps and source files: a reason
+	// can name the changed layer without the stored per-file sums. Empty
+	// in records written before they existed.
+	Deps   string `json:",omitempty"`
+	Source string `json:",omitempty"`
 }
 
 // FileSum is one input file of a print.
@@ -96,7 +104,8 @@ func Fingerprint(ctx context.Context, src Source, idx *Index) (*Print, error) {
 	if err := p.hashParts(src, idx); err != nil {
 		return nil, err
 	}
-	p.Sum = p.total()
+	p.refold()
+	p.seal()
 	return p, nil
 }
 
@@ -170,22 +179,18 @@ func (p *Print) hashDefFile(abs string, idx *Index) (string, error) {
 	return hex.EncodeToString(sum[:])[:fileSumLen], nil
 }
 
-// total is the print's Sum: the parts, then every file in path order.
+// seal sets the parts that summarise the files and the Sum.
+func (p *Print) seal() {
+	p.Parts.Deps, p.Parts.Source = p.deps.String(), p.source.String()
+	p.Sum = p.total()
+}
+
+// total is the print's Sum: a hash of the parts, two of which fold every
+// file (path, content, impact), so equal Sums mean equal builds.
 func (p *Print) total() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "df=%s\x00ig=%s\x00tg=%s\x00ar=%s\x00co=%s\x00ba=%s\x00", p.Parts.Dockerfile, p.Parts.Ignore,
-		p.Parts.Target, p.Parts.Args, p.Parts.Compose, p.Parts.Bases)
-	paths := make([]string, 0, len(p.Files))
-	for rel := range p.Files {
-		paths = append(paths, rel)
-	}
-	sort.Strings(paths)
-	buf := make([]byte, 0, 256)
-	for _, rel := range paths { // 50,000 files: append, not Fprintf
-		f := p.Files[rel]
-		buf = append(append(append(append(append(buf[:0], rel...), 0), f.Sum...), 0), f.Impact...)
-		h.Write(append(buf, '\n'))
-	}
+	fmt.Fprintf(h, "v2\x00df=%s\x00ig=%s\x00tg=%s\x00ar=%s\x00co=%s\x00ba=%s\x00de=%s\x00so=%s\x00", p.Parts.Dockerfile,
+		p.Parts.Ignore, p.Parts.Target, p.Parts.Args, p.Parts.Compose, p.Parts.Bases, p.Parts.Deps, p.Parts.Source)
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -47,6 +47,13 @@ type Reconciler struct {
 	Out         io.Writer // build output, prefixed per service; nil: quiet
 	Now         func() time.Time
 	WaitTimeout time.Duration // for a recreated container to run (and be healthy)
+	// Prints, when set, fingerprints a source instead of a walk of its
+	// context: watch mode keeps prints current from the watcher's events.
+	Prints func(ctx context.Context, src Source) (*Print, error)
+	// Brief reasons name the changed layers, not files, so a stale check
+	// never loads the stored per-file sums (megabytes for a large context)
+	// before its build starts; watch mode names the files itself.
+	Brief bool
 }
 
 // Select returns the services --once acts on: the named ones (all
@@ -123,7 +130,7 @@ func (r *Reconciler) buildInputs(ctx context.Context, s config.Service, in *Inpu
 		return err
 	}
 	start := r.now()
-	if in.Print, err = Fingerprint(ctx, src, r.Index); err != nil {
+	if in.Print, err = r.fingerprint(ctx, src); err != nil {
 		return err
 	}
 	if in.Print, in.Bases, err = r.withBases(ctx, src, in.Print); err != nil {
@@ -134,9 +141,18 @@ func (r *Reconciler) buildInputs(ctx context.Context, s config.Service, in *Inpu
 	if in.Record, err = r.Store.Load(s.Name); err != nil {
 		return err
 	}
-	name := s.Name
-	in.Files = func() (map[string]FileSum, error) { return r.Store.Files(name) }
+	if !r.Brief || in.Record == nil || in.Record.Parts.Deps == "" { // records older than the folds name files
+		name := s.Name
+		in.Files = func() (map[string]FileSum, error) { return r.Store.Files(name) }
+	}
 	return nil
+}
+
+func (r *Reconciler) fingerprint(ctx context.Context, src Source) (*Print, error) {
+	if r.Prints != nil {
+		return r.Prints(ctx, src)
+	}
+	return Fingerprint(ctx, src, r.Index)
 }
 
 // withBases folds into the print the image IDs of the project images the

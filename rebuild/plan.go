@@ -146,10 +146,14 @@ func changeReason(in Input) (string, []string, error) {
 			return "", nil, err
 		}
 	}
-	if old == nil && len(changes) == 0 {
+	switch {
+	case old != nil:
+		changes = append(changes, fileChanges(old, in.Print.Files)...)
+	case in.Record.Parts.Deps != "" || in.Record.Parts.Source != "":
+		changes = append(changes, layerChanges(in.Record.Parts, in.Print.Parts)...)
+	case len(changes) == 0:
 		return "inputs changed since the last build", []string{"source"}, nil
 	}
-	changes = append(changes, fileChanges(old, in.Print.Files)...)
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].rank < changes[j].rank })
 	set := map[string]bool{}
 	var texts []string
@@ -179,6 +183,20 @@ func partChanges(old, cur Parts) []change {
 	add(old.Compose != cur.Compose && old.Args == cur.Args && old.Target == cur.Target,
 		"build section of the compose file changed", "dockerfile")
 	add(old.Bases != cur.Bases, "base image (another service's) changed", "deps")
+	return out
+}
+
+// layerChanges names the changed layers from the folds alone, for watch
+// mode, which names the files in its decision line and must not load the
+// stored per-file sums between a save and its build.
+func layerChanges(old, cur Parts) []change {
+	var out []change
+	if old.Deps != cur.Deps {
+		out = append(out, change{text: "deps files changed", impact: string(dockerfile.ImpactDeps), rank: 1})
+	}
+	if old.Source != cur.Source {
+		out = append(out, change{text: "source files changed", impact: string(dockerfile.ImpactSource), rank: 2})
+	}
 	return out
 }
 

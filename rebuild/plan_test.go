@@ -15,7 +15,8 @@ var (
 // printOf is a print with the given files; Sum follows the content.
 func printOf(newest time.Time, files map[string]FileSum) *Print {
 	p := &Print{Files: files, Parts: Parts{Dockerfile: "df1"}, Newest: newest, NewestPath: "src/app.js"}
-	p.Sum = p.total()
+	p.refold()
+	p.seal()
 	return p
 }
 
@@ -48,7 +49,7 @@ func TestPlanStaleness(t *testing.T) {
 	v1 := printOf(t0.Add(-time.Hour), filesV1)
 	dfChanged := printOf(t0.Add(-time.Hour), filesV1)
 	dfChanged.Parts.Dockerfile = "df2"
-	dfChanged.Sum = dfChanged.total()
+	dfChanged.seal()
 	tests := []struct {
 		name string
 		in   Input
