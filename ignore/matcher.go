@@ -27,6 +27,9 @@ type Matcher struct {
 	pats     []*pattern // compiled, blank lines dropped, in order
 	// exceptions are the `!` patterns split into path segments, for SkipDir.
 	exceptions []exception
+	// walk is a classic builder's context walk (Dialect.Parse); nil for
+	// BuildKit, whose walk is eval.
+	walk *walkRules
 
 	mu   sync.RWMutex
 	dirs map[string]dirResult // guarded by mu; directory -> its match result
@@ -38,6 +41,7 @@ type Matcher struct {
 type dirResult struct {
 	excluded bool
 	info     []bool
+	closed   bool // a classic walk does not enter it (walkRules)
 }
 
 // PatternError is a pattern patternmatcher rejects. Index is its position in
@@ -99,17 +103,38 @@ func (m *Matcher) Patterns() []string {
 // Parent-directory results are cached, so a path costs one match of its own
 // name against the patterns its parent left open.
 func (m *Matcher) Excluded(rel string) bool {
-	if m == nil || len(m.pats) == 0 {
+	if m == nil || len(m.pats) == 0 && m.walk == nil {
 		return false
 	}
 	rel, ok := clean(rel)
 	if !ok {
 		return false
 	}
+	if m.walk != nil {
+		return m.walkExcluded(rel)
+	}
 	if r, ok := m.lookup(rel); ok {
 		return r.excluded
 	}
 	excluded, _ := m.eval(rel, m.dir(path.Dir(rel)).info, false)
+	return excluded
+}
+
+// walkExcluded is Excluded for a classic walk: rel stays out when the walk
+// never enters its directory, when the walk's patterns drop it, or when the
+// daemon deletes it.
+func (m *Matcher) walkExcluded(rel string) bool {
+	if m.walk.removed[rel] {
+		return true
+	}
+	if r, ok := m.lookup(rel); ok {
+		return r.excluded
+	}
+	parent := m.dir(path.Dir(rel))
+	if parent.closed {
+		return true
+	}
+	excluded, _ := m.walk.match(rel, parent.info, false)
 	return excluded
 }
 
@@ -133,8 +158,17 @@ func (m *Matcher) dir(d string) dirResult {
 	if r, ok := m.lookup(d); ok {
 		return r
 	}
-	excluded, info := m.eval(d, m.dir(path.Dir(d)).info, true)
-	r := dirResult{excluded: excluded, info: info}
+	var r dirResult
+	parent := m.dir(path.Dir(d))
+	switch {
+	case m.walk == nil:
+		r.excluded, r.info = m.eval(d, parent.info, true)
+	case parent.closed:
+		r = dirResult{excluded: true, closed: true}
+	default:
+		r.excluded, r.info = m.walk.match(d, parent.info, true)
+		r.closed = r.excluded && !m.walk.enters(d)
+	}
 	m.mu.Lock()
 	if len(m.dirs) >= maxCachedDirs {
 		m.dirs = make(map[string]dirResult)
@@ -151,13 +185,19 @@ func (m *Matcher) lookup(d string) (dirResult, bool) {
 	return r, ok
 }
 
+// isPlain says rel has no newline and is valid UTF-8, so segment matching
+// gives the regexps' answer (pattern.match).
+func isPlain(rel string) bool {
+	return utf8.ValidString(rel) && !strings.Contains(rel, "\n")
+}
+
 // eval is patternmatcher's MatchesUsingParentResults over the compiled
 // patterns: a pattern that matched the parent still matches; otherwise an
 // include pattern is only tried while rel is not excluded and an exception
 // only while it is. It returns the flags for rel's children when withInfo.
 func (m *Matcher) eval(rel string, parent []bool, withInfo bool) (bool, []bool) {
 	parts := strings.Split(rel, "/")
-	plain := utf8.ValidString(rel) && !strings.Contains(rel, "\n")
+	plain := isPlain(rel)
 	var info []bool
 	if withInfo {
 		info = make([]bool, len(m.pats))

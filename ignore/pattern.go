@@ -20,6 +20,8 @@ import (
 // FuzzMatcher checks the two agree.
 type pattern struct {
 	exclusion bool
+	cleaned   string // patternmatcher's cleaned text, without the "!"
+	ndirs     int    // its segments: the old one-parent rule compares that many (oldMatches)
 	// segs is the cleaned pattern split at "/", consecutive "**" collapsed;
 	// nil when the pattern is opaque.
 	segs []segment
@@ -37,7 +39,7 @@ func compile(p *patternmatcher.Pattern) (*pattern, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &pattern{exclusion: p.Exclusion(), pm: pm, starAt: -1}
+	out := &pattern{exclusion: p.Exclusion(), cleaned: cleaned, ndirs: strings.Count(cleaned, "/") + 1, pm: pm, starAt: -1}
 	// Matching once compiles the regexp now: patternmatcher compiles it on
 	// first use, which would be a data race between goroutines later.
 	if _, err := out.matchOpaque("probe"); err != nil {

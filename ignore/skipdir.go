@@ -17,6 +17,11 @@ import (
 // escapes) counts as "could match": descending needlessly costs watches,
 // skipping wrongly loses rebuilds.
 func (m *Matcher) SkipDir(rel string) bool {
+	if m != nil && m.walk != nil {
+		// A classic walk decides exactly: it enters the directory or not.
+		rel, ok := clean(rel)
+		return ok && m.dir(rel).closed
+	}
 	if !m.Excluded(rel) {
 		return false
 	}
