@@ -30,7 +30,7 @@ import (
 type pyPattern struct {
 	exclusion bool
 	ndirs     int
-	cleaned   string // as docker-py joins it, before lowercasing (the walk's prefix test is case-sensitive)
+	cleaned   string         // as docker-py joins it, before lowercasing (the walk's prefix test is case-sensitive)
 	seg       *pattern       // segment matching, nil for patterns it cannot do (simple)
 	re        *regexp.Regexp // the translated regexp, for the rest and for unusual paths
 }
