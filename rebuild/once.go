@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -98,28 +99,54 @@ func (r *Reconciler) tag(s config.Service) string {
 }
 
 // Inputs gathers what Plan needs: fingerprints, records, images, containers.
+// The engine queries run while the fingerprints are taken: in watch mode
+// they are most of the time between a saved file and its build command.
 func (r *Reconciler) Inputs(ctx context.Context, svcs []config.Service) ([]Input, error) {
-	all, err := r.Engine.Containers(ctx, r.Project.Name)
-	if err != nil {
-		return nil, err
+	var (
+		wg     sync.WaitGroup
+		all    []Container
+		images = make([]*Image, len(svcs))
+		errs   = make([]error, len(svcs)+1) // the container query's, then each image's
+	)
+	wg.Add(len(svcs) + 1)
+	go func() {
+		defer wg.Done()
+		all, errs[0] = r.Engine.Containers(ctx, r.Project.Name)
+	}()
+	for i, s := range svcs {
+		go func() {
+			defer wg.Done()
+			images[i], errs[i+1] = r.Engine.Image(ctx, r.tag(s))
+		}()
+	}
+	inputs := make([]Input, 0, len(svcs))
+	var buildErr error
+	for _, s := range svcs {
+		in := Input{Service: s.Name, Tag: r.tag(s), Build: s.Build != nil, AnonVolumes: len(s.AnonVolumes) > 0}
+		if in.Build {
+			if buildErr = r.buildInputs(ctx, s, &in); buildErr != nil {
+				break
+			}
+		}
+		inputs = append(inputs, in)
+	}
+	wg.Wait()
+	// The container query's error first, and only one: an unreachable
+	// engine fails every query with the same message.
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if buildErr != nil {
+		return nil, buildErr
 	}
 	byService := map[string][]Container{}
 	for _, c := range all {
 		byService[c.Service] = append(byService[c.Service], c)
 	}
-	inputs := make([]Input, 0, len(svcs))
-	for _, s := range svcs {
-		in := Input{Service: s.Name, Tag: r.tag(s), Build: s.Build != nil,
-			AnonVolumes: len(s.AnonVolumes) > 0, Containers: byService[s.Name]}
-		if in.Image, err = r.Engine.Image(ctx, in.Tag); err != nil {
-			return nil, err
-		}
-		if in.Build {
-			if err := r.buildInputs(ctx, s, &in); err != nil {
-				return nil, err
-			}
-		}
-		inputs = append(inputs, in)
+	for i := range inputs {
+		inputs[i].Image, inputs[i].Containers = images[i], byService[inputs[i].Service]
 	}
 	return inputs, nil
 }
