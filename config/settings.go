@@ -41,6 +41,7 @@ type rawSettings struct {
 	Parallel       *int                   `yaml:"parallel"`
 	OnBusy         string                 `yaml:"on_busy"`
 	ComposeCommand yaml.Node              `yaml:"compose_command"`
+	Builder        string                 `yaml:"builder"`
 	Services       map[string]*rawService `yaml:"services"`
 }
 
@@ -217,6 +218,12 @@ func settingsFrom(raw *rawSettings, file string, doc *yaml.Node, svcs []Service)
 	if s.ComposeCommand, err = command(&raw.ComposeCommand); err != nil {
 		return s, bad("compose_command", err.Error())
 	}
+	// The names of ignore.Dialect (config cannot import ignore: the
+	// pipeline runs config -> ignore).
+	if err := oneOf(raw.Builder, "", "auto", "buildkit", "classic", "classic-20.10", "docker-py"); err != nil {
+		return s, bad("builder", err.Error())
+	}
+	s.Builder = raw.Builder
 	return s, serviceSettings(raw, file, doc, svcs, &s)
 }
 

@@ -44,6 +44,7 @@ log_format: json
 parallel: 2
 on_busy: cancel
 compose_command: docker-compose --verbose
+builder: docker-py
 services:
   api:
     on_source: restart
@@ -59,7 +60,8 @@ services:
 		t.Errorf("file = %q, want the project directory's rebuild.yaml", got)
 	}
 	if s.Debounce != 50*time.Millisecond || s.MaxWait != 10*time.Second || s.Poll != PollOn ||
-		s.PollInterval != 500*time.Millisecond || s.LogFormat != "json" || s.Parallel != 2 || s.OnBusy != "cancel" {
+		s.PollInterval != 500*time.Millisecond || s.LogFormat != "json" || s.Parallel != 2 || s.OnBusy != "cancel" ||
+		s.Builder != "docker-py" {
 		t.Errorf("settings = %+v", s)
 	}
 	if !slices.Equal(s.ComposeCommand, []string{"docker-compose", "--verbose"}) {
@@ -122,6 +124,7 @@ func TestSettingsStrict(t *testing.T) {
 		{"bad ignore pattern", "services:\n  api:\n    ignore:\n      - ok\n      - \"[\"\n", 5, []string{"ignore", `"["`}},
 		{"malformed yaml", "debounce: 1s\n  bad: indent\n", 2, nil},
 		{"compose_command map", "compose_command: {a: b}\n", 1, []string{"compose_command"}},
+		{"bad builder", "builder: kaniko\n", 1, []string{"builder", "buildkit, classic, classic-20.10, docker-py"}},
 		{"not a mapping", "- a\n- b\n", 1, nil},
 	}
 	for _, tt := range tests {

@@ -74,6 +74,7 @@ type Settings struct {
 	Parallel       int           // concurrent builds; default 1
 	OnBusy         string        // queue (default) | cancel
 	ComposeCommand []string      // e.g. ["docker","compose"]; empty means detect
+	Builder        string        // "" or auto (follow the Compose CLI) | buildkit | classic | classic-20.10 | docker-py
 	Services       map[string]ServiceSettings
 }
 

@@ -37,6 +37,10 @@ type Parts struct {
 	// Trigger holds rebuild.yaml's extra ignore patterns: paths it excludes
 	// never trigger anything, though they stay in the build context.
 	Trigger *ignore.Matcher
+	// Dialect is the builder's way of reading the ignore file; Ignore must
+	// have been loaded with it. Only BuildKit (the zero value) reads
+	// <Dockerfile>.dockerignore; for the others it is an ordinary file.
+	Dialect ignore.Dialect
 }
 
 // bind is one bind mount as Classify needs it.
@@ -53,6 +57,7 @@ type Model struct {
 	dfIgnoreUsed         bool   // <D>.dockerignore exists, so C/.dockerignore is not read
 	dfName               string // how reasons name the Dockerfile: "Dockerfile", "dockerfile_inline"
 	an                   *Analysis
+	dialect              ignore.Dialect
 	ign, trig            *ignore.Matcher
 	binds                []bind
 	onSource             string
@@ -67,6 +72,7 @@ func NewModel(p Parts) *Model {
 		ctx:       filepath.Clean(p.Context),
 		ignFile:   p.IgnoreFile,
 		an:        p.Analysis,
+		dialect:   p.Dialect,
 		ign:       p.Ignore,
 		trig:      p.Trigger,
 		onSource:  p.OnSource,
@@ -83,9 +89,11 @@ func NewModel(p Parts) *Model {
 	}
 	if p.Dockerfile != "" {
 		m.df = filepath.Clean(p.Dockerfile)
-		m.dfIgnore = m.df + ".dockerignore"
 		m.dfName = filepath.Base(m.df)
-		m.dfIgnoreUsed = p.IgnoreFile != "" && filepath.Clean(p.IgnoreFile) == m.dfIgnore
+		if p.Dialect.PerDockerfile() {
+			m.dfIgnore = m.df + ".dockerignore"
+			m.dfIgnoreUsed = p.IgnoreFile != "" && filepath.Clean(p.IgnoreFile) == m.dfIgnore
+		}
 	}
 	if p.IgnoreFile != "" {
 		m.ignName = filepath.Base(p.IgnoreFile)
@@ -131,13 +139,28 @@ func (m *Model) Dockerfile() string { return m.df }
 // IgnoreFile returns the ignore file in use, "" when none exists.
 func (m *Model) IgnoreFile() string { return m.ignFile }
 
+// Dialect returns the builder's ignore-file semantics the model assumes.
+func (m *Model) Dialect() ignore.Dialect { return m.dialect }
+
 // OnSource returns the on-source policy in effect.
 func (m *Model) OnSource() string { return m.onSource }
 
 // Load builds the Model of a service with build: reading its Dockerfile (or
-// dockerfile_inline) and ignore file. Errors are *config.InputError naming
-// the file and, where there is one, the line.
+// dockerfile_inline) and ignore file as BuildKit does. Errors are
+// *config.InputError naming the file and, where there is one, the line.
 func Load(svc config.Service, s config.ServiceSettings) (*Model, error) {
+	return LoadWith(svc, s, ignore.BuildKit)
+}
+
+// Loader returns Load for the builder whose ignore semantics are d, in the
+// shape watch mode and --once take.
+func Loader(d ignore.Dialect) func(config.Service, config.ServiceSettings) (*Model, error) {
+	return func(svc config.Service, s config.ServiceSettings) (*Model, error) { return LoadWith(svc, s, d) }
+}
+
+// LoadWith is Load for the builder whose ignore semantics are d (which
+// ignore file it reads, how it matches, what its walk enters).
+func LoadWith(svc config.Service, s config.ServiceSettings, d ignore.Dialect) (*Model, error) {
 	b := svc.Build
 	if b == nil {
 		return nil, &config.InputError{Msg: fmt.Sprintf("service %q has no build: section; rebuildd only models services it builds", svc.Name)}
@@ -162,12 +185,12 @@ func Load(svc config.Service, s config.ServiceSettings) (*Model, error) {
 	if b.DockerfileInline != "" {
 		df = ""
 	}
-	ign, ignFile, err := ignore.Load(b.Context, df)
+	ign, ignFile, err := d.Load(b.Context, df)
 	if err != nil {
 		return nil, err
 	}
 	p := Parts{Context: b.Context, Dockerfile: df, IgnoreFile: ignFile, Analysis: an,
-		Ignore: ign, Binds: svc.BindMounts, OnSource: policy}
+		Ignore: ign, Binds: svc.BindMounts, OnSource: policy, Dialect: d}
 	if len(s.Ignore) > 0 {
 		if p.Trigger, err = ignore.New(s.Ignore); err != nil {
 			return nil, &config.InputError{Err: err,

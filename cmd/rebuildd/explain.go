@@ -18,8 +18,12 @@ import (
 
 // explainDoc is the JSON contract of `rebuildd explain --json` (issue 2).
 type explainDoc struct {
-	Project  string           `json:"project"`
-	Services []explainService `json:"services"`
+	Project string `json:"project"`
+	// Builder is the ignore-file dialect assumed (ignore.Dialect's name:
+	// buildkit, classic, classic-20.10, docker-py) and BuilderReason why.
+	Builder       string           `json:"builder"`
+	BuilderReason string           `json:"builder_reason"`
+	Services      []explainService `json:"services"`
 }
 
 type explainService struct {
@@ -91,7 +95,8 @@ func buildExplain(cmd *cobra.Command, g *globalFlags, names, paths []string) (*e
 	if err != nil {
 		return nil, err
 	}
-	doc := &explainDoc{Project: proj.Name, Services: []explainService{}}
+	b := models[0].builder
+	doc := &explainDoc{Project: proj.Name, Builder: b.Dialect.String(), BuilderReason: b.Reason, Services: []explainService{}}
 	for _, sm := range models {
 		es := explainOne(sm.svc, sm.model, cwd, paths)
 		es.Advice = append([]advice.Finding{}, advice.Check(proj, sm.svc, sm.model)...)
@@ -181,6 +186,7 @@ func stageName(st dockerfile.Stage) string {
 // with their layer, and one line per path.
 func printExplain(w io.Writer, doc *explainDoc) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "builder\t%s (%s)\n\n", doc.Builder, doc.BuilderReason)
 	for i, s := range doc.Services {
 		if i > 0 {
 			fmt.Fprintln(tw)

@@ -1,18 +1,30 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/rebuild"
 )
 
 // serviceModel is a build service with its layer model.
 type serviceModel struct {
-	svc   config.Service
-	model *dockerfile.Model
+	svc     config.Service
+	model   *dockerfile.Model
+	builder rebuild.Builder // whose ignore semantics the model uses
+}
+
+// projectBuilder is the builder the project's builds run on: rebuild.yaml's
+// builder key, else the Compose CLI's (detected as --once and watch mode
+// detect it, without an engine), else BuildKit. Every command models the
+// context with its dialect, so explain, --once, watch mode and the
+// fingerprint agree with each other and with Docker.
+func projectBuilder(ctx context.Context, proj *config.Project) rebuild.Builder {
+	return rebuild.DetectBuilder(ctx, proj.Settings.Builder, proj.Settings.ComposeCommand)
 }
 
 // loadModels loads the project and the layer model of every selected build
@@ -33,13 +45,14 @@ func loadModels(cmd *cobra.Command, g *globalFlags, names []string, verb string)
 		fmt.Fprintf(cmd.ErrOrStderr(), "rebuildd: project %q has no service with a build: section; nothing to %s\n", proj.Name, verb)
 		return proj, nil, nil
 	}
+	b := projectBuilder(cmd.Context(), proj)
 	out := make([]serviceModel, 0, len(svcs))
 	for _, svc := range svcs {
-		m, err := dockerfile.Load(svc, proj.Settings.Services[svc.Name])
+		m, err := dockerfile.LoadWith(svc, proj.Settings.Services[svc.Name], b.Dialect)
 		if err != nil {
 			return nil, nil, err
 		}
-		out = append(out, serviceModel{svc, m})
+		out = append(out, serviceModel{svc, m, b})
 	}
 	return proj, out, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/ignore"
 	"github.com/rebuildd/rebuildd/rebuild"
 )
 
@@ -95,7 +96,7 @@ func newReconciler(ctx context.Context, cmd *cobra.Command, g *globalFlags, proj
 		buildOut = nil
 	}
 	rec := &rebuild.Reconciler{
-		Project: proj, Sources: onceSources(proj), Runner: runner, Engine: engine,
+		Project: proj, Sources: onceSources(proj, rebuild.ChooseBuilder(proj.Settings.Builder, runner).Dialect), Runner: runner, Engine: engine,
 		Store: store, Index: rebuild.LoadIndex(store.IndexPath(), nil), Log: log,
 		Out: buildOut, WaitTimeout: onceWaitTimeout,
 	}
@@ -117,10 +118,11 @@ func openStore(dir string, proj *config.Project) (*rebuild.Store, error) {
 	return rebuild.OpenStore(dir, contexts)
 }
 
-// onceSources reads a service's layer model (Dockerfile and ignore file).
-func onceSources(proj *config.Project) func(config.Service) (rebuild.Source, error) {
+// onceSources reads a service's layer model (Dockerfile and ignore file,
+// the latter as builder d reads it).
+func onceSources(proj *config.Project, d ignore.Dialect) func(config.Service) (rebuild.Source, error) {
 	return func(svc config.Service) (rebuild.Source, error) {
-		model, err := dockerfile.Load(svc, proj.Settings.Services[svc.Name])
+		model, err := dockerfile.LoadWith(svc, proj.Settings.Services[svc.Name], d)
 		if err != nil {
 			return rebuild.Source{}, err
 		}

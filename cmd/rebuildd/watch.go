@@ -38,7 +38,7 @@ func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []strin
 	}
 	opts := rebuild.DaemonOptions{
 		Load:      func(ctx context.Context) (*config.Project, error) { return loadSelected(ctx, g.project, services) },
-		Model:     dockerfile.Load,
+		Model:     dockerfile.Loader(projectBuilder(ctx, proj).Dialect),
 		Watch:     watchFunc(g, log),
 		DryRun:    m.dryRun,
 		NoInitial: m.noInitial,
