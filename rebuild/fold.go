@@ -70,7 +70,9 @@ func (p *Print) put(rel string, f FileSum) {
 	p.noteMtime(rel, f.mtime)
 }
 
-// remove drops one file if the print has it.
+// remove drops one file if the print has it. Newest only ever grows: a
+// removed file's mtime may stay the newest, which can only make a print
+// without a record look newer than its image (a build, never a missed one).
 func (p *Print) remove(rel string) {
 	if old, ok := p.Files[rel]; ok {
 		p.of(old.Impact).sub(line(rel, old))
