@@ -67,7 +67,7 @@ func runContextBatch(t *testing.T, b builder, base string, seeds []uint64) (int,
 		if err := c.Write(dir); err != nil {
 			t.Fatal(err)
 		}
-		want, err := c.Expected(dir)
+		want, err := c.Expected(dir, b.dialect)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, c)
 		}

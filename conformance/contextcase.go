@@ -66,10 +66,10 @@ func (c *ContextCase) addIgnore(r *rand.Rand, p string) {
 func (c ContextCase) Write(dir string) error { return c.Tree.Write(dir) }
 
 // Expected walks the context written in dir and returns the files rebuildd
-// says are in the build context: ignore.Load with the case's Dockerfile,
-// then Excluded on every file.
-func (c ContextCase) Expected(dir string) ([]string, error) {
-	m, _, err := ignore.Load(dir, c.Dockerfile)
+// says are in the build context of a builder with dialect d: d.Load with the
+// case's Dockerfile, then Excluded on every file.
+func (c ContextCase) Expected(dir string, d ignore.Dialect) ([]string, error) {
+	m, _, err := d.Load(dir, c.Dockerfile)
 	if err != nil {
 		return nil, fmt.Errorf("case %d: %w", c.Seed, err)
 	}

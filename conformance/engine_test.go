@@ -8,45 +8,110 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/rebuildd/rebuildd/ignore"
 	"github.com/rebuildd/rebuildd/internal/e2e"
 )
 
-// builder is one way the engine builds: the legacy builder through
-// `docker build` (what Compose v1 uses), or BuildKit through Compose v2
-// (the Debian docker CLI here refuses DOCKER_BUILDKIT=1 without the buildx
-// plugin, while Compose v2 talks to the engine's BuildKit itself).
+// builder is one way the engine builds, named as the ignore dialect it
+// reads the context with (ignore.Dialect), so each builder's oracle runs
+// check the dialect rebuildd uses for it:
+//
+//   - "buildkit": BuildKit through Compose v2 (the docker CLI here has no
+//     buildx plugin, and Compose v2 talks to the engine's BuildKit itself);
+//   - "classic": `docker build` with DOCKER_BUILDKIT=0, the docker CLI on
+//     PATH (28 here: moby's go-archive walk);
+//   - "classic-20.10": the same with a Docker 20.10 CLI (Debian's
+//     /usr/bin/docker here), whose walk matches with the old one-parent rule;
+//   - "docker-py": Compose v1 with COMPOSE_DOCKER_CLI_BUILD=0, its own
+//     Python builder, which is how rebuildd runs Compose v1.
 type builder struct {
-	name    string      // "legacy" or "buildkit"
-	compose e2e.Compose // Compose v2, for "buildkit"
+	name    string
+	dialect ignore.Dialect
+	compose e2e.Compose // buildkit, docker-py
+	docker  string      // the docker CLI of the classic builders
+	// layers: the layer oracle runs too. The three classic builders share
+	// the daemon's builder and differ only in the context they send, so
+	// the layer oracle runs one of them.
+	layers bool
 }
 
 // BuildKit reports whether b is BuildKit (RUN --mount works, the
 // Dockerfile-specific ignore file is read, only the target's stages build).
-func (b builder) BuildKit() bool { return b.name == "buildkit" }
+func (b builder) BuildKit() bool { return b.dialect == ignore.BuildKit }
 
-// builders returns the builders to run, after e2e.Require. BuildKit needs
-// Compose v2; without it the test says so (and fails with REBUILDD_E2E=1,
-// through e2e.Composes).
+// builders returns the builders to run, after e2e.Require: every one that
+// works here, or the one -conformance.builder names. With REBUILDD_E2E=1
+// a missing Compose fails (e2e.Composes); a missing 20.10 CLI is said.
 func builders(t *testing.T) []builder {
 	t.Helper()
 	e2e.Require(t)
-	var out []builder
-	if *flagBuilder != "legacy" {
-		for _, c := range e2e.Composes(t) {
-			if !c.V1() {
-				out = append(out, builder{name: "buildkit", compose: c})
-			}
-		}
-		if len(out) == 0 {
-			t.Log("no Compose v2 here: BuildKit cases do not run (scripts/install-test-deps.sh installs it)")
+	var all []builder
+	for _, c := range e2e.Composes(t) {
+		if c.V1() {
+			env := append(withoutKey(c.Env, "DOCKER_BUILDKIT"), "COMPOSE_DOCKER_CLI_BUILD=0")
+			c.Env = env
+			all = append(all, builder{name: "docker-py", dialect: ignore.DockerPy, compose: c})
+		} else {
+			all = append(all, builder{name: "buildkit", dialect: ignore.BuildKit, compose: c, layers: true})
 		}
 	}
-	if *flagBuilder != "buildkit" {
-		out = append(out, builder{name: "legacy"})
+	if major, ok := dockerMajor("docker"); ok {
+		d := ignore.Classic
+		if major < 23 {
+			d = ignore.Classic2010
+		}
+		all = append(all, builder{name: d.String(), dialect: d, docker: "docker", layers: true})
+	}
+	if major, ok := dockerMajor(debianDocker); ok && major < 23 && !slices.ContainsFunc(all, func(b builder) bool { return b.dialect == ignore.Classic2010 }) {
+		all = append(all, builder{name: ignore.Classic2010.String(), dialect: ignore.Classic2010, docker: debianDocker})
+	}
+	var out []builder
+	for _, b := range all {
+		if *flagBuilder == "" || *flagBuilder == b.name || *flagBuilder == "legacy" && b.docker != "" && b.layers {
+			out = append(out, b)
+		}
+	}
+	if len(out) == 0 {
+		t.Logf("builder %q does not run here (builders here: %s)", *flagBuilder, builderNames(all))
+	}
+	return out
+}
+
+// debianDocker is where Debian's docker.io puts its (20.10) CLI, which
+// the docker CLI on PATH may shadow.
+const debianDocker = "/usr/bin/docker"
+
+// dockerMajor is the major version of a docker CLI, from `docker
+// --version`; ok is false when there is none.
+func dockerMajor(docker string) (int, bool) {
+	out, err := exec.Command(docker, "--version").Output()
+	if err != nil {
+		return 0, false
+	}
+	var major int
+	_, err = fmt.Sscanf(strings.TrimPrefix(string(out), "Docker version "), "%d.", &major)
+	return major, err == nil
+}
+
+func builderNames(bs []builder) string {
+	var names []string
+	for _, b := range bs {
+		names = append(names, b.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func withoutKey(env []string, key string) []string {
+	var out []string
+	for _, e := range env {
+		if !strings.HasPrefix(e, key+"=") {
+			out = append(out, e)
+		}
 	}
 	return out
 }
@@ -78,19 +143,27 @@ func (b builder) build(jobs []job, root string) (map[string]string, error) {
 	if b.BuildKit() {
 		return b.composeBuild(jobs, root)
 	}
-	return each(jobs, legacyBuild)
+	return each(jobs, b.one(root))
+}
+
+// one builds one job with its own command: `docker build` for the classic
+// builders, one Compose command for the others. Compose v1 builds with
+// docker-py one service after another and stops at the first failure, so
+// a batch in one command would lose the other jobs' results.
+func (b builder) one(root string) func(job) (string, error) {
+	if b.docker != "" {
+		return b.legacyBuild
+	}
+	return func(j job) (string, error) {
+		outs, err := b.composeBuild([]job{j}, root)
+		return outs[j.tag], err
+	}
 }
 
 // buildEach builds every job with its own command, side by side, so each
 // output (plain progress for BuildKit) is the job's alone.
 func (b builder) buildEach(jobs []job, root string) (map[string]string, error) {
-	if !b.BuildKit() {
-		return each(jobs, legacyBuild)
-	}
-	return each(jobs, func(j job) (string, error) {
-		outs, err := b.composeBuild([]job{j}, root)
-		return outs[j.tag], err
-	})
+	return each(jobs, b.one(root))
 }
 
 // buildAll is build, with each failed job's error by tag instead of the
@@ -99,7 +172,7 @@ func (b builder) buildEach(jobs []job, root string) (map[string]string, error) {
 // every job's.
 func (b builder) buildAll(jobs []job, root string) (map[string]string, map[string]error) {
 	if !b.BuildKit() {
-		return eachErr(jobs, legacyBuild)
+		return eachErr(jobs, b.one(root))
 	}
 	outs, err := b.composeBuild(jobs, root)
 	errs := map[string]error{}
@@ -149,12 +222,12 @@ func eachErr(jobs []job, fn func(job) (string, error)) (map[string]string, map[s
 	return outs, errs
 }
 
-func legacyBuild(j job) (string, error) {
+func (b builder) legacyBuild(j job) (string, error) {
 	args := []string{"build", "-f", filepath.Join(j.dir, filepath.FromSlash(j.dockerfile)), "-t", j.tag}
 	if j.target != "" {
 		args = append(args, "--target", j.target)
 	}
-	return command([]string{"DOCKER_BUILDKIT=0"}, "", "docker", append(args, j.dir)...)
+	return command([]string{"DOCKER_BUILDKIT=0"}, "", b.docker, append(args, j.dir)...)
 }
 
 // composeBuild writes one compose file with a service per job, in root, and
@@ -181,7 +254,11 @@ func (b builder) composeBuild(jobs []job, root string) (map[string]string, error
 		return nil, fmt.Errorf("write %q: %w", file, err)
 	}
 	args := append(append([]string{}, b.compose.Command[1:]...),
-		"-f", file, "-p", "rbconf"+strings.ToLower(filepath.Base(dir)), "--progress", "plain", "build")
+		"-f", file, "-p", "rbconf"+strings.ToLower(filepath.Base(dir)))
+	if b.BuildKit() { // Compose v1's builder has no such option
+		args = append(args, "--progress", "plain")
+	}
+	args = append(args, "build")
 	// BUILDX_GIT_INFO=false: the generated contexts are not git trees, and
 	// buildx would warn about each.
 	env := append([]string{"BUILDX_GIT_INFO=false"}, b.compose.Env...)

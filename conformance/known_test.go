@@ -17,66 +17,31 @@ import (
 // reproducer must still differ (TestKnownDifferencesStillDiffer), so the
 // fix flips it and whoever fixes it deletes the entry.
 type knownDifference struct {
-	name    string
-	builder string // "legacy" or "buildkit"
+	name     string
+	builders []string // the builders' names (builder.name)
 	// docker predicts the files Docker puts in the context of case c written
 	// in dir; ok is false when c is not of this class.
 	docker func(c ContextCase, dir string) (files []string, ok bool, err error)
 	// fails, instead of docker, says the build of case c fails outright.
-	fails func(c ContextCase, dir string) bool
+	fails func(b builder, c ContextCase, dir string) bool
 	repro ContextCase // minimal reproducer; its Seed is 0
 }
 
 // knownDifferences are the open differences, with the report's wording.
-// All are the legacy builder's: rebuildd models BuildKit's context, while
-// Compose v1 (and DOCKER_BUILDKIT=0) builds with the legacy builder.
+// The two of the classic builders' context (the ignore file they read, and
+// the directories their walk enters) were fixed by the ignore dialects:
+// rebuildd now models each builder's context (docs/conformance.md).
 var knownDifferences = []knownDifference{
 	{
-		// ignore.Load prefers <Dockerfile>.dockerignore, as BuildKit does.
-		// The legacy builder reads only <context>/.dockerignore, so for a
-		// Compose v1 project rebuildd watches, ignores and fingerprints a
-		// different context from the one Docker builds.
-		name:    "legacy builder reads only <context>/.dockerignore",
-		builder: "legacy",
-		docker: func(c ContextCase, dir string) ([]string, bool, error) {
-			if _, ok := c.Ignores[c.Dockerfile+".dockerignore"]; !ok {
-				return nil, false, nil
-			}
-			files, err := legacyContext(c, dir)
-			return files, err == nil, err
-		},
-		repro: ContextCase{
-			Dockerfile: "Dockerfile",
-			Tree:       Tree{"Dockerfile.dockerignore": "a\n", "a": "x\n"},
-			Ignores:    map[string][]string{"Dockerfile.dockerignore": {"a"}},
-		},
-	},
-	{
-		// The legacy CLI's walk skips an excluded directory unless an
-		// exception pattern starts with the directory's path, so "!**/x"
-		// does not bring back build/x; rebuildd (like BuildKit) does.
-		// legacyContext also carries the old one-parent pattern matching.
-		name:    "legacy builder's walk skips excluded directories for wildcard exceptions",
-		builder: "legacy",
-		docker: func(c ContextCase, dir string) ([]string, bool, error) {
-			files, err := legacyContext(c, dir)
-			return files, err == nil, err
-		},
-		repro: ContextCase{
-			Dockerfile: "Dockerfile",
-			Tree:       Tree{".dockerignore": "build\n!**/x\n", "build/x": "x\n"},
-			Ignores:    map[string][]string{".dockerignore": {"build", "!**/x"}},
-		},
-	},
-	{
-		// Docker's own bug, found by seed 1059: the legacy builder cannot
+		// Docker's own bug, found by seed 1059: the classic builders cannot
 		// build at all when a "**/dir" pattern excludes the Dockerfile's
-		// directory (legacyLosesDockerfile says why). rebuildd cannot make
-		// that build work; it could say so (advice) instead of reporting a
-		// failed build with Compose v1.
-		name:    "legacy builder loses a Dockerfile in a directory **/dir excludes",
-		builder: "legacy",
-		fails:   legacyLosesDockerfile,
+		// directory (losesDockerfile says why). rebuildd cannot make that
+		// build work; it could say so (advice) instead of reporting a failed
+		// build. docker-py always sends the Dockerfile, so Compose v1 as
+		// rebuildd runs it builds these.
+		name:     "classic builders lose a Dockerfile in a directory **/dir excludes",
+		builders: []string{"classic", "classic-20.10"},
+		fails:    losesDockerfile,
 		repro: ContextCase{
 			Dockerfile: "docker/web.Dockerfile",
 			Tree:       Tree{".dockerignore": "**/docker\n", "a": "x\n"},
@@ -85,11 +50,27 @@ var knownDifferences = []knownDifference{
 	},
 }
 
+// losesDockerfile reports whether a classic docker CLI does not send the
+// Dockerfile at all, so the daemon answers "Cannot locate specified
+// Dockerfile": the CLI adds an exception for the Dockerfile only when the
+// old one-parent matching says the patterns exclude it (it does not see
+// that "**/docker" excludes docker/web.Dockerfile), and its walk then skips
+// docker/ whole. The legacy model (legacySent) and the Classic2010 dialect
+// say the same for the 20.10 CLI.
+func losesDockerfile(b builder, c ContextCase, dir string) bool {
+	patterns, err := readPatterns(filepath.Join(dir, ".dockerignore"))
+	if err != nil || oldMatches(c.Dockerfile, patterns) {
+		return false // the CLI sends it, with an exception
+	}
+	m, _, err := b.dialect.Load(dir, c.Dockerfile)
+	return err == nil && m.Excluded(c.Dockerfile)
+}
+
 // explain returns the name of the known difference that accounts for r
 // exactly, "" when none does.
 func explain(b builder, r *contextResult) string {
 	for _, k := range knownDifferences {
-		if k.builder != b.name || k.docker == nil {
+		if !slices.Contains(k.builders, b.name) || k.docker == nil {
 			continue
 		}
 		want, ok, err := k.docker(r.c, r.dir)
@@ -104,7 +85,7 @@ func explain(b builder, r *contextResult) string {
 // that r's build fails, "" when none does.
 func explainFailure(b builder, r *contextResult) string {
 	for _, k := range knownDifferences {
-		if k.builder == b.name && k.fails != nil && k.fails(r.c, r.dir) {
+		if slices.Contains(k.builders, b.name) && k.fails != nil && k.fails(b, r.c, r.dir) {
 			return k.name
 		}
 	}
@@ -117,53 +98,56 @@ func explainFailure(b builder, r *contextResult) string {
 func explainLayer(b builder, r *layerRun, problems []string) string { return "" }
 
 // TestKnownDifferencesStillDiffer builds each known difference's minimal
-// reproducer with its builder: Docker must still answer as the difference
-// predicts and rebuildd must still disagree. When rebuildd is fixed this
-// fails; delete the entry then.
+// reproducer with each of its builders that runs here: Docker must still
+// answer as the difference predicts and rebuildd must still disagree. When
+// rebuildd is fixed this fails; delete the entry then.
 func TestKnownDifferencesStillDiffer(t *testing.T) {
 	bs := builders(t)
 	for _, k := range knownDifferences {
-		t.Run(k.name, func(t *testing.T) {
-			i := slices.IndexFunc(bs, func(b builder) bool { return b.name == k.builder })
-			if i < 0 {
-				t.Skipf("builder %s does not run here", k.builder)
+		for _, b := range bs {
+			if !slices.Contains(k.builders, b.name) {
+				continue
 			}
-			base := e2e.BaseImage(t)
-			c := k.repro
-			c.Tree = Tree{}
-			for p, body := range k.repro.Tree {
-				c.Tree[p] = body
-			}
-			c.Tree[c.Dockerfile] = ContextDockerfile(base)
-			root := t.TempDir()
-			dir := filepath.Join(root, "repro")
-			if err := c.Write(dir); err != nil {
-				t.Fatal(err)
-			}
-			want, err := c.Expected(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tag := fmt.Sprintf("rebuildd-conformance/known-%s:%d", runID, len(k.name))
-			all, failed := buildAndList(t, bs[i], []job{{dir: dir, dockerfile: c.Dockerfile, tag: tag}}, root)
-			if k.fails != nil {
-				if failed[tag] == nil || !k.fails(c, dir) {
-					t.Fatalf("the %s builder now builds the reproducer (got %q; rebuildd %q): delete the entry", k.builder, all[tag], want)
-				}
-				t.Logf("still fails: %v", failed[tag])
-				return
-			}
-			if failed[tag] != nil {
-				t.Fatal(failed[tag])
-			}
-			got := all[tag]
-			if slices.Equal(want, got) {
-				t.Fatalf("rebuildd now agrees with the %s builder (%q): the difference is fixed, delete it from knownDifferences", k.builder, got)
-			}
-			if pred, ok, err := k.docker(c, dir); err != nil || !ok || !slices.Equal(pred, got) {
-				t.Fatalf("Docker's answer %q is no longer the predicted %q (err %v): re-read the difference", got, pred, err)
-			}
-			t.Logf("still differs: rebuildd %q, Docker (%s) %q", want, k.builder, got)
-		})
+			t.Run(k.name+"/"+b.name, func(t *testing.T) { stillDiffers(t, k, b) })
+		}
 	}
+}
+
+func stillDiffers(t *testing.T, k knownDifference, b builder) {
+	base := e2e.BaseImage(t)
+	c := k.repro
+	c.Tree = Tree{}
+	for p, body := range k.repro.Tree {
+		c.Tree[p] = body
+	}
+	c.Tree[c.Dockerfile] = ContextDockerfile(base)
+	root := t.TempDir()
+	dir := filepath.Join(root, "repro")
+	if err := c.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	want, err := c.Expected(dir, b.dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := fmt.Sprintf("rebuildd-conformance/known-%s:%d-%s", runID, len(k.name), b.name)
+	all, failed := buildAndList(t, b, []job{{dir: dir, dockerfile: c.Dockerfile, tag: tag}}, root)
+	if k.fails != nil {
+		if failed[tag] == nil || !k.fails(b, c, dir) {
+			t.Fatalf("the %s builder now builds the reproducer (got %q; rebuildd %q): delete the entry", b.name, all[tag], want)
+		}
+		t.Logf("still fails: %v", failed[tag])
+		return
+	}
+	if failed[tag] != nil {
+		t.Fatal(failed[tag])
+	}
+	got := all[tag]
+	if slices.Equal(want, got) {
+		t.Fatalf("rebuildd now agrees with the %s builder (%q): the difference is fixed, delete it from knownDifferences", b.name, got)
+	}
+	if pred, ok, err := k.docker(c, dir); err != nil || !ok || !slices.Equal(pred, got) {
+		t.Fatalf("Docker's answer %q is no longer the predicted %q (err %v): re-read the difference", got, pred, err)
+	}
+	t.Logf("still differs: rebuildd %q, Docker (%s) %q", want, b.name, got)
 }

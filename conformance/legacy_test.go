@@ -14,12 +14,15 @@ import (
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/rebuildd/rebuildd/ignore"
 )
 
-// legacyContext predicts the context the legacy builder (Docker 20.10's CLI
-// and daemon; Compose v1 goes the same way) builds for case c written in
-// dir. It is the oracle's model of the other builder, used only to tell a
-// known difference from a new one, never as the expected answer:
+// legacyContext predicts the context Docker 20.10's classic builder (CLI
+// and daemon) builds for case c written in dir. It was the oracle's model of
+// that builder while rebuildd modelled BuildKit only, written from moby's
+// code independently of package ignore; now it checks the Classic2010
+// dialect without an engine (TestClassic2010MatchesLegacyModel):
 //
 //   - only <context>/.dockerignore is read, never <Dockerfile>.dockerignore;
 //   - the CLI adds "!.dockerignore" and "!<Dockerfile>" when the patterns
@@ -141,9 +144,9 @@ func exceptionUnder(pm *patternmatcher.PatternMatcher, rel string) bool {
 }
 
 // TestLegacyContext pins the legacy model on the cases that define it. The
-// first two are the known differences' reproducers, which the real legacy
-// builder builds exactly so (TestKnownDifferencesStillDiffer checks that);
-// the others are rules of the model that the oracle runs exercise.
+// first two were known differences 1 and 2, whose reproducers the real
+// legacy builder built exactly so; the others are rules of the model that
+// the oracle runs exercised.
 func TestLegacyContext(t *testing.T) {
 	tests := []struct {
 		name string
@@ -188,6 +191,37 @@ func TestLegacyLosesDockerfile(t *testing.T) {
 		}
 		if got := legacyLosesDockerfile(c, dir); got != want {
 			t.Errorf("pattern %q: legacyLosesDockerfile = %v, want %v", pattern, got, want)
+		}
+	}
+}
+
+// TestClassic2010MatchesLegacyModel compares the Classic2010 dialect with
+// the legacy model on generated context cases, without an engine: two
+// implementations of Docker 20.10's walk written apart must agree.
+func TestClassic2010MatchesLegacyModel(t *testing.T) {
+	n := 500
+	if testing.Short() {
+		n = 200
+	}
+	for seed := uint64(1); seed <= uint64(n); seed++ {
+		c := GenContextCase(seed, "base")
+		dir := t.TempDir()
+		if err := c.Write(dir); err != nil {
+			t.Fatal(err)
+		}
+		if legacyLosesDockerfile(c, dir) {
+			continue // Docker fails the build (known difference)
+		}
+		want, err := legacyContext(c, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Expected(dir, ignore.Classic2010)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%sClassic2010: %q\nlegacy model: %q", c, got, want)
 		}
 	}
 }
