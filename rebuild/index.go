@@ -1,16 +1,14 @@
 package rebuild
 
 import (
-	"bufio"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"io"
+	"crypto/sha256"
+	"encoding/hex"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -19,16 +17,21 @@ import (
 // from, like git's index: an unchanged tree is fingerprinted from lstat alone
 // and only files whose size, mtime, inode or mode moved are read again.
 //
+// The entries loaded from disk stay in one slice sorted by path (base): the
+// context walk finds a directory's range once and each file in it with a
+// few comparisons, without locks, map building at load or an allocation
+// per entry. Hashes taken since the load go to fresh, which supersedes base.
+//
 // Index is safe for concurrent use: the fingerprint walk hashes from several
 // goroutines.
 type Index struct {
-	mu sync.Mutex
-	// entries point to their values so a lookup marks an entry seen without
-	// a map write: an up-to-date check of 50,000 files does no map growth.
-	entries map[string]*indexEntry
-	dirty   bool
-	now     func() time.Time
-	hash    func(abs string) ([32]byte, error) // seam: tests count reads
+	base   []indexEntry // sorted by path; never resized after load (Prune marks, Save rewrites)
+	nfresh atomic.Int64 // len(fresh): lookups skip the lock while it is 0
+	mu     sync.Mutex   // guards fresh, dirty
+	fresh  map[string]*indexEntry
+	dirty  bool
+	now    func() time.Time
+	hash   func(abs string) ([32]byte, error) // seam: tests count reads
 }
 
 // fileStat is the part of an lstat result a cached hash depends on.
@@ -64,10 +67,27 @@ func (s fileStat) fileMode() fs.FileMode {
 
 // indexEntry is what one file looked like when it was hashed.
 type indexEntry struct {
+	path string
 	fileStat
-	Sum  [32]byte
-	Racy bool // mtime was too close to hashing time to trust (see racyWindow)
-	seen bool // looked up since the index was loaded (see Prune)
+	Sum [32]byte
+	// fsum is the file's FileSum.Sum (mode and content, see fileSumOf),
+	// kept so an unchanged file costs no hashing at all.
+	fsum  string
+	Racy  bool          // mtime was too close to hashing time to trust (see racyWindow)
+	flags atomic.Uint32 // entrySeen, entryDropped
+}
+
+const (
+	entrySeen    = 1 << iota // looked up since the index was loaded (see Prune)
+	entryDropped             // pruned: no longer answers lookups, not saved
+)
+
+// seen marks e looked up, writing only the first time (50,000 entries are
+// looked up by several walkers; a store per lookup would bounce cache lines).
+func (e *indexEntry) seen() {
+	if e.flags.Load()&entrySeen == 0 {
+		e.flags.Or(entrySeen)
+	}
 }
 
 // racyWindow: a file written within this long before it was hashed may be
@@ -76,19 +96,12 @@ type indexEntry struct {
 // its cached hash is not trusted (git's "racily clean" entries).
 const racyWindow = 2 * time.Second
 
-// maxIndexEntries bounds what a damaged index can make LoadIndex allocate;
-// it is far above any build context Docker could send.
-const maxIndexEntries = 1 << 24
-
-// indexMagic starts the persisted index; bump the version when the layout changes.
-const indexMagic = "rebuildd-index-v1\n"
-
 // NewIndex returns an empty index. now is injected for tests; nil means time.Now.
 func NewIndex(now func() time.Time) *Index {
 	if now == nil {
 		now = time.Now
 	}
-	return &Index{entries: map[string]*indexEntry{}, now: now, hash: hashFile}
+	return &Index{fresh: map[string]*indexEntry{}, now: now, hash: hashFile}
 }
 
 // statOf is the index key of an lstat result.
@@ -99,6 +112,16 @@ func statOf(fi fs.FileInfo) fileStat {
 	return fileStat{Size: fi.Size(), Mtime: fi.ModTime().UnixNano(), Mode: uint32(fi.Mode().Perm())}
 }
 
+// fileSumOf is a print's sum of one file: fileSumLen hex digits of the
+// SHA-256 of its mode in octal, a NUL and its content hash (or, for a
+// symlink, its target). Records store these, so the layout must not change.
+func fileSumOf(mode fs.FileMode, content []byte) string {
+	buf := make([]byte, 0, 16+len(content))
+	buf = append(strconv.AppendUint(buf, uint64(mode), 8), 0)
+	h := sha256.Sum256(append(buf, content...))
+	return hex.EncodeToString(h[:fileSumLen/2])
+}
+
 // Sum returns the SHA-256 of the file at abs whose lstat result is fi, from
 // the index when its stat data is unchanged, else by reading the file.
 func (x *Index) Sum(abs string, fi fs.FileInfo) ([32]byte, error) {
@@ -106,175 +129,116 @@ func (x *Index) Sum(abs string, fi fs.FileInfo) ([32]byte, error) {
 }
 
 func (x *Index) sumStat(abs string, key fileStat) ([32]byte, error) {
-	x.mu.Lock()
-	old := x.entries[abs]
-	if old != nil {
-		old.seen = true
+	e, err := x.entry(abs, key, nil)
+	if err != nil {
+		return [32]byte{}, err
 	}
-	x.mu.Unlock()
-	if old != nil && !old.Racy && old.fileStat == key {
-		return old.Sum, nil
+	return e.Sum, nil
+}
+
+// dirIndex is the part of the base below one directory, found once per
+// directory by the walk.
+type dirIndex struct {
+	prefix string       // "<abs dir>/"
+	ents   []indexEntry // base entries under prefix, at any depth, sorted
+}
+
+// under returns the base entries below the directory abs.
+func (x *Index) under(abs string) dirIndex {
+	prefix := abs + "/"
+	lo := sort.Search(len(x.base), func(i int) bool { return x.base[i].path >= prefix })
+	hi := lo + sort.Search(len(x.base)-lo, func(i int) bool { return !strings.HasPrefix(x.base[lo+i].path, prefix) })
+	return dirIndex{prefix: prefix, ents: x.base[lo:hi:hi]}
+}
+
+// find is the entry of the file name directly in the directory, nil when none.
+func (d *dirIndex) find(name string) *indexEntry {
+	n := len(d.prefix)
+	i := sort.Search(len(d.ents), func(i int) bool { return d.ents[i].path[n:] >= name })
+	if i < len(d.ents) && d.ents[i].path[n:] == name {
+		return &d.ents[i]
+	}
+	return nil
+}
+
+// lookup is the entry for abs: a hash taken since the load, else the base's
+// (found through d when the caller has the directory's range), else nil.
+func (x *Index) lookup(abs string, d *dirIndex) *indexEntry {
+	if x.nfresh.Load() > 0 {
+		x.mu.Lock()
+		e := x.fresh[abs]
+		x.mu.Unlock()
+		if e != nil {
+			return e
+		}
+	}
+	var e *indexEntry
+	if d != nil && strings.HasPrefix(abs, d.prefix) {
+		e = d.find(abs[len(d.prefix):])
+	} else {
+		i := sort.Search(len(x.base), func(i int) bool { return x.base[i].path >= abs })
+		if i < len(x.base) && x.base[i].path == abs {
+			e = &x.base[i]
+		}
+	}
+	if e == nil || e.flags.Load()&entryDropped != 0 {
+		return nil
+	}
+	return e
+}
+
+// entry returns the index entry of the regular file abs whose lstat result
+// is key, hashing the file when the index has no trusted entry for it.
+func (x *Index) entry(abs string, key fileStat, d *dirIndex) (*indexEntry, error) {
+	old := x.lookup(abs, d)
+	if old != nil {
+		old.seen()
+		if !old.Racy && old.fileStat == key {
+			return old, nil
+		}
 	}
 	sum, err := x.hash(abs)
 	if err != nil {
-		return sum, err
+		return nil, err
 	}
-	e := &indexEntry{fileStat: key, Sum: sum, Racy: x.now().Sub(key.time()) < racyWindow, seen: true}
+	e := &indexEntry{path: abs, fileStat: key, Sum: sum, fsum: fileSumOf(key.fileMode(), sum[:]),
+		Racy: x.now().Sub(key.time()) < racyWindow}
+	e.flags.Store(entrySeen)
 	x.mu.Lock()
-	x.entries[abs] = e
+	if x.fresh[abs] == nil {
+		x.nfresh.Add(1)
+	}
+	x.fresh[abs] = e
 	x.dirty = true
 	x.mu.Unlock()
-	return sum, nil
+	return e, nil
 }
 
 // Len is the number of entries (for tests and logs).
 func (x *Index) Len() int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return len(x.entries)
-}
-
-// LoadIndex reads the index persisted at path. A missing or unreadable file
-// (other version, truncated) gives an empty index: the index is a cache, and
-// losing it costs one full read of the tree, never a wrong answer.
-func LoadIndex(path string, now func() time.Time) *Index {
-	x := NewIndex(now)
-	f, err := os.Open(path)
-	if err != nil {
-		return x
-	}
-	defer f.Close()
-	entries, err := readIndex(bufio.NewReaderSize(f, 1<<16))
-	if err != nil {
-		return x
-	}
-	x.entries = entries
-	return x
-}
-
-func readIndex(r *bufio.Reader) (map[string]*indexEntry, error) {
-	magic := make([]byte, len(indexMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != indexMagic {
-		return nil, errors.New("not a rebuildd index")
-	}
-	n, err := binary.ReadUvarint(r)
-	if err != nil || n > maxIndexEntries {
-		return nil, errors.New("bad index size")
-	}
-	entries := make(map[string]*indexEntry, n)
-	for i := uint64(0); i < n; i++ {
-		path, e, err := readEntry(r)
-		if err != nil {
-			return nil, err
+	n := len(x.fresh)
+	for i := range x.base {
+		if e := &x.base[i]; e.flags.Load()&entryDropped == 0 && x.fresh[e.path] == nil {
+			n++
 		}
-		entries[path] = e
 	}
-	return entries, nil
-}
-
-func readEntry(r *bufio.Reader) (string, *indexEntry, error) {
-	e := &indexEntry{}
-	plen, err := binary.ReadUvarint(r)
-	if err != nil || plen > 1<<16 {
-		return "", nil, errors.New("bad index entry")
-	}
-	buf := make([]byte, plen)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return "", nil, err
-	}
-	var fixed [8 + 8 + 8 + 4 + 32]byte
-	if _, err := io.ReadFull(r, fixed[:]); err != nil {
-		return "", nil, err
-	}
-	e.Size = int64(binary.LittleEndian.Uint64(fixed[0:]))
-	e.Mtime = int64(binary.LittleEndian.Uint64(fixed[8:]))
-	e.Ino = binary.LittleEndian.Uint64(fixed[16:])
-	e.Mode = binary.LittleEndian.Uint32(fixed[24:])
-	copy(e.Sum[:], fixed[28:])
-	return string(buf), e, nil
+	return n
 }
 
 // Prune drops the entries not looked up since the index was loaded: paths
 // that vanished or left every context. Call it only after fingerprinting
 // every service of the project, or the other services' entries go too.
+// Hashes taken since the load were looked up, so only base entries can go.
 func (x *Index) Prune() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for p, e := range x.entries {
-		if !e.seen {
-			delete(x.entries, p)
+	for i := range x.base {
+		e := &x.base[i]
+		if e.flags.Load()&(entrySeen|entryDropped) == 0 {
+			e.flags.Or(entryDropped)
 			x.dirty = true
 		}
 	}
-}
-
-// Save writes the index atomically to path. It does nothing when no hash was
-// taken and nothing was pruned since the last load or save.
-func (x *Index) Save(path string) error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if !x.dirty {
-		return nil
-	}
-	paths := make([]string, 0, len(x.entries))
-	for p, e := range x.entries {
-		if !e.Racy { // racy entries are re-hashed next time anyway
-			paths = append(paths, p)
-		}
-	}
-	sort.Strings(paths)
-	err := writeAtomic(path, func(w io.Writer) error { return x.write(w, paths) })
-	if err != nil {
-		return fmt.Errorf("save index %q: %w", path, err)
-	}
-	x.dirty = false
-	return nil
-}
-
-func (x *Index) write(w io.Writer, paths []string) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.WriteString(indexMagic)
-	var tmp [binary.MaxVarintLen64]byte
-	bw.Write(tmp[:binary.PutUvarint(tmp[:], uint64(len(paths)))])
-	var fixed [8 + 8 + 8 + 4 + 32]byte
-	for _, p := range paths {
-		e := x.entries[p]
-		bw.Write(tmp[:binary.PutUvarint(tmp[:], uint64(len(p)))])
-		bw.WriteString(p)
-		binary.LittleEndian.PutUint64(fixed[0:], uint64(e.Size))
-		binary.LittleEndian.PutUint64(fixed[8:], uint64(e.Mtime))
-		binary.LittleEndian.PutUint64(fixed[16:], e.Ino)
-		binary.LittleEndian.PutUint32(fixed[24:], e.Mode)
-		copy(fixed[28:], e.Sum[:])
-		bw.Write(fixed[:])
-	}
-	return bw.Flush()
-}
-
-// writeAtomic writes a file through a temp file in the same directory and a
-// rename, so a crash or a concurrent reader never sees half a file.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = write(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }

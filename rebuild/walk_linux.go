@@ -1,14 +1,13 @@
 package rebuild
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -38,6 +37,11 @@ type walker struct {
 
 // walkContext fills p.Files with the context's deps and source files.
 func walkContext(ctx context.Context, src Source, idx *Index, p *Print) error {
+	if len(p.Files) == 0 {
+		// The index holds about the files the walk keeps: a map sized for
+		// them never grows (growing one of 50,000 entries costs ~10 ms).
+		p.Files = make(map[string]FileSum, len(idx.under(src.Context).ents))
+	}
 	w := &walker{ctx: ctx, src: src, idx: idx, sem: make(chan struct{}, walkWorkers-1), p: p}
 	w.dir("", src.Context)
 	w.wg.Wait()
@@ -53,31 +57,44 @@ func (w *walker) fail(err error) {
 	w.mu.Unlock()
 }
 
+// dirBufs are getdents buffers: one directory read at a time per walker.
+var dirBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+
 // dir reads one directory, hands subdirectories to idle walkers (or walks
-// them itself when none is idle) and sums its files.
+// them itself when none is idle) and sums its files. Per file it costs one
+// fstatat, one string (the path, whose tail is also the relative path) and
+// two binary searches in the index's range for the directory.
 func (w *walker) dir(rel, abs string) {
 	if w.ctx.Err() != nil {
 		return
 	}
-	f, err := os.Open(abs)
+	fd, err := openDir(abs)
 	if err != nil {
 		if err = walkError(abs, err); err != nil {
 			w.fail(err)
 		}
 		return
 	}
-	defer f.Close()
-	entries, err := f.ReadDir(-1)
+	defer unix.Close(fd)
+	buf := dirBufs.Get().(*[]byte)
+	ents, err := readDir(fd, abs, *buf)
+	dirBufs.Put(buf)
 	if err != nil {
 		w.fail(fmt.Errorf("fingerprint %q: %w", abs, err))
 		return
 	}
-	fd := int(f.Fd())
-	var local []FileSum
-	var names []string
-	for _, e := range entries {
-		childRel, childAbs := joinRel(rel, e.Name()), abs+string(filepath.Separator)+e.Name()
-		if e.IsDir() {
+	d := w.idx.under(abs)
+	local := make([]FileSum, 0, len(ents))
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		childAbs, name := e.abs, e.abs[len(abs)+1:]
+		if e.typ == unix.DT_UNKNOWN { // file systems without d_type
+			if e.typ, err = direntType(fd, name); err != nil {
+				continue // vanished
+			}
+		}
+		childRel := relOf(rel, abs, childAbs)
+		if e.typ == unix.DT_DIR {
 			w.subdir(childRel, childAbs)
 			continue
 		}
@@ -85,7 +102,7 @@ func (w *walker) dir(rel, abs string) {
 		if res.Impact != dockerfile.ImpactDeps && res.Impact != dockerfile.ImpactSource {
 			continue
 		}
-		s, err := w.sum(fd, e.Name(), childAbs)
+		s, err := w.sumIn(fd, name, childAbs, &d)
 		if err != nil {
 			w.fail(err)
 			return
@@ -102,6 +119,20 @@ func (w *walker) dir(rel, abs string) {
 		w.p.noteMtime(names[i], s.mtime)
 	}
 	w.mu.Unlock()
+}
+
+// relOf is the context-relative path of childAbs, an entry of the directory
+// abs whose relative path is rel: the tail of childAbs when abs ends in rel
+// (always, for the walk's own paths), so it costs no allocation.
+func relOf(rel, abs, childAbs string) string {
+	name := childAbs[len(abs)+1:]
+	switch {
+	case rel == "":
+		return name
+	case strings.HasSuffix(abs, "/"+rel):
+		return childAbs[len(abs)-len(rel):]
+	}
+	return joinRel(rel, name)
 }
 
 func joinRel(rel, name string) string {
@@ -128,10 +159,16 @@ func (w *walker) subdir(rel, abs string) {
 	}
 }
 
-// sum stats name in the directory fd and hashes it: mode bits (Docker
-// copies them) plus content, or the target of a symlink (Docker copies
-// links, it does not follow them). Sum "" means skip.
+// sum stats name in the directory fd and sums it (see sumIn).
 func (w *walker) sum(fd int, name, abs string) (FileSum, error) {
+	return w.sumIn(fd, name, abs, nil)
+}
+
+// sumIn stats name in the directory fd and sums it: mode bits (Docker
+// copies them) plus content, or the target of a symlink (Docker copies
+// links, it does not follow them). Sum "" means skip. d, when not nil, is
+// the index's range for the directory.
+func (w *walker) sumIn(fd int, name, abs string, d *dirIndex) (FileSum, error) {
 	var st unix.Stat_t
 	if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -140,26 +177,90 @@ func (w *walker) sum(fd int, name, abs string) (FileSum, error) {
 		return FileSum{}, fmt.Errorf("fingerprint %q: %w", abs, err)
 	}
 	key := fileStat{Size: st.Size, Mtime: st.Mtim.Nano(), Ino: st.Ino, Mode: st.Mode}
-	h := sha256.New()
-	fmt.Fprintf(h, "%o\x00", key.fileMode())
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFLNK:
 		target, err := os.Readlink(abs)
 		if err != nil {
 			return FileSum{}, fmt.Errorf("fingerprint %q: %w", abs, err)
 		}
-		h.Write([]byte(target))
+		return FileSum{Sum: fileSumOf(key.fileMode(), []byte(target)), mtime: key.time()}, nil
 	case unix.S_IFREG:
-		sum, err := w.idx.sumStat(abs, key)
-		if errors.Is(err, fs.ErrNotExist) {
+		e, err := w.idx.entry(abs, key, d)
+		if errors.Is(err, unix.ENOENT) {
 			return FileSum{}, nil
 		}
 		if err != nil {
 			return FileSum{}, fmt.Errorf("fingerprint %q: %w", abs, err)
 		}
-		h.Write(sum[:])
-	default:
-		return FileSum{}, nil // sockets, fifos, devices: not build input
+		return FileSum{Sum: e.fsum, mtime: key.time()}, nil
 	}
-	return FileSum{Sum: hex.EncodeToString(h.Sum(nil))[:fileSumLen], mtime: key.time()}, nil
+	return FileSum{}, nil // sockets, fifos, devices: not build input
+}
+
+// dent is a directory entry: its absolute path and its d_type.
+type dent struct {
+	abs string
+	typ uint8
+}
+
+func openDir(abs string) (int, error) {
+	for {
+		fd, err := unix.Open(abs, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// readDir lists the directory fd (whose path is abs) with getdents64,
+// building each entry's path in one allocation; os.File.ReadDir would add
+// a DirEntry and a name per entry.
+func readDir(fd int, abs string, buf []byte) ([]dent, error) {
+	var out []dent
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n <= 0 {
+			return out, nil
+		}
+		for b := buf[:n]; len(b) > 0; {
+			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name NUL-terminated
+			const nameOff = 19
+			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+			if reclen < nameOff || reclen > len(b) {
+				return nil, errors.New("getdents: bad record")
+			}
+			ino, typ, name := binary.NativeEndian.Uint64(b[0:8]), b[18], b[nameOff:reclen]
+			b = b[reclen:]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			if ino == 0 || string(name) == "." || string(name) == ".." {
+				continue
+			}
+			var sb strings.Builder
+			sb.Grow(len(abs) + 1 + len(name))
+			sb.WriteString(abs)
+			sb.WriteByte('/')
+			sb.Write(name)
+			out = append(out, dent{abs: sb.String(), typ: typ})
+		}
+	}
+}
+
+// direntType is the d_type of name in fd from an lstat.
+func direntType(fd int, name string) (uint8, error) {
+	var st unix.Stat_t
+	if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return 0, err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return unix.DT_DIR, nil
+	}
+	return unix.DT_REG, nil // anything else is summed (or skipped) as a file
 }

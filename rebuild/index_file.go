@@ -1,0 +1,195 @@
+package rebuild
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// The persisted index: indexMagic, the entry count (uvarint), then per
+// entry in path order: the path's length (uvarint) and bytes, size, mtime,
+// inode (8 bytes each, little endian), st_mode (4), the content SHA-256
+// (32) and the entry's FileSum (fileSumLen hex digits).
+const (
+	// indexMagic starts the file; bump the version when the layout changes
+	// (an index of another version loads as empty: one full read, no harm).
+	indexMagic = "rebuildd-index-v2\n"
+	entryFixed = 8 + 8 + 8 + 4 + 32 + fileSumLen
+	// maxIndexEntries bounds what a damaged index can make LoadIndex
+	// allocate; it is far above any build context Docker could send.
+	maxIndexEntries = 1 << 24
+	maxIndexPath    = 1 << 16
+)
+
+// LoadIndex reads the index persisted at path. A missing or unreadable file
+// (other version, truncated) gives an empty index: the index is a cache, and
+// losing it costs one full read of the tree, never a wrong answer.
+//
+// The file is read in one piece and its paths and sums stay substrings of
+// one string: loading 50,000 entries allocates three times, not 100,000.
+func LoadIndex(path string, now func() time.Time) *Index {
+	x := NewIndex(now)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return x
+	}
+	if base, err := parseIndex(string(b)); err == nil {
+		x.base = base
+	}
+	return x
+}
+
+func parseIndex(s string) ([]indexEntry, error) {
+	if len(s) < len(indexMagic) || s[:len(indexMagic)] != indexMagic {
+		return nil, errors.New("not a rebuildd index")
+	}
+	off := len(indexMagic)
+	n, k := uvarint(s[off:])
+	if k <= 0 || n > maxIndexEntries || n > uint64(len(s)-off)/(entryFixed+1) {
+		return nil, errors.New("bad index size")
+	}
+	off += k
+	base := make([]indexEntry, n)
+	for i := range base {
+		plen, k := uvarint(s[off:])
+		if k <= 0 || plen > maxIndexPath || uint64(len(s)-off-k) < plen+entryFixed {
+			return nil, errors.New("bad index entry")
+		}
+		off += k
+		e := &base[i]
+		e.path, off = s[off:off+int(plen)], off+int(plen)
+		if i > 0 && e.path <= base[i-1].path {
+			return nil, errors.New("index out of order") // lookups search it
+		}
+		f := s[off : off+entryFixed]
+		e.Size = int64(le64(f[0:]))
+		e.Mtime = int64(le64(f[8:]))
+		e.Ino = le64(f[16:])
+		e.Mode = uint32(le64(f[24:28]))
+		copy(e.Sum[:], f[28:60])
+		e.fsum = f[60:]
+		off += entryFixed
+	}
+	if off != len(s) {
+		return nil, errors.New("trailing bytes in index")
+	}
+	return base, nil
+}
+
+// le64 reads a little-endian number from the first min(len(s), 8) bytes of s.
+func le64(s string) uint64 {
+	var v uint64
+	for i := min(len(s), 8) - 1; i >= 0; i-- {
+		v = v<<8 | uint64(s[i])
+	}
+	return v
+}
+
+// uvarint is binary.Uvarint over a string.
+func uvarint(s string) (uint64, int) {
+	var v uint64
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
+		if c < 0x80 {
+			return v | uint64(c)<<(7*i), i + 1
+		}
+		v |= uint64(c&0x7f) << (7 * i)
+	}
+	return 0, 0
+}
+
+// Save writes the index atomically to path. It does nothing when no hash was
+// taken and nothing was pruned since the last load or save: an up-to-date
+// run writes nothing.
+func (x *Index) Save(path string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.dirty {
+		return nil
+	}
+	err := writeAtomic(path, func(w io.Writer) error { return x.write(w, x.saved()) })
+	if err != nil {
+		return fmt.Errorf("save index %q: %w", path, err)
+	}
+	x.dirty = false
+	return nil
+}
+
+// saved lists, in path order, the entries a save keeps: base entries not
+// dropped nor re-hashed, and fresh ones; racy entries are re-hashed next
+// time anyway. Called with x.mu held.
+func (x *Index) saved() []*indexEntry {
+	fresh := make([]*indexEntry, 0, len(x.fresh))
+	for _, e := range x.fresh {
+		if !e.Racy {
+			fresh = append(fresh, e)
+		}
+	}
+	sort.Slice(fresh, func(i, j int) bool { return fresh[i].path < fresh[j].path })
+	out := make([]*indexEntry, 0, len(x.base)+len(fresh))
+	for i := range x.base {
+		e := &x.base[i]
+		if e.flags.Load()&entryDropped != 0 || x.fresh[e.path] != nil {
+			continue
+		}
+		for len(fresh) > 0 && fresh[0].path < e.path {
+			out, fresh = append(out, fresh[0]), fresh[1:]
+		}
+		out = append(out, e)
+	}
+	return append(out, fresh...)
+}
+
+func (x *Index) write(w io.Writer, entries []*indexEntry) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.WriteString(indexMagic)
+	var tmp [binary.MaxVarintLen64]byte
+	bw.Write(tmp[:binary.PutUvarint(tmp[:], uint64(len(entries)))])
+	var fixed [entryFixed]byte
+	for _, e := range entries {
+		bw.Write(tmp[:binary.PutUvarint(tmp[:], uint64(len(e.path)))])
+		bw.WriteString(e.path)
+		binary.LittleEndian.PutUint64(fixed[0:], uint64(e.Size))
+		binary.LittleEndian.PutUint64(fixed[8:], uint64(e.Mtime))
+		binary.LittleEndian.PutUint64(fixed[16:], e.Ino)
+		binary.LittleEndian.PutUint32(fixed[24:], e.Mode)
+		copy(fixed[28:], e.Sum[:])
+		copy(fixed[60:], e.fsum)
+		bw.Write(fixed[:])
+	}
+	return bw.Flush()
+}
+
+// writeAtomic writes a file through a temp file in the same directory and a
+// rename, so a crash or a concurrent reader never sees half a file.
+func writeAtomic(path string, write func(io.Writer) error) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	err = write(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
