@@ -209,3 +209,35 @@ func TestLivePrintLostWalksAgain(t *testing.T) {
 	}
 	samePrint(t, "after the rescan", after, fromDisk(t, src))
 }
+
+// BenchmarkLivePrint50k is watch mode's fingerprint cost for one saved
+// file in a 50,000-file context: the decision's share of the 10 ms budget
+// between a save and its build command (the full walk is
+// BenchmarkFingerprint50k). ns/print counts Dirty + Print alone: the save
+// and the wait for the background copy between saves (which come at
+// least a quiet window apart) are outside it, and timing them apart with
+// StopTimer would cost more than the print (it reads the heap's stats).
+func BenchmarkLivePrint50k(b *testing.B) {
+	src := benchContext(b, 50000)
+	ctx := context.Background()
+	l := newLivePrints(NewIndex(time.Now))
+	if _, err := l.Print(ctx, src); err != nil {
+		b.Fatal(err)
+	}
+	abs := filepath.Join(src.Context, "src/d123/f045.js")
+	var in time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := os.WriteFile(abs, []byte(fmt.Sprint(i)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		l.Dirty([]string{abs})
+		if _, err := l.Print(ctx, src); err != nil {
+			b.Fatal(err)
+		}
+		in += time.Since(start)
+		l.copies.Wait()
+	}
+	b.ReportMetric(float64(in.Nanoseconds())/float64(b.N), "ns/print")
+}
