@@ -6,7 +6,9 @@
 //
 //   - the context oracle: random trees and random ignore files, built with a
 //     Dockerfile that copies the whole context; the files the image received
-//     must be exactly the files ignore.Load(...).Excluded leaves in;
+//     must be exactly the files d.Load(...).Excluded leaves in, for the
+//     ignore dialect d rebuildd uses for that builder (buildkit, classic,
+//     classic-20.10, docker-py);
 //   - the layer oracle: random multi-stage Dockerfiles, built, one file
 //     changed, built again; the steps that missed the cache must start at
 //     the inputs dockerfile.Model.Classify names, and a path it calls unused
