@@ -42,13 +42,20 @@ type ComposeCLI struct {
 // compose_command) when given, else the `docker compose` plugin, else
 // `docker-compose` (v1 or v2).
 func DetectCompose(ctx context.Context, override []string) (*ComposeCLI, error) {
+	return DetectComposeCached(ctx, override, "")
+}
+
+// DetectComposeCached is DetectCompose keeping the answer of a `version`
+// run in the file cache (see flavorKey for when it is asked again); ""
+// keeps nothing.
+func DetectComposeCached(ctx context.Context, override []string, cache string) (*ComposeCLI, error) {
 	candidates := [][]string{{"docker", "compose"}, {"docker-compose"}}
 	if len(override) > 0 {
 		candidates = [][]string{override}
 	}
 	var errs []error
 	for _, c := range candidates {
-		v1, err := composeFlavor(ctx, c)
+		v1, err := composeFlavor(ctx, c, cache)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -63,8 +70,9 @@ func DetectCompose(ctx context.Context, override []string) (*ComposeCLI, error) 
 // composeFlavor tells Compose v1 from v2, without starting it when the
 // files say: `docker compose version` takes half a second and the Python
 // docker-compose two seconds on the CI machine, more than a whole
-// up-to-date check of 50,000 files. Otherwise it asks `version --short`.
-func composeFlavor(ctx context.Context, command []string) (v1 bool, err error) {
+// up-to-date check of 50,000 files. Otherwise it asks `version --short`,
+// or the cache file holding the answer for the same command and files.
+func composeFlavor(ctx context.Context, command []string, cache string) (v1 bool, err error) {
 	path, err := exec.LookPath(command[0])
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", strings.Join(command, " "), err)
@@ -75,8 +83,17 @@ func composeFlavor(ctx context.Context, command []string) (v1 bool, err error) {
 	case len(command) == 1 && pythonScript(path):
 		return true, nil // Compose v1 as distributions package it; v2 is a Go binary
 	}
+	key := flavorKey(command, path)
+	if v1, ok := readFlavor(cache, key); ok {
+		return v1, nil
+	}
 	v, err := composeVersion(ctx, command)
-	return strings.HasPrefix(v, "1."), err
+	if err != nil {
+		return false, err
+	}
+	v1 = strings.HasPrefix(v, "1.")
+	writeFlavor(cache, key, v1)
+	return v1, nil
 }
 
 // pluginDirs are where the docker CLI looks for plugins (docker/cli
