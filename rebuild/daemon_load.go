@@ -73,7 +73,7 @@ func (d *Daemon) load(ctx context.Context, prev *snapshot) (*snapshot, error) {
 		d.live = newLivePrints(idx)
 	}
 	if s.rec != nil {
-		s.rec.Prints, s.rec.Brief = d.live.Print, true
+		s.rec.Prints, s.rec.Brief, s.rec.Unsettled = d.live.Print, true, d.live.Unsettled
 	}
 	return s, nil
 }

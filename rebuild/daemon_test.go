@@ -117,11 +117,14 @@ func newDryRig(t *testing.T) *dryRig {
 	})
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
-	r.stop = func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+	var once sync.Once
+	r.stop = func() { // idempotent: tests may stop early, Cleanup stops again
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
 	}
 	t.Cleanup(r.stop)
 	r.tap.next(t, "ready")

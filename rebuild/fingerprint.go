@@ -64,6 +64,7 @@ type Print struct {
 	// deps and source fold Files per impact (see fold.go): watch mode adds
 	// and removes single files without re-hashing the others.
 	deps, source fold
+	taken        *taken // watch mode: which changes the print includes (live.go)
 }
 
 // Parts are the hashes of the non-file inputs of a build.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -46,6 +47,16 @@ type livePrint struct {
 	// Guarded by livePrints.mu:
 	dirty map[string]bool // absolute paths changed since p was last brought up to date
 	full  bool            // events were lost: walk again
+	// Input changes marked so far (deps and all), for Unsettled: a build
+	// may have read a file between its edit and its revert.
+	marks, depsMarks uint64
+}
+
+// taken is where a print stood in its service's changes when it was
+// handed out.
+type taken struct {
+	e                *livePrint
+	marks, depsMarks uint64
 }
 
 func newLivePrints(idx *Index) *livePrints {
@@ -58,11 +69,53 @@ func (l *livePrints) Dirty(paths []string) {
 	defer l.mu.Unlock()
 	for _, e := range l.by {
 		for _, p := range paths {
-			if within(e.src.Context, p) {
-				e.dirty[p] = true
+			if !within(e.src.Context, p) {
+				continue
+			}
+			e.dirty[p] = true
+			switch mayFeed(e.src, p) {
+			case dockerfile.ImpactDeps:
+				e.marks++
+				e.depsMarks++
+			case dockerfile.ImpactSource:
+				e.marks++
 			}
 		}
 	}
+}
+
+// mayFeed is the impact of a changed path on the build: deps or source
+// for a file a build reads, and for a directory or a vanished path (it may
+// have held such files); "" for the rest.
+func mayFeed(src Source, abs string) dockerfile.Impact {
+	switch i := src.Classify.Classify(abs).Impact; i {
+	case dockerfile.ImpactDeps, dockerfile.ImpactSource:
+		return i
+	}
+	if fi, err := os.Lstat(abs); err != nil || fi.IsDir() {
+		return dockerfile.ImpactSource
+	}
+	return ""
+}
+
+// Unsettled says whether a deps or source file of p's service changed
+// after p was taken, and which layer: a build started from p may have
+// read the file half-way through an edit and its revert, so its image is
+// not known to match p even when the files are back as they were.
+func (l *livePrints) Unsettled(p *Print) dockerfile.Impact {
+	t := p.taken
+	if t == nil {
+		return ""
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case t.e.depsMarks != t.depsMarks:
+		return dockerfile.ImpactDeps
+	case t.e.marks != t.marks:
+		return dockerfile.ImpactSource
+	}
+	return ""
 }
 
 // Lost makes every service whose context overlaps a root walk again.
@@ -94,6 +147,7 @@ func (l *livePrints) Print(ctx context.Context, src Source) (*Print, error) {
 	l.mu.Lock()
 	dirty, full := e.dirty, e.full || e.dirty[src.Context] // the context itself came or went
 	e.dirty, e.full = map[string]bool{}, false
+	at := &taken{e: e, marks: e.marks, depsMarks: e.depsMarks}
 	l.mu.Unlock()
 
 	if e.p == nil || full {
@@ -104,10 +158,16 @@ func (l *livePrints) Print(ctx context.Context, src Source) (*Print, error) {
 		if err != nil {
 			return nil, err
 		}
+		p.taken = at
 		return e.lend(p, &l.copies), nil
 	}
 	if len(dirty) == 0 {
-		return e.p, nil // lent already, or a private copy nobody holds
+		if !e.lent {
+			p := *e.p // a private copy nobody holds: share its files, not its mark
+			p.taken = at
+			return e.lend(&p, &l.copies), nil
+		}
+		return e.p, nil
 	}
 	p := e.p
 	if e.lent { // the copy was not ready yet: make it now
@@ -123,6 +183,7 @@ func (l *livePrints) Print(ctx context.Context, src Source) (*Print, error) {
 		return nil, err
 	}
 	p.seal()
+	p.taken = at
 	return e.lend(p, &l.copies), nil
 }
 

@@ -188,6 +188,50 @@ func TestLivePrintRandomEdits(t *testing.T) {
 	}
 }
 
+// A deps or source file changed after a print was taken (during the build
+// it started) leaves the print unsettled, even when the file is back as it
+// was; files no build reads do not.
+func TestLivePrintUnsettled(t *testing.T) {
+	src := liveContext(t)
+	ctx := context.Background()
+	l := newLivePrints(NewIndex(time.Now))
+	at := func(rel string) string { return filepath.Join(src.Context, rel) }
+	print := func() *Print {
+		t.Helper()
+		p, err := l.Print(ctx, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		path string
+		want dockerfile.Impact
+	}{
+		{"nothing changed", "", ""},
+		{"unused file", "README.md", ""},
+		{"ignored file", "ignored/x.js", ""},
+		{"source file", "src/a.js", dockerfile.ImpactSource},
+		{"deps file", "package.json", dockerfile.ImpactDeps},
+		{"new directory", "src/newdir", dockerfile.ImpactSource},
+	} {
+		p := print()
+		if tc.path != "" {
+			if tc.path == "src/newdir" {
+				os.Mkdir(at(tc.path), 0o755)
+			}
+			l.Dirty([]string{at(tc.path)}) // an edit and its revert: the content is as before
+		}
+		if got := l.Unsettled(p); got != tc.want {
+			t.Errorf("%s: Unsettled = %q, want %q", tc.name, got, tc.want)
+		}
+		if next := print(); l.Unsettled(next) != "" {
+			t.Errorf("%s: a print taken after the change is unsettled", tc.name)
+		}
+	}
+}
+
 // Lost events make the next print a full walk: a change nobody reported
 // is found.
 func TestLivePrintLostWalksAgain(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
 )
 
 // Statuses of a service in a --once / --check result.
@@ -55,6 +56,10 @@ type Reconciler struct {
 	// never loads the stored per-file sums (megabytes for a large context)
 	// before its build starts; watch mode names the files itself.
 	Brief bool
+	// Unsettled, when set, says whether a file of the print's layer
+	// changed after the print was taken (watch mode knows from its
+	// events); the record of a build from it is then marked unsettled.
+	Unsettled func(*Print) dockerfile.Impact
 }
 
 // Select returns the services --once acts on: the named ones (all

@@ -2,6 +2,7 @@ package rebuild
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -92,6 +93,9 @@ func decideBuild(in Input) (Decision, error) {
 		return d, nil
 	case in.Image == nil:
 		d.Build, d.Impacts, d.Reason = true, []string{"image missing"}, "image missing"
+	case in.Record != nil && in.Record.ImageID == in.Image.ID && in.Record.Unsettled != "" && in.Record.Fingerprint == in.Print.Sum:
+		d.Build, d.Impacts = true, []string{in.Record.Unsettled}
+		d.Reason = fmt.Sprintf("%s files changed while the last build ran; building again so the image holds what is on disk", in.Record.Unsettled)
 	case in.Record != nil && in.Record.ImageID == in.Image.ID:
 		if in.Record.Fingerprint == in.Print.Sum {
 			return d, nil
@@ -99,6 +103,10 @@ func decideBuild(in Input) (Decision, error) {
 		reason, impacts, err := changeReason(in)
 		if err != nil {
 			return d, err
+		}
+		if u := in.Record.Unsettled; u != "" && !slices.Contains(impacts, u) {
+			impacts = append(impacts, u) // a deps change during that build still renews volumes
+			sort.Strings(impacts)
 		}
 		d.Build, d.Impacts, d.Reason = true, impacts, reason
 	case in.Print.Newest.After(in.Image.Created):

@@ -40,6 +40,11 @@ func recordOf(p *Print, imageID string) *Record {
 	return &Record{Service: "api", Fingerprint: p.Sum, ImageID: imageID, Parts: p.Parts}
 }
 
+func unsettled(r *Record, layer string) *Record {
+	r.Unsettled = layer
+	return r
+}
+
 func apiInput(p *Print, rec *Record, img *Image, cs []Container) Input {
 	return Input{Service: "api", Tag: "proj-api", Build: true, Print: p, Record: rec, Image: img,
 		Containers: cs, Files: func() (map[string]FileSum, error) { return filesV1, nil }}
@@ -78,6 +83,12 @@ func TestPlanStaleness(t *testing.T) {
 			Decision{Adopt: true, Recreate: true, Impacts: []string{"adopted"}, Reason: "container runs an older image"}},
 		{"no container", apiInput(v1, recordOf(v1, "sha256:old"), imgOld, nil),
 			Decision{Recreate: true, Reason: "no container"}},
+		{"deps edited and reverted during the last build", apiInput(v1, unsettled(recordOf(v1, "sha256:old"), "deps"), imgOld, running),
+			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"deps"},
+				Reason: "deps files changed while the last build ran; building again so the image holds what is on disk"}},
+		{"deps edited during the last build, then source", apiInput(printOf(t0, filesSrc), unsettled(recordOf(v1, "sha256:old"), "deps"), imgOld, running),
+			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"deps", "source"},
+				Reason: "src/app.js changed (source layer), src/new.js added (source layer)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

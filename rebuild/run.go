@@ -108,6 +108,9 @@ func (x *run) record() error {
 		}
 		rec := Record{Service: in.Service, Fingerprint: in.Print.Sum, ImageID: img.ID,
 			Time: x.r.now(), Impacts: d.Impacts, Parts: in.Print.Parts}
+		if x.r.Unsettled != nil && d.Build {
+			rec.Unsettled = string(x.r.Unsettled(in.Print))
+		}
 		if err := x.r.Store.Save(rec, in.Print.Files); err != nil {
 			return err
 		}

@@ -29,6 +29,11 @@ type Record struct {
 	// "image missing", "adopted" when an outside build was taken as is).
 	Impacts []string `json:"impacts"`
 	Parts   Parts    `json:"parts"`
+	// Unsettled is the layer ("deps" or "source") of a file that changed
+	// while the build ran: the image may hold a state of it that is on
+	// disk no more (an edit and its revert), so the record vouches for
+	// nothing and the next check builds again.
+	Unsettled string `json:"unsettled,omitempty"`
 }
 
 // Store keeps records, per-file sums and the hash index of one project in
