@@ -88,7 +88,7 @@ func TestDaemonEditAndRevertDuringBuildBuildsAgain(t *testing.T) {
 	r.write(t, "api/web/index.htm", "half-saved")
 	r.write(t, "api/web/index.htm", "v2")
 	w.Send(watcher.Batch{Paths: []string{web}}) // ...while the file is edited and reverted
-	tap.next(t, "decision") // marked before the build ends
+	tap.next(t, "decision")                     // marked before the build ends
 	held.release <- struct{}{}
 	if res := tap.next(t, "result").fields["result"]; res != "api rebuilt" {
 		t.Fatalf("the build of v2: %v", res)
