@@ -234,8 +234,8 @@ func (p *Print) update(ctx context.Context, src Source, idx *Index, abs string) 
 	var st unix.Stat_t
 	err = unix.Lstat(abs, &st)
 	switch {
-	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR):
-		p.removeTree(rel)
+	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.EACCES):
+		p.removeTree(rel) // gone, or unreadable: the walk skips it as well (walkError)
 		return nil
 	case err != nil:
 		return walkError(abs, err)
