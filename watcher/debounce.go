@@ -12,6 +12,12 @@ import (
 // that much to a checkout that takes far longer.
 const lockPoll = 50 * time.Millisecond
 
+// lockHoldMax bounds how long an index.lock holds a batch past MaxWait: a
+// checkout of thousands of files on a slow disk outlasts MaxWait (a build
+// would start half-way and a second one follow), while a lock left behind
+// by a crashed git must not hold changes back for long.
+const lockHoldMax = 30 * time.Second
+
 // batcher collects changes and decides when they form a batch: after a
 // quiet window without changes, or when the oldest change reaches the cap.
 // Owned by the loop goroutine; its timers are read in the loop's select.
@@ -26,6 +32,8 @@ type batcher struct {
 	quietOn, capOn bool
 
 	held       bool      // an index.lock held the batch at the last quiet expiry
+	began      time.Time // the batch's first change
+	capTail    bool      // the cap gave in-flight events one quiet window after a lock
 	needScan   bool      // polling: wait for a scan started after releasedAt
 	releasedAt time.Time // when the lock was seen gone
 }
@@ -55,12 +63,17 @@ func (b *batcher) startCap() {
 	if b.pending() || b.capOn {
 		return
 	}
+	b.began = time.Now()
+	b.armCap(b.maxWait)
+}
+
+func (b *batcher) armCap(d time.Duration) {
 	b.capOn = true
 	if b.capT == nil {
-		b.capT = time.NewTimer(b.maxWait)
+		b.capT = time.NewTimer(d)
 		return
 	}
-	b.capT.Reset(b.maxWait)
+	b.capT.Reset(d)
 }
 
 // settle restarts the quiet window after a drain that added changes.
@@ -115,7 +128,7 @@ func (b *batcher) take() Batch {
 	sort.Strings(out.Paths)
 	sort.Strings(out.Rescan)
 	b.paths, b.rescan = nil, nil
-	b.held, b.needScan = false, false
+	b.held, b.needScan, b.capTail = false, false, false
 	b.stop()
 	return out
 }
@@ -158,6 +171,26 @@ func (s *state) onQuiet() {
 		return // scanDone re-arms the window
 	}
 	s.flush()
+}
+
+// onCap runs when the batch reaches MaxWait: it is flushed, unless a git
+// index.lock still exists (then the cap looks again every lockPoll, up to
+// lockHoldMax from the batch's first change), or the lock has just gone
+// (then events still in flight get one quiet window).
+func (s *state) onCap() {
+	b := &s.b
+	b.capOn = false
+	locked := s.lockHeld()
+	switch {
+	case locked && time.Since(b.began) < lockHoldMax:
+		b.held = true
+		b.armCap(lockPoll)
+	case b.held && !locked && !b.capTail:
+		b.capTail = true
+		b.armCap(b.quiet)
+	default:
+		s.flush()
+	}
 }
 
 func (s *state) lockHeld() bool {

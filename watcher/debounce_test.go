@@ -169,19 +169,39 @@ func TestDebounce(t *testing.T) {
 }
 
 // A git index.lock in the repository above the context holds the batch
-// until it goes (plus one quiet window for events in flight), or until the
-// cap.
+// until it goes (plus one quiet window for events in flight), past MaxWait
+// too (a checkout outlasting MaxWait is still one batch), but not beyond
+// lockHoldMax (a lock a crashed git left behind).
 func TestIndexLockHoldsBatch(t *testing.T) {
-	for _, release := range []bool{true, false} {
-		name := map[bool]string{true: "released", false: "held to the cap"}[release]
-		t.Run(name, func(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		maxWait time.Duration
+		release bool
+		want    func(time.Duration) bool
+		wantStr string
+	}{
+		{"released before the cap", 5 * time.Second, true,
+			func(d time.Duration) bool {
+				return d >= 2*time.Second+200*time.Millisecond && d <= 2*time.Second+500*time.Millisecond
+			},
+			"2s + lock poll + one quiet window"},
+		{"released after the cap", time.Second, true,
+			func(d time.Duration) bool {
+				return d >= 2*time.Second+200*time.Millisecond && d <= 2*time.Second+500*time.Millisecond
+			},
+			"2s + lock poll + one quiet window"},
+		{"never released", time.Second, false,
+			func(d time.Duration) bool { return d >= lockHoldMax && d <= lockHoldMax+lockPoll },
+			"lockHoldMax"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			repo := tempRoot(t)
 			ctx := filepath.Join(repo, "app")
 			mkdirs(t, repo, ".git", "app")
 			lock := filepath.Join(repo, ".git/index.lock")
 			write(t, lock, "")
 			synctest.Test(t, func(t *testing.T) {
-				w, fb := fakeWatcher(t, ctx, Options{Debounce: 200 * time.Millisecond, MaxWait: 5 * time.Second})
+				w, fb := fakeWatcher(t, ctx, Options{Debounce: 200 * time.Millisecond, MaxWait: tc.maxWait})
 				defer w.Close()
 				start := time.Now()
 				fb.emit(ctx+"/a", opWrite)
@@ -189,16 +209,12 @@ func TestIndexLockHoldsBatch(t *testing.T) {
 				fb.emit(ctx+"/b", opWrite)
 				time.Sleep(time.Second)
 				noBatch(t, w)
-				if release {
+				if tc.release {
 					must(t, os.Remove(lock))
 				}
 				b := <-w.Batches()
-				got := time.Since(start)
-				if !release && got != 5*time.Second {
-					t.Errorf("held batch flushed after %v, want the 5s cap", got)
-				}
-				if release && (got < 2*time.Second+200*time.Millisecond || got > 2*time.Second+500*time.Millisecond) {
-					t.Errorf("released batch flushed after %v, want 2s + lock poll + one quiet window", got)
+				if got := time.Since(start); !tc.want(got) {
+					t.Errorf("batch flushed after %v, want %s", got, tc.wantStr)
 				}
 				if !reflect.DeepEqual(b.Paths, paths(ctx, "a", "b")) {
 					t.Errorf("paths %v", b.Paths)

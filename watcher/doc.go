@@ -41,8 +41,8 @@
 //
 // A batch is flushed after Debounce without changes, or MaxWait after its
 // first change even while changes continue. While a git index.lock exists
-// in a root's repository the batch is held (up to MaxWait), so a checkout
-// is one batch. Editor temp files (ignore.IsTempFile) are never reported,
+// in a root's repository the batch is held, past MaxWait too (up to 30 s),
+// so a checkout is one batch. Editor temp files (ignore.IsTempFile) are never reported,
 // so they never form a batch, but the file an editor renames into place is.
 //
 // # Goroutines and channels

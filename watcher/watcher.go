@@ -274,7 +274,7 @@ func (w *Watcher) loop() {
 		case <-w.st.b.quietC():
 			w.st.onQuiet()
 		case <-w.st.b.capC():
-			w.st.flush()
+			w.st.onCap()
 		case out <- ob:
 			w.st.out = nil
 		case f := <-w.reqs:
