@@ -201,7 +201,13 @@ func (c *ComposeCLI) ImageName(project, service string) string {
 }
 
 // Build implements Runner.
+// Compose v1 builds with the classic builder (docker-py's or the CLI's),
+// which keeps the container of a failed RUN step unless told not to:
+// every broken save would leave one behind.
 func (c *ComposeCLI) Build(ctx context.Context, service string, out io.Writer) error {
+	if c.V1 {
+		return c.run(ctx, out, "build", "--force-rm", service)
+	}
 	return c.run(ctx, out, "build", service)
 }
 

@@ -42,6 +42,26 @@ func TestComposeCommandLines(t *testing.T) {
 	}
 }
 
+// The command Build runs, per flavour: v1's classic builder must remove
+// the container of a failed RUN step.
+func TestComposeBuildCommand(t *testing.T) {
+	for _, v1 := range []bool{false, true} {
+		argv := filepath.Join(t.TempDir(), "argv")
+		c := &ComposeCLI{V1: v1, Command: []string{"sh", "-c", `echo "$@" > "$0"`, argv}, ProjectArgs: []string{"-p", "shop"}}
+		if err := c.Build(context.Background(), "api", nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(argv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[bool]string{false: "-p shop build api\n", true: "-p shop build --force-rm api\n"}[v1]
+		if string(got) != want {
+			t.Errorf("v1=%v: build ran with %q, want %q", v1, got, want)
+		}
+	}
+}
+
 func TestComposeEnvKeepsUserSettings(t *testing.T) {
 	tests := []struct {
 		env  []string
