@@ -76,3 +76,46 @@ func BenchmarkFingerprint50k(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLoadIndex50k is reading the persisted index of a 50,000-file
+// context, which --once waits for before its walk.
+func BenchmarkLoadIndex50k(b *testing.B) {
+	src := benchContext(b, 50000)
+	state := filepath.Join(b.TempDir(), "index")
+	idx := NewIndex(func() time.Time { return time.Now().Add(time.Hour) })
+	if _, err := Fingerprint(context.Background(), src, idx); err != nil {
+		b.Fatal(err)
+	}
+	if err := idx.Save(state); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if x := LoadIndex(state, nil); len(x.base) != idx.Len() {
+			b.Fatalf("loaded %d entries, want %d", len(x.base), idx.Len())
+		}
+	}
+}
+
+// BenchmarkWalk50k is the context walk alone (walk, classify, fstatat,
+// index lookups) over a 50,000-file context whose index is loaded.
+func BenchmarkWalk50k(b *testing.B) {
+	src := benchContext(b, 50000)
+	state := filepath.Join(b.TempDir(), "index")
+	later := func() time.Time { return time.Now().Add(time.Hour) }
+	idx := NewIndex(later)
+	if _, err := Fingerprint(context.Background(), src, idx); err != nil {
+		b.Fatal(err)
+	}
+	if err := idx.Save(state); err != nil {
+		b.Fatal(err)
+	}
+	idx = LoadIndex(state, later)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := &Print{Files: map[string]FileSum{}}
+		if err := walkContext(context.Background(), src, idx, p); err != nil || len(p.Files) < 50000 {
+			b.Fatalf("walk: %v, %d files", err, len(p.Files))
+		}
+	}
+}

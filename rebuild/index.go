@@ -17,21 +17,30 @@ import (
 // from, like git's index: an unchanged tree is fingerprinted from lstat alone
 // and only files whose size, mtime, inode or mode moved are read again.
 //
-// The entries loaded from disk stay in one slice sorted by path (base): the
-// context walk finds a directory's range once and each file in it with a
-// few comparisons, without locks, map building at load or an allocation
-// per entry. Hashes taken since the load go to fresh, which supersedes base.
+// The entries loaded from disk stay where they are in the file's bytes
+// (data), found through base, which lists them in path order: the context
+// walk finds a directory's range once and each file in it with a short
+// binary search, without locks, and loading builds no map and no entry
+// objects. Hashes taken since the load go to fresh, which supersedes base.
 //
 // Index is safe for concurrent use: the fingerprint walk hashes from several
 // goroutines.
 type Index struct {
-	base   []indexEntry // sorted by path; never resized after load (Prune marks, Save rewrites)
+	data   string       // the loaded file (see index_file.go for its layout)
+	base   []baseEntry  // its entries, in path order; never resized after load
 	nfresh atomic.Int64 // len(fresh): lookups skip the lock while it is 0
 	mu     sync.Mutex   // guards fresh, dirty
 	fresh  map[string]*indexEntry
 	dirty  bool
 	now    func() time.Time
 	hash   func(abs string) ([32]byte, error) // seam: tests count reads
+}
+
+// baseEntry is a loaded entry: where its path is in data (its fixed-size
+// fields follow the path) and what happened to it since the load.
+type baseEntry struct {
+	off, plen uint32
+	flags     atomic.Uint32 // entrySeen, entryDropped
 }
 
 // fileStat is the part of an lstat result a cached hash depends on.
@@ -65,16 +74,16 @@ func (s fileStat) fileMode() fs.FileMode {
 	return m
 }
 
-// indexEntry is what one file looked like when it was hashed.
+// indexEntry is a hash taken since the load: what one file looked like
+// when it was hashed.
 type indexEntry struct {
 	path string
 	fileStat
 	Sum [32]byte
 	// fsum is the file's FileSum.Sum (mode and content, see fileSumOf),
 	// kept so an unchanged file costs no hashing at all.
-	fsum  string
-	Racy  bool          // mtime was too close to hashing time to trust (see racyWindow)
-	flags atomic.Uint32 // entrySeen, entryDropped
+	fsum string
+	Racy bool // mtime was too close to hashing time to trust (see racyWindow)
 }
 
 const (
@@ -82,12 +91,20 @@ const (
 	entryDropped             // pruned: no longer answers lookups, not saved
 )
 
-// seen marks e looked up, writing only the first time (50,000 entries are
+// seen marks b looked up, writing only the first time (50,000 entries are
 // looked up by several walkers; a store per lookup would bounce cache lines).
-func (e *indexEntry) seen() {
-	if e.flags.Load()&entrySeen == 0 {
-		e.flags.Or(entrySeen)
+func (b *baseEntry) seen() {
+	if b.flags.Load()&entrySeen == 0 {
+		b.flags.Or(entrySeen)
 	}
+}
+
+func (x *Index) path(b *baseEntry) string { return x.data[b.off : b.off+b.plen] }
+
+// fixed is the entry's fixed-size fields (entryFixed bytes).
+func (x *Index) fixed(b *baseEntry) string {
+	o := b.off + b.plen
+	return x.data[o : o+entryFixed]
 }
 
 // racyWindow: a file written within this long before it was hashed may be
@@ -129,81 +146,82 @@ func (x *Index) Sum(abs string, fi fs.FileInfo) ([32]byte, error) {
 }
 
 func (x *Index) sumStat(abs string, key fileStat) ([32]byte, error) {
-	e, err := x.entry(abs, key, nil)
-	if err != nil {
-		return [32]byte{}, err
-	}
-	return e.Sum, nil
+	sum, _, err := x.entry(abs, key, nil)
+	return sum, err
 }
 
 // dirIndex is the part of the base below one directory, found once per
 // directory by the walk.
 type dirIndex struct {
-	prefix string       // "<abs dir>/"
-	ents   []indexEntry // base entries under prefix, at any depth, sorted
+	x      *Index
+	prefix string      // "<abs dir>/"
+	ents   []baseEntry // base entries under prefix, at any depth, in path order
 }
 
 // under returns the base entries below the directory abs.
 func (x *Index) under(abs string) dirIndex {
 	prefix := abs + "/"
-	lo := sort.Search(len(x.base), func(i int) bool { return x.base[i].path >= prefix })
-	hi := lo + sort.Search(len(x.base)-lo, func(i int) bool { return !strings.HasPrefix(x.base[lo+i].path, prefix) })
-	return dirIndex{prefix: prefix, ents: x.base[lo:hi:hi]}
+	lo := sort.Search(len(x.base), func(i int) bool { return x.path(&x.base[i]) >= prefix })
+	hi := lo + sort.Search(len(x.base)-lo, func(i int) bool { return !strings.HasPrefix(x.path(&x.base[lo+i]), prefix) })
+	return dirIndex{x: x, prefix: prefix, ents: x.base[lo:hi:hi]}
 }
 
 // find is the entry of the file name directly in the directory, nil when none.
-func (d *dirIndex) find(name string) *indexEntry {
+func (d *dirIndex) find(name string) *baseEntry {
 	n := len(d.prefix)
-	i := sort.Search(len(d.ents), func(i int) bool { return d.ents[i].path[n:] >= name })
-	if i < len(d.ents) && d.ents[i].path[n:] == name {
+	i := sort.Search(len(d.ents), func(i int) bool { return d.x.path(&d.ents[i])[n:] >= name })
+	if i < len(d.ents) && d.x.path(&d.ents[i])[n:] == name {
 		return &d.ents[i]
 	}
 	return nil
 }
 
-// lookup is the entry for abs: a hash taken since the load, else the base's
-// (found through d when the caller has the directory's range), else nil.
-func (x *Index) lookup(abs string, d *dirIndex) *indexEntry {
+// lookup finds abs: a hash taken since the load (fresh), else the loaded
+// entry (found through d when the caller has the directory's range), else
+// neither.
+func (x *Index) lookup(abs string, d *dirIndex) (fresh *indexEntry, base *baseEntry) {
 	if x.nfresh.Load() > 0 {
 		x.mu.Lock()
 		e := x.fresh[abs]
 		x.mu.Unlock()
 		if e != nil {
-			return e
+			return e, nil
 		}
 	}
-	var e *indexEntry
+	var b *baseEntry
 	if d != nil && strings.HasPrefix(abs, d.prefix) {
-		e = d.find(abs[len(d.prefix):])
+		b = d.find(abs[len(d.prefix):])
 	} else {
-		i := sort.Search(len(x.base), func(i int) bool { return x.base[i].path >= abs })
-		if i < len(x.base) && x.base[i].path == abs {
-			e = &x.base[i]
+		i := sort.Search(len(x.base), func(i int) bool { return x.path(&x.base[i]) >= abs })
+		if i < len(x.base) && x.path(&x.base[i]) == abs {
+			b = &x.base[i]
 		}
 	}
-	if e == nil || e.flags.Load()&entryDropped != 0 {
-		return nil
+	if b == nil || b.flags.Load()&entryDropped != 0 {
+		return nil, nil
 	}
-	return e
+	return nil, b
 }
 
-// entry returns the index entry of the regular file abs whose lstat result
-// is key, hashing the file when the index has no trusted entry for it.
-func (x *Index) entry(abs string, key fileStat, d *dirIndex) (*indexEntry, error) {
-	old := x.lookup(abs, d)
-	if old != nil {
-		old.seen()
-		if !old.Racy && old.fileStat == key {
-			return old, nil
+// entry returns the content hash and print sum of the regular file abs
+// whose lstat result is key, hashing the file when the index has no
+// trusted entry for it.
+func (x *Index) entry(abs string, key fileStat, d *dirIndex) (sum [32]byte, fsum string, err error) {
+	switch fresh, base := x.lookup(abs, d); {
+	case fresh != nil && !fresh.Racy && fresh.fileStat == key:
+		return fresh.Sum, fresh.fsum, nil
+	case base != nil:
+		base.seen()
+		if f := x.fixed(base); fixedStat(f) == key {
+			copy(sum[:], f[fixedSum:])
+			return sum, f[fixedFsum:], nil
 		}
 	}
-	sum, err := x.hash(abs)
-	if err != nil {
-		return nil, err
+	if sum, err = x.hash(abs); err != nil {
+		return sum, "", err
 	}
 	e := &indexEntry{path: abs, fileStat: key, Sum: sum, fsum: fileSumOf(key.fileMode(), sum[:]),
 		Racy: x.now().Sub(key.time()) < racyWindow}
-	e.flags.Store(entrySeen)
 	x.mu.Lock()
 	if x.fresh[abs] == nil {
 		x.nfresh.Add(1)
@@ -211,7 +229,7 @@ func (x *Index) entry(abs string, key fileStat, d *dirIndex) (*indexEntry, error
 	x.fresh[abs] = e
 	x.dirty = true
 	x.mu.Unlock()
-	return e, nil
+	return e.Sum, e.fsum, nil
 }
 
 // Len is the number of entries (for tests and logs).
@@ -220,7 +238,7 @@ func (x *Index) Len() int {
 	defer x.mu.Unlock()
 	n := len(x.fresh)
 	for i := range x.base {
-		if e := &x.base[i]; e.flags.Load()&entryDropped == 0 && x.fresh[e.path] == nil {
+		if b := &x.base[i]; b.flags.Load()&entryDropped == 0 && x.fresh[x.path(b)] == nil {
 			n++
 		}
 	}
@@ -230,14 +248,14 @@ func (x *Index) Len() int {
 // Prune drops the entries not looked up since the index was loaded: paths
 // that vanished or left every context. Call it only after fingerprinting
 // every service of the project, or the other services' entries go too.
-// Hashes taken since the load were looked up, so only base entries can go.
+// Hashes taken since the load were looked up, so only loaded entries go.
 func (x *Index) Prune() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for i := range x.base {
-		e := &x.base[i]
-		if e.flags.Load()&(entrySeen|entryDropped) == 0 {
-			e.flags.Or(entryDropped)
+		b := &x.base[i]
+		if b.flags.Load()&(entrySeen|entryDropped) == 0 {
+			b.flags.Or(entryDropped)
 			x.dirty = true
 		}
 	}

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"time"
+	"unsafe"
 )
 
 // The persisted index: indexMagic, the entry count (uvarint), then per
@@ -27,26 +29,33 @@ const (
 	maxIndexPath    = 1 << 16
 )
 
+// Offsets of an entry's fixed-size fields, after its path.
+const (
+	fixedSize, fixedMtime, fixedIno, fixedMode, fixedSum, fixedFsum = 0, 8, 16, 24, 28, 60
+)
+
 // LoadIndex reads the index persisted at path. A missing or unreadable file
 // (other version, truncated) gives an empty index: the index is a cache, and
 // losing it costs one full read of the tree, never a wrong answer.
 //
-// The file is read in one piece and its paths and sums stay substrings of
-// one string: loading 50,000 entries allocates three times, not 100,000.
+// The file is read in one piece and its entries are used where they are:
+// loading 50,000 entries allocates the file and one small slice.
 func LoadIndex(path string, now func() time.Time) *Index {
 	x := NewIndex(now)
 	b, err := os.ReadFile(path)
-	if err != nil {
+	if err != nil || len(b) == 0 {
 		return x
 	}
-	if base, err := parseIndex(string(b)); err == nil {
-		x.base = base
+	// b is never written again, so it may back a string (no 6 MB copy).
+	data := unsafe.String(unsafe.SliceData(b), len(b))
+	if base, err := parseIndex(data); err == nil {
+		x.data, x.base = data, base
 	}
 	return x
 }
 
-func parseIndex(s string) ([]indexEntry, error) {
-	if len(s) < len(indexMagic) || s[:len(indexMagic)] != indexMagic {
+func parseIndex(s string) ([]baseEntry, error) {
+	if len(s) < len(indexMagic) || s[:len(indexMagic)] != indexMagic || len(s) > math.MaxUint32 {
 		return nil, errors.New("not a rebuildd index")
 	}
 	off := len(indexMagic)
@@ -55,31 +64,31 @@ func parseIndex(s string) ([]indexEntry, error) {
 		return nil, errors.New("bad index size")
 	}
 	off += k
-	base := make([]indexEntry, n)
+	base := make([]baseEntry, n)
+	prev := ""
 	for i := range base {
 		plen, k := uvarint(s[off:])
 		if k <= 0 || plen > maxIndexPath || uint64(len(s)-off-k) < plen+entryFixed {
 			return nil, errors.New("bad index entry")
 		}
 		off += k
-		e := &base[i]
-		e.path, off = s[off:off+int(plen)], off+int(plen)
-		if i > 0 && e.path <= base[i-1].path {
+		path := s[off : off+int(plen)]
+		if i > 0 && path <= prev {
 			return nil, errors.New("index out of order") // lookups search it
 		}
-		f := s[off : off+entryFixed]
-		e.Size = int64(le64(f[0:]))
-		e.Mtime = int64(le64(f[8:]))
-		e.Ino = le64(f[16:])
-		e.Mode = uint32(le64(f[24:28]))
-		copy(e.Sum[:], f[28:60])
-		e.fsum = f[60:]
-		off += entryFixed
+		base[i].off, base[i].plen, prev = uint32(off), uint32(plen), path
+		off += int(plen) + entryFixed
 	}
 	if off != len(s) {
 		return nil, errors.New("trailing bytes in index")
 	}
 	return base, nil
+}
+
+// fixedStat reads the stat fields of an entry's fixed part.
+func fixedStat(f string) fileStat {
+	return fileStat{Size: int64(le64(f[fixedSize:])), Mtime: int64(le64(f[fixedMtime:])),
+		Ino: le64(f[fixedIno:]), Mode: uint32(le64(f[fixedMode : fixedMode+4]))}
 }
 
 // le64 reads a little-endian number from the first min(len(s), 8) bytes of s.
@@ -121,46 +130,60 @@ func (x *Index) Save(path string) error {
 	return nil
 }
 
-// saved lists, in path order, the entries a save keeps: base entries not
+// savedEntry is one entry a save writes: a loaded one, copied as it is
+// (fixed), or a fresh one.
+type savedEntry struct {
+	path  string
+	fixed string
+	e     *indexEntry
+}
+
+// saved lists, in path order, the entries a save keeps: loaded entries not
 // dropped nor re-hashed, and fresh ones; racy entries are re-hashed next
 // time anyway. Called with x.mu held.
-func (x *Index) saved() []*indexEntry {
-	fresh := make([]*indexEntry, 0, len(x.fresh))
-	for _, e := range x.fresh {
+func (x *Index) saved() []savedEntry {
+	fresh := make([]savedEntry, 0, len(x.fresh))
+	for p, e := range x.fresh {
 		if !e.Racy {
-			fresh = append(fresh, e)
+			fresh = append(fresh, savedEntry{path: p, e: e})
 		}
 	}
 	sort.Slice(fresh, func(i, j int) bool { return fresh[i].path < fresh[j].path })
-	out := make([]*indexEntry, 0, len(x.base)+len(fresh))
+	out := make([]savedEntry, 0, len(x.base)+len(fresh))
 	for i := range x.base {
-		e := &x.base[i]
-		if e.flags.Load()&entryDropped != 0 || x.fresh[e.path] != nil {
+		b := &x.base[i]
+		p := x.path(b)
+		if b.flags.Load()&entryDropped != 0 || x.fresh[p] != nil {
 			continue
 		}
-		for len(fresh) > 0 && fresh[0].path < e.path {
+		for len(fresh) > 0 && fresh[0].path < p {
 			out, fresh = append(out, fresh[0]), fresh[1:]
 		}
-		out = append(out, e)
+		out = append(out, savedEntry{path: p, fixed: x.fixed(b)})
 	}
 	return append(out, fresh...)
 }
 
-func (x *Index) write(w io.Writer, entries []*indexEntry) error {
+func (x *Index) write(w io.Writer, entries []savedEntry) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.WriteString(indexMagic)
 	var tmp [binary.MaxVarintLen64]byte
 	bw.Write(tmp[:binary.PutUvarint(tmp[:], uint64(len(entries)))])
 	var fixed [entryFixed]byte
-	for _, e := range entries {
-		bw.Write(tmp[:binary.PutUvarint(tmp[:], uint64(len(e.path)))])
-		bw.WriteString(e.path)
-		binary.LittleEndian.PutUint64(fixed[0:], uint64(e.Size))
-		binary.LittleEndian.PutUint64(fixed[8:], uint64(e.Mtime))
-		binary.LittleEndian.PutUint64(fixed[16:], e.Ino)
-		binary.LittleEndian.PutUint32(fixed[24:], e.Mode)
-		copy(fixed[28:], e.Sum[:])
-		copy(fixed[60:], e.fsum)
+	for _, s := range entries {
+		bw.Write(tmp[:binary.PutUvarint(tmp[:], uint64(len(s.path)))])
+		bw.WriteString(s.path)
+		if s.e == nil {
+			bw.WriteString(s.fixed)
+			continue
+		}
+		e := s.e
+		binary.LittleEndian.PutUint64(fixed[fixedSize:], uint64(e.Size))
+		binary.LittleEndian.PutUint64(fixed[fixedMtime:], uint64(e.Mtime))
+		binary.LittleEndian.PutUint64(fixed[fixedIno:], e.Ino)
+		binary.LittleEndian.PutUint32(fixed[fixedMode:], e.Mode)
+		copy(fixed[fixedSum:], e.Sum[:])
+		copy(fixed[fixedFsum:], e.fsum)
 		bw.Write(fixed[:])
 	}
 	return bw.Flush()

@@ -85,11 +85,11 @@ func TestIndexLookupsAfterLoad(t *testing.T) {
 	}
 	for _, p := range paths {
 		d := loaded.under(filepath.Dir(p))
-		e, err := loaded.entry(p, statKey(t, p), &d)
+		sum, fsum, err := loaded.entry(p, statKey(t, p), &d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.fsum != fileSumOf(0o644, e.Sum[:]) || e.Sum != sha256.Sum256(mustRead(t, p)) {
+		if fsum != fileSumOf(0o644, sum[:]) || sum != sha256.Sum256(mustRead(t, p)) {
 			t.Errorf("%s: wrong entry", p)
 		}
 		if _, err := loaded.sumStat(p, statKey(t, p)); err != nil {

@@ -86,6 +86,8 @@ func (w *walker) dir(rel, abs string) {
 	d := w.idx.under(abs)
 	local := make([]FileSum, 0, len(ents))
 	names := make([]string, 0, len(ents))
+	var last dockerfile.Result // and its why: a string per file otherwise
+	lastWhy := ""
 	for _, e := range ents {
 		childAbs, name := e.abs, e.abs[len(abs)+1:]
 		if e.typ == unix.DT_UNKNOWN { // file systems without d_type
@@ -110,7 +112,10 @@ func (w *walker) dir(rel, abs string) {
 		if s.Sum == "" {
 			continue // vanished, or not a file Docker copies
 		}
-		s.Impact, s.Why = res.Impact, why(res)
+		if res.Impact != last.Impact || res.Input != last.Input { // files of a directory mostly share one
+			last, lastWhy = res, why(res)
+		}
+		s.Impact, s.Why = res.Impact, lastWhy
 		local, names = append(local, s), append(names, childRel)
 	}
 	w.mu.Lock()
@@ -185,14 +190,14 @@ func (w *walker) sumIn(fd int, name, abs string, d *dirIndex) (FileSum, error) {
 		}
 		return FileSum{Sum: fileSumOf(key.fileMode(), []byte(target)), mtime: key.time()}, nil
 	case unix.S_IFREG:
-		e, err := w.idx.entry(abs, key, d)
+		_, fsum, err := w.idx.entry(abs, key, d)
 		if errors.Is(err, unix.ENOENT) {
 			return FileSum{}, nil
 		}
 		if err != nil {
 			return FileSum{}, fmt.Errorf("fingerprint %q: %w", abs, err)
 		}
-		return FileSum{Sum: e.fsum, mtime: key.time()}, nil
+		return FileSum{Sum: fsum, mtime: key.time()}, nil
 	}
 	return FileSum{}, nil // sockets, fifos, devices: not build input
 }
