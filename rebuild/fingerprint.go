@@ -105,8 +105,7 @@ func Fingerprint(ctx context.Context, src Source, idx *Index) (*Print, error) {
 	if err := p.hashParts(src, idx); err != nil {
 		return nil, err
 	}
-	p.refold()
-	p.seal()
+	p.seal() // the walk folded the files
 	return p, nil
 }
 

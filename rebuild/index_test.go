@@ -263,3 +263,17 @@ type allSource struct{}
 func (allSource) Classify(string) dockerfile.Result {
 	return dockerfile.Result{Impact: dockerfile.ImpactSource, Action: dockerfile.ActionRebuild}
 }
+
+// The walk folds the files as it goes; the folds equal a refold of them.
+func TestWalkFoldsLikeRefold(t *testing.T) {
+	f := newFixture(t)
+	p := f.print(t)
+	deps, source := p.deps, p.source
+	if deps == (fold{}) || source == (fold{}) {
+		t.Fatal("the walk left a fold empty")
+	}
+	p.refold()
+	if p.deps != deps || p.source != source {
+		t.Error("the walk's folds differ from a refold of its files")
+	}
+}
