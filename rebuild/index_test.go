@@ -277,3 +277,18 @@ func TestWalkFoldsLikeRefold(t *testing.T) {
 		t.Error("the walk's folds differ from a refold of its files")
 	}
 }
+
+func TestRelOf(t *testing.T) {
+	tests := []struct{ rel, abs, child, want string }{
+		{"", "/ctx", "/ctx/a", "a"},
+		{"src", "/ctx/src", "/ctx/src/a", "src/a"},
+		{"src/d", "/ctx/src/d", "/ctx/src/d/a", "src/d/a"},
+		{"src", "/ctx//src", "/ctx//src/a", "src/a"},
+		{"src", "/ctx/xsrc", "/ctx/xsrc/a", "src/a"}, // abs does not end in /rel: joined
+	}
+	for _, tt := range tests {
+		if got := relOf(tt.rel, tt.abs, tt.child); got != tt.want {
+			t.Errorf("relOf(%q, %q, %q) = %q, want %q", tt.rel, tt.abs, tt.child, got, tt.want)
+		}
+	}
+}

@@ -141,7 +141,7 @@ func relOf(rel, abs, childAbs string) string {
 	switch {
 	case rel == "":
 		return name
-	case strings.HasSuffix(abs, "/"+rel):
+	case len(abs) > len(rel) && abs[len(abs)-len(rel)-1] == '/' && abs[len(abs)-len(rel):] == rel:
 		return childAbs[len(abs)-len(rel):]
 	}
 	return joinRel(rel, name)
