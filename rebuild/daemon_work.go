@@ -226,14 +226,15 @@ func (d *Daemon) result(r Request, what string, took time.Duration, err error) {
 // done is the scheduler's completion hook; results are logged by work.
 func (d *Daemon) done(Request, error) {}
 
-// banner logs one line per service (context, target, watches, backend)
-// and then "ready".
+// banner logs one line per service (context, target, the builder whose
+// ignore rules the model follows, watches, backend) and then "ready".
 func (d *Daemon) banner(s *snapshot, st watcher.Stats) {
 	for _, w := range s.watched {
 		m := s.models[w.Service.Name]
 		rs := rootOf(st, m.Context())
 		d.o.Log.Info("watching", zap.String("service", w.Service.Name), zap.String("context", m.Context()),
-			zap.String("target", m.Analysis().Target), zap.Int("watched_dirs", rs.Dirs), zap.String("backend", rs.Backend))
+			zap.String("target", m.Analysis().Target), zap.String("builder", m.Dialect().String()),
+			zap.Int("watched_dirs", rs.Dirs), zap.String("backend", rs.Backend))
 	}
 	d.o.Log.Info("ready", zap.Int("watches", st.Watches), zap.Int("polled_dirs", st.Polled),
 		zap.Int("roots", len(st.Roots)), zap.Bool("dry_run", d.o.DryRun))
