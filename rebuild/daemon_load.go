@@ -142,6 +142,7 @@ func warnGlobal(log *zap.Logger, old, cur config.Settings) {
 	add("on_busy", old.OnBusy != cur.OnBusy)
 	add("compose_command", strings.Join(old.ComposeCommand, " ") != strings.Join(cur.ComposeCommand, " "))
 	add("log_format", old.LogFormat != cur.LogFormat)
+	add("builder", old.Builder != cur.Builder)
 	if len(changed) > 0 {
 		log.Warn("restart rebuildd to apply these rebuild.yaml changes; per-service settings apply now",
 			zap.Strings("settings", changed))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,7 +26,7 @@ import (
 // it. Directories the watcher does not watch (.dockerignore excludes them,
 // or rebuild.yaml's ignore patterns do) hold no file the print counts.
 //
-// Ownership: mu guards the table and each entry's pending changes; an
+// Ownership: mu guards the tables and each entry's pending changes; an
 // entry's own lock serialises bringing it up to date, so the batch
 // goroutine (Dirty, Lost) never waits behind a walk.
 type livePrints struct {
@@ -35,6 +34,7 @@ type livePrints struct {
 	copies sync.WaitGroup // background copies (lend); tests and benchmarks wait for them
 	mu     sync.Mutex
 	by     map[string]*livePrint // service -> its print
+	counts map[string]*counts    // service -> changes seen so far (settle.go)
 }
 
 type livePrint struct {
@@ -47,75 +47,25 @@ type livePrint struct {
 	// Guarded by livePrints.mu:
 	dirty map[string]bool // absolute paths changed since p was last brought up to date
 	full  bool            // events were lost: walk again
-	// Input changes marked so far (deps and all), for Unsettled: a build
-	// may have read a file between its edit and its revert.
-	marks, depsMarks uint64
-}
-
-// taken is where a print stood in its service's changes when it was
-// handed out.
-type taken struct {
-	e                *livePrint
-	marks, depsMarks uint64
 }
 
 func newLivePrints(idx *Index) *livePrints {
-	return &livePrints{idx: idx, by: map[string]*livePrint{}}
+	return &livePrints{idx: idx, by: map[string]*livePrint{}, counts: map[string]*counts{}}
 }
 
-// Dirty records changed paths for every service whose context holds them.
+// Dirty records changed paths for every service whose context holds them
+// (and counts them as changes, see settle.go).
 func (l *livePrints) Dirty(paths []string) {
+	l.Touch(paths)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, e := range l.by {
 		for _, p := range paths {
-			if !within(e.src.Context, p) {
-				continue
-			}
-			e.dirty[p] = true
-			switch mayFeed(e.src, p) {
-			case dockerfile.ImpactDeps:
-				e.marks++
-				e.depsMarks++
-			case dockerfile.ImpactSource:
-				e.marks++
+			if within(e.src.Context, p) {
+				e.dirty[p] = true
 			}
 		}
 	}
-}
-
-// mayFeed is the impact of a changed path on the build: deps or source
-// for a file a build reads, and for a directory or a vanished path (it may
-// have held such files); "" for the rest.
-func mayFeed(src Source, abs string) dockerfile.Impact {
-	switch i := src.Classify.Classify(abs).Impact; i {
-	case dockerfile.ImpactDeps, dockerfile.ImpactSource:
-		return i
-	}
-	if fi, err := os.Lstat(abs); err != nil || fi.IsDir() {
-		return dockerfile.ImpactSource
-	}
-	return ""
-}
-
-// Unsettled says whether a deps or source file of p's service changed
-// after p was taken, and which layer: a build started from p may have
-// read the file half-way through an edit and its revert, so its image is
-// not known to match p even when the files are back as they were.
-func (l *livePrints) Unsettled(p *Print) dockerfile.Impact {
-	t := p.taken
-	if t == nil {
-		return ""
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	switch {
-	case t.e.depsMarks != t.depsMarks:
-		return dockerfile.ImpactDeps
-	case t.e.marks != t.marks:
-		return dockerfile.ImpactSource
-	}
-	return ""
 }
 
 // Lost makes every service whose context overlaps a root walk again.
@@ -126,6 +76,7 @@ func (l *livePrints) Lost(roots []string) {
 		for _, r := range roots {
 			if within(r, e.src.Context) || within(e.src.Context, r) {
 				e.full = true
+				l.changes(e.src.Service).any++ // anything may have changed unseen
 			}
 		}
 	}
@@ -147,7 +98,7 @@ func (l *livePrints) Print(ctx context.Context, src Source) (*Print, error) {
 	l.mu.Lock()
 	dirty, full := e.dirty, e.full || e.dirty[src.Context] // the context itself came or went
 	e.dirty, e.full = map[string]bool{}, false
-	at := &taken{e: e, marks: e.marks, depsMarks: e.depsMarks}
+	at := l.take(src.Service)
 	l.mu.Unlock()
 
 	if e.p == nil || full {
@@ -174,8 +125,9 @@ func (l *livePrints) Print(ctx context.Context, src Source) (*Print, error) {
 		p = p.clone()
 	}
 	e.p = nil // a failure half-way leaves no half-updated print behind
+	dirs := realDirs{}
 	for abs := range dirty {
-		if err := p.update(ctx, src, l.idx, abs); err != nil {
+		if err := p.update(ctx, src, l.idx, abs, dirs); err != nil {
 			return nil, err
 		}
 	}
@@ -225,7 +177,7 @@ func (p *Print) clone() *Print {
 // update brings one changed path of the context into the print: a file is
 // re-classified and re-summed (through the index), a directory that
 // appeared is walked, a path that vanished takes everything below it along.
-func (p *Print) update(ctx context.Context, src Source, idx *Index, abs string) error {
+func (p *Print) update(ctx context.Context, src Source, idx *Index, abs string, dirs realDirs) error {
 	rel, err := filepath.Rel(src.Context, abs)
 	if err != nil || rel == "." {
 		return nil // the context itself: its entries are reported one by one
@@ -233,6 +185,9 @@ func (p *Print) update(ctx context.Context, src Source, idx *Index, abs string) 
 	rel = filepath.ToSlash(rel)
 	var st unix.Stat_t
 	err = unix.Lstat(abs, &st)
+	if err == nil && !dirs.under(src.Context, rel) {
+		err = unix.ENOENT // reached through a symlink that replaced a directory: not in the context
+	}
 	switch {
 	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.EACCES):
 		p.removeTree(rel) // gone, or unreadable: the walk skips it as well (walkError)
@@ -291,4 +246,29 @@ func (p *Print) removeTree(rel string) {
 			p.remove(r)
 		}
 	}
+}
+
+// realDirs remembers, for one update, which context directories are real
+// directories: Docker's context holds a path only through them, while
+// lstat follows a symlink that replaced one of its parents (rm -r src;
+// ln -s ../other src) and would bring the link's target into the print.
+type realDirs map[string]bool
+
+func (d realDirs) under(ctxDir, rel string) bool {
+	for i := 0; i < len(rel); i++ {
+		if rel[i] != '/' {
+			continue
+		}
+		dir := rel[:i]
+		real, ok := d[dir]
+		if !ok {
+			var st unix.Stat_t
+			real = unix.Lstat(filepath.Join(ctxDir, dir), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
+			d[dir] = real
+		}
+		if !real {
+			return false
+		}
+	}
+	return true
 }

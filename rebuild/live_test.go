@@ -119,6 +119,14 @@ func TestLivePrintFollowsChanges(t *testing.T) {
 			os.Remove(at("src/b"))
 			put(t, at("src/b/x.js"), "x")
 		}, []string{"src/b"}},
+		{"directory replaced by a symlink to a directory", func() {
+			os.RemoveAll(at("src/b"))
+			other := filepath.Join(t.TempDir(), "other")
+			put(t, filepath.Join(other, "x.js"), "through the link")
+			if err := os.Symlink(other, at("src/b")); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"src/b/x.js", "src/b"}},
 		{"symlink", func() {
 			if err := os.Symlink("a.js", at("src/link.js")); err != nil {
 				t.Fatal(err)
@@ -190,7 +198,8 @@ func TestLivePrintRandomEdits(t *testing.T) {
 
 // A deps or source file changed after a print was taken (during the build
 // it started) leaves the print unsettled, even when the file is back as it
-// was; files no build reads do not.
+// was; paths no build reads, present or gone, do not. Lost events and the
+// Dockerfile do.
 func TestLivePrintUnsettled(t *testing.T) {
 	src := liveContext(t)
 	ctx := context.Background()
@@ -205,23 +214,30 @@ func TestLivePrintUnsettled(t *testing.T) {
 		return p
 	}
 	for _, tc := range []struct {
-		name string
-		path string
-		want dockerfile.Impact
+		name   string
+		change func() // before the path is reported
+		path   string
+		want   dockerfile.Impact
 	}{
-		{"nothing changed", "", ""},
-		{"unused file", "README.md", ""},
-		{"ignored file", "ignored/x.js", ""},
-		{"source file", "src/a.js", dockerfile.ImpactSource},
-		{"deps file", "package.json", dockerfile.ImpactDeps},
-		{"new directory", "src/newdir", dockerfile.ImpactSource},
+		{"nothing changed", nil, "", ""},
+		{"unused file", nil, "README.md", ""},
+		{"unused file removed", func() { os.Remove(at("README.md")) }, "README.md", ""},
+		{"ignored file", nil, "ignored/x.js", ""},
+		{"ignored file removed", func() { os.Remove(at("ignored/x.js")) }, "ignored/x.js", ""},
+		{"ignored directory created", func() { os.Mkdir(at("ignored/cache"), 0o755) }, "ignored/cache", ""},
+		{"source file", nil, "src/a.js", dockerfile.ImpactSource},
+		{"deps file", nil, "package.json", dockerfile.ImpactDeps},
+		{"new source directory", func() { os.Mkdir(at("src/newdir"), 0o755) }, "src/newdir", dockerfile.ImpactSource},
+		{"source directory removed", func() { os.RemoveAll(at("src/b")) }, "src/b", dockerfile.ImpactSource},
+		{"Dockerfile", nil, "Dockerfile", dockerfile.ImpactDockerfile},
+		{"lost events", func() { l.Lost([]string{src.Context}) }, "", dockerfile.ImpactSource},
 	} {
 		p := print()
+		if tc.change != nil {
+			tc.change()
+		}
 		if tc.path != "" {
-			if tc.path == "src/newdir" {
-				os.Mkdir(at(tc.path), 0o755)
-			}
-			l.Dirty([]string{at(tc.path)}) // an edit and its revert: the content is as before
+			l.Dirty([]string{at(tc.path)}) // say, an edit and its revert: the content is as before
 		}
 		if got := l.Unsettled(p); got != tc.want {
 			t.Errorf("%s: Unsettled = %q, want %q", tc.name, got, tc.want)
@@ -229,6 +245,27 @@ func TestLivePrintUnsettled(t *testing.T) {
 		if next := print(); l.Unsettled(next) != "" {
 			t.Errorf("%s: a print taken after the change is unsettled", tc.name)
 		}
+	}
+}
+
+// A reload gives the service a new model and a new print; a print handed
+// out before it still learns of changes made after it was taken.
+func TestLivePrintUnsettledAcrossReload(t *testing.T) {
+	src := liveContext(t)
+	ctx := context.Background()
+	l := newLivePrints(NewIndex(time.Now))
+	before, err := l.Print(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reloaded := src
+	reloaded.Target = "other" // any difference makes a new entry
+	if _, err := l.Print(ctx, reloaded); err != nil {
+		t.Fatal(err)
+	}
+	l.Touch([]string{filepath.Join(src.Context, "src/a.js")})
+	if got := l.Unsettled(before); got != dockerfile.ImpactSource {
+		t.Errorf("Unsettled after a reload = %q, want source", got)
 	}
 }
 

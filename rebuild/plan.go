@@ -94,8 +94,12 @@ func decideBuild(in Input) (Decision, error) {
 	case in.Image == nil:
 		d.Build, d.Impacts, d.Reason = true, []string{"image missing"}, "image missing"
 	case in.Record != nil && in.Record.ImageID == in.Image.ID && in.Record.Unsettled != "" && in.Record.Fingerprint == in.Print.Sum:
+		what := in.Record.Unsettled + " files"
+		if in.Record.Unsettled == string(dockerfile.ImpactDockerfile) {
+			what = "the Dockerfile or ignore file"
+		}
 		d.Build, d.Impacts = true, []string{in.Record.Unsettled}
-		d.Reason = fmt.Sprintf("%s files changed while the last build ran; building again so the image holds what is on disk", in.Record.Unsettled)
+		d.Reason = what + " changed while the last build ran; building again so the image holds what is on disk"
 	case in.Record != nil && in.Record.ImageID == in.Image.ID:
 		if in.Record.Fingerprint == in.Print.Sum {
 			return d, nil
@@ -103,6 +107,15 @@ func decideBuild(in Input) (Decision, error) {
 		reason, impacts, err := changeReason(in)
 		if err != nil {
 			return d, err
+		}
+		if reason == "" && in.Record.Parts.Deps == "" && in.Record.Unsettled == "" {
+			// A record from before the folds: its Sum is computed another
+			// way, and no part and no file differs, so the image is current.
+			d.Adopt, d.Impacts = true, []string{"adopted"}
+			return d, nil
+		}
+		if reason == "" {
+			reason, impacts = "inputs changed since the last build", []string{string(dockerfile.ImpactSource)}
 		}
 		if u := in.Record.Unsettled; u != "" && !slices.Contains(impacts, u) {
 			impacts = append(impacts, u) // a deps change during that build still renews volumes

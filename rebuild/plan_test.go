@@ -40,6 +40,13 @@ func recordOf(p *Print, imageID string) *Record {
 	return &Record{Service: "api", Fingerprint: p.Sum, ImageID: imageID, Parts: p.Parts}
 }
 
+// oldFormat is r as written before the folds: no layer digests, and a
+// Sum computed another way.
+func oldFormat(r *Record) *Record {
+	r.Fingerprint, r.Parts.Deps, r.Parts.Source = "sorted-lines-sum", "", ""
+	return r
+}
+
 func unsettled(r *Record, layer string) *Record {
 	r.Unsettled = layer
 	return r
@@ -83,6 +90,11 @@ func TestPlanStaleness(t *testing.T) {
 			Decision{Adopt: true, Recreate: true, Impacts: []string{"adopted"}, Reason: "container runs an older image"}},
 		{"no container", apiInput(v1, recordOf(v1, "sha256:old"), imgOld, nil),
 			Decision{Recreate: true, Reason: "no container"}},
+		{"record from before the folds, same inputs: adopt again", apiInput(v1, oldFormat(recordOf(v1, "sha256:old")), imgOld, running),
+			Decision{Adopt: true, Impacts: []string{"adopted"}}},
+		{"record from before the folds, a file changed", apiInput(printOf(t0, filesSrc), oldFormat(recordOf(v1, "sha256:old")), imgOld, running),
+			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"source"},
+				Reason: "src/app.js changed (source layer), src/new.js added (source layer)"}},
 		{"deps edited and reverted during the last build", apiInput(v1, unsettled(recordOf(v1, "sha256:old"), "deps"), imgOld, running),
 			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"deps"},
 				Reason: "deps files changed while the last build ran; building again so the image holds what is on disk"}},
