@@ -32,8 +32,9 @@ type DaemonOptions struct {
 	Load func(ctx context.Context) (*config.Project, error)
 	// Model reads one service's Dockerfile and ignore file.
 	Model func(config.Service, config.ServiceSettings) (*dockerfile.Model, error)
-	// Watch starts the watcher on roots.
-	Watch func(roots []watcher.Root, s config.Settings) (BatchSource, error)
+	// Watch starts the watcher on roots; touched is to get every change's
+	// paths as soon as it is seen (watcher.Options.Touched).
+	Watch func(roots []watcher.Root, s config.Settings, touched func([]string)) (BatchSource, error)
 	// Reconciler returns the --once machinery for a project, with sources
 	// taken from the snapshot's models. Unused in dry-run mode.
 	Reconciler func(p *config.Project, sources func(config.Service) (Source, error)) *Reconciler
@@ -113,7 +114,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.life = ctx
 	// Watch first: edits made during a long start-up reconcile wait in the
 	// watcher's batch (it never blocks) and are handled right after it.
-	w, err := d.o.Watch(Roots(snap.proj, snap.models), snap.proj.Settings)
+	w, err := d.o.Watch(Roots(snap.proj, snap.models), snap.proj.Settings, d.live.Touch)
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func newDryRig(t *testing.T) *dryRig {
 			return r.proj, nil
 		},
 		Model:  dockerfile.Load,
-		Watch:  func([]watcher.Root, config.Settings) (BatchSource, error) { return r.w, nil },
+		Watch:  func([]watcher.Root, config.Settings, func([]string)) (BatchSource, error) { return r.w, nil },
 		DryRun: true,
 		Log:    zap.New(r.tap),
 	})

@@ -51,6 +51,7 @@ type Decision struct {
 	Recreate  bool // up -d the service after any build (recreate or create)
 	RenewAnon bool // recreate with --renew-anon-volumes
 	Adopt     bool // record the current print as the image's (built outside rebuildd)
+	Recheck   bool // built again only because inputs changed during the last build
 	Impacts   []string
 	Reason    string
 }
@@ -98,7 +99,7 @@ func decideBuild(in Input) (Decision, error) {
 		if in.Record.Unsettled == string(dockerfile.ImpactDockerfile) {
 			what = "the Dockerfile or ignore file"
 		}
-		d.Build, d.Impacts = true, []string{in.Record.Unsettled}
+		d.Build, d.Recheck, d.Impacts = true, true, []string{in.Record.Unsettled}
 		d.Reason = what + " changed while the last build ran; building again so the image holds what is on disk"
 	case in.Record != nil && in.Record.ImageID == in.Image.ID:
 		if in.Record.Fingerprint == in.Print.Sum {

@@ -96,7 +96,7 @@ func TestPlanStaleness(t *testing.T) {
 			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"source"},
 				Reason: "src/app.js changed (source layer), src/new.js added (source layer)"}},
 		{"deps edited and reverted during the last build", apiInput(v1, unsettled(recordOf(v1, "sha256:old"), "deps"), imgOld, running),
-			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"deps"},
+			Decision{Build: true, Builder: true, Recreate: true, Recheck: true, Impacts: []string{"deps"},
 				Reason: "deps files changed while the last build ran; building again so the image holds what is on disk"}},
 		{"deps edited during the last build, then source", apiInput(printOf(t0, filesSrc), unsettled(recordOf(v1, "sha256:old"), "deps"), imgOld, running),
 			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"deps", "source"},

@@ -110,6 +110,12 @@ func (x *run) record() error {
 			Time: x.r.now(), Impacts: d.Impacts, Parts: in.Print.Parts}
 		if x.r.Unsettled != nil && d.Build {
 			rec.Unsettled = string(x.r.Unsettled(in.Print))
+			if d.Recheck && in.Record != nil && img.ID == in.Record.ImageID {
+				// A recheck that gave the same image ends the chain: a
+				// process rewriting files with the same content during
+				// every build must not keep rebuildd building.
+				rec.Unsettled = ""
+			}
 		}
 		if err := x.r.Store.Save(rec, in.Print.Files); err != nil {
 			return err

@@ -1,9 +1,11 @@
 package watcher
 
 import (
-	"os"
 	"sort"
+	"syscall"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // lockPoll is how often a batch held by a git index.lock looks again. The
@@ -185,19 +187,62 @@ func (s *state) onCap() {
 	case locked && time.Since(b.began) < lockHoldMax:
 		b.held = true
 		b.armCap(lockPoll)
-	case b.held && !locked && !b.capTail:
-		b.capTail = true
-		b.armCap(b.quiet)
+	case locked:
+		s.staleLock()
+		s.flush()
+	case b.held && !b.capTail:
+		// The lock has just gone: as onQuiet does, give events in flight
+		// one quiet window (polled roots: a scan that started after the
+		// lock went), with one more max_wait as the bound.
+		b.held, b.capTail = false, true
+		if s.poller != nil {
+			b.needScan, b.releasedAt = true, time.Now()
+		} else {
+			b.armQuiet(b.quiet)
+		}
+		b.armCap(b.maxWait)
 	default:
 		s.flush()
 	}
 }
 
+// staleLock notes the lock files that held a batch for lockHoldMax: most
+// likely left behind by a git that crashed. They are said once and then
+// no longer hold batches until they change (git replaces the file).
+func (s *state) staleLock() {
+	for _, f := range s.locks {
+		var st syscall.Stat_t
+		if syscall.Lstat(f, &st) != nil {
+			continue
+		}
+		id := lockID{ino: st.Ino, mtime: st.Mtim.Nano()}
+		if s.stale == nil {
+			s.stale = map[string]lockID{}
+		}
+		if s.stale[f] != id {
+			s.stale[f] = id
+			s.log.Warn("a git index.lock has held changes back for 30s; it no longer does until git writes it again",
+				zap.String("lock", f), zap.String("fix", "if no git command is running, remove it: rm "+f))
+		}
+	}
+}
+
+// lockID tells one lock file from the next git writes at the same path.
+type lockID struct {
+	ino   uint64
+	mtime int64
+}
+
 func (s *state) lockHeld() bool {
 	for _, f := range s.locks {
-		if _, err := os.Lstat(f); err == nil {
-			return true
+		var st syscall.Stat_t
+		if syscall.Lstat(f, &st) != nil {
+			continue
 		}
+		if id, ok := s.stale[f]; ok && id == (lockID{ino: st.Ino, mtime: st.Mtim.Nano()}) {
+			continue // said once in staleLock
+		}
+		return true
 	}
 	return false
 }

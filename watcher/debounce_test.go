@@ -252,3 +252,80 @@ func TestCloseTwice(t *testing.T) {
 		}
 	})
 }
+
+// Polling: a checkout outlasting MaxWait writes its last file just before
+// it removes index.lock; the batch waits for a scan that started after the
+// lock went, so the checkout is one batch.
+func TestIndexLockPastCapPolling(t *testing.T) {
+	repo := tempRoot(t)
+	ctx := filepath.Join(repo, "app")
+	mkdirs(t, repo, ".git", "app")
+	lock := filepath.Join(repo, ".git/index.lock")
+	write(t, lock, "")
+	synctest.Test(t, func(t *testing.T) {
+		w, err := New(Options{Roots: []Root{{Path: ctx}}, Poll: "on", PollInterval: time.Second,
+			Debounce: 200 * time.Millisecond, MaxWait: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		<-w.Ready()
+		time.Sleep(100 * time.Millisecond)
+		write(t, ctx+"/a", "a") // seen by the scan at 1s
+		time.Sleep(2200 * time.Millisecond)
+		write(t, ctx+"/b", "b") // at 2.3s, past the cap: the checkout's last file
+		must(t, os.Remove(lock))
+		b := <-w.Batches()
+		if !reflect.DeepEqual(b.Paths, paths(ctx, "a", "b")) {
+			t.Errorf("checkout split: the first batch has %v", b.Paths)
+		}
+	})
+}
+
+// A lock left behind holds one batch for lockHoldMax, then is said once
+// and holds no more batches until git writes it again.
+func TestStaleIndexLock(t *testing.T) {
+	repo := tempRoot(t)
+	ctx := filepath.Join(repo, "app")
+	mkdirs(t, repo, ".git", "app")
+	lock := filepath.Join(repo, ".git/index.lock")
+	write(t, lock, "")
+	synctest.Test(t, func(t *testing.T) {
+		w, fb := fakeWatcher(t, ctx, Options{Debounce: 200 * time.Millisecond, MaxWait: time.Second})
+		defer w.Close()
+		start := time.Now()
+		fb.emit(ctx+"/a", opWrite)
+		<-w.Batches()
+		if got := time.Since(start); got < lockHoldMax {
+			t.Errorf("first batch after %v, want it held for lockHoldMax", got)
+		}
+		start = time.Now()
+		fb.emit(ctx+"/b", opWrite)
+		<-w.Batches()
+		if got := time.Since(start); got != 200*time.Millisecond {
+			t.Errorf("batch after the stale lock was said: %v, want one quiet window", got)
+		}
+	})
+}
+
+// Touched hears of each change when it arrives, a quiet window before the
+// batch holding it; editor temp files are left out there as well.
+func TestTouchedBeforeTheBatch(t *testing.T) {
+	root := tempRoot(t)
+	synctest.Test(t, func(t *testing.T) {
+		var touched []string
+		w, fb := fakeWatcher(t, root, Options{Debounce: time.Second,
+			Touched: func(p []string) { touched = append(touched, p...) }})
+		defer w.Close()
+		fb.emit(root+"/a.js", opWrite)
+		fb.emit(root+"/.a.js.swp", opWrite)
+		synctest.Wait()
+		if !reflect.DeepEqual(touched, paths(root, "a.js")) {
+			t.Errorf("touched %v before the batch, want a.js", touched)
+		}
+		noBatch(t, w)
+		if b := <-w.Batches(); !reflect.DeepEqual(b.Paths, paths(root, "a.js")) {
+			t.Errorf("batch %v", b.Paths)
+		}
+	})
+}

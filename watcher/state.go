@@ -25,6 +25,9 @@ type state struct {
 	noInot  bool    // inotify could not start: everything polls
 	poller  backend // nil until first needed
 
+	touched []string          // reported since the last Touched call
+	stale   map[string]lockID // index.lock files taken for left behind (staleLock)
+
 	warned    map[errClass]bool
 	overflows int
 	rescans   int
@@ -166,6 +169,12 @@ func (s *state) handleAll(evs []event) {
 			s.log.Warn("file watching error; changes may be missed until restart", zap.Error(ev.err))
 		}
 	}
+	if len(s.touched) > 0 {
+		if f := s.w.opts.Touched; f != nil {
+			f(s.touched)
+		}
+		s.touched = s.touched[:0]
+	}
 	s.b.settle()
 }
 
@@ -175,6 +184,9 @@ func (s *state) report(p string) {
 		return
 	}
 	s.b.add(p)
+	if s.w.opts.Touched != nil {
+		s.touched = append(s.touched, p)
+	}
 }
 
 // overflow: the kernel dropped events for every directory of that inotify

@@ -64,6 +64,12 @@ type Options struct {
 	// REBUILDD_DEBUG_EVENTS=1, every raw event at debug level. nil: no logs.
 	Logger      *zap.Logger
 	DebugEvents bool
+	// Touched, when set, gets the paths of each handful of events as they
+	// arrive, before the quiet window makes them a batch (editor temp
+	// files excluded, as from batches). It runs on the loop goroutine and
+	// must be quick, and must not keep the slice: watch mode counts
+	// changes made while a build runs.
+	Touched func(paths []string)
 
 	hooks hooks // test seams, see backend.go
 }

@@ -100,14 +100,14 @@ func buildOutput(cmd *cobra.Command, g *globalFlags) io.Writer {
 
 // watchFunc starts the real watcher with rebuild.yaml's timing and polling
 // settings; --poll forces polling.
-func watchFunc(g *globalFlags, log *zap.Logger) func([]watcher.Root, config.Settings) (rebuild.BatchSource, error) {
-	return func(roots []watcher.Root, s config.Settings) (rebuild.BatchSource, error) {
+func watchFunc(g *globalFlags, log *zap.Logger) func([]watcher.Root, config.Settings, func([]string)) (rebuild.BatchSource, error) {
+	return func(roots []watcher.Root, s config.Settings, touched func([]string)) (rebuild.BatchSource, error) {
 		poll := string(s.Poll)
 		if g.poll {
 			poll = "on"
 		}
 		return watcher.New(watcher.Options{Roots: roots, Debounce: s.Debounce, MaxWait: s.MaxWait,
-			Poll: poll, PollInterval: s.PollInterval, Logger: log.Named("watcher")})
+			Poll: poll, PollInterval: s.PollInterval, Logger: log.Named("watcher"), Touched: touched})
 	}
 }
 
