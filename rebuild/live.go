@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/ignore"
 )
 
 // livePrints keeps the fingerprint of each watched service current from
@@ -183,6 +184,9 @@ func (p *Print) update(ctx context.Context, src Source, idx *Index, abs string, 
 		return nil // the context itself: its entries are reported one by one
 	}
 	rel = filepath.ToSlash(rel)
+	if ignore.IsTempFile(rel) {
+		return nil // never in a print (see walker.dir)
+	}
 	var st unix.Stat_t
 	err = unix.Lstat(abs, &st)
 	if err == nil && !dirs.under(src.Context, rel) {

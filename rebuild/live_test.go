@@ -134,6 +134,10 @@ func TestLivePrintFollowsChanges(t *testing.T) {
 		}, []string{"src/link.js"}},
 		{"mode change", func() { os.Chmod(at("src/a.js"), 0o755) }, []string{"src/a.js"}},
 		{"ignored directory", func() { put(t, at("ignored/y.js"), "y") }, []string{"ignored/y.js"}},
+		{"editor swap and backup files, which the watcher never reports", func() {
+			put(t, at("src/.a.js.swp"), "swap")
+			put(t, at("src/a.js~"), "backup")
+		}, nil},
 		{"edit and revert", func() { put(t, at("src/a.js"), "zz"); put(t, at("src/a.js"), "a2") }, []string{"src/a.js"}},
 	}
 	for _, s := range steps {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/ignore"
 )
 
 // walkWorkers is how many directories are read at once. The up-to-date
@@ -100,6 +101,12 @@ func (w *walker) dir(rel, abs string) {
 		childRel := relOf(rel, abs, childAbs)
 		if e.typ == unix.DT_DIR {
 			w.subdir(childRel, childAbs)
+			continue
+		}
+		if ignore.IsTempFile(name) {
+			// Editors' swap and backup files come and go around every save
+			// without an event (the watcher drops them), so watch mode's
+			// prints could not follow them; no build needs them either.
 			continue
 		}
 		res := w.src.Classify.Classify(childAbs)
