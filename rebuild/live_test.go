@@ -57,6 +57,20 @@ func fromDisk(t *testing.T, src Source) *Print {
 	return p
 }
 
+// newLive is a table of live prints over a fresh index, and a print
+// function that fails the test on error.
+func newLive(t *testing.T) (*livePrints, func(Source) *Print) {
+	l := newLivePrints(NewIndex(time.Now))
+	return l, func(src Source) *Print {
+		t.Helper()
+		p, err := l.Print(context.Background(), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+}
+
 func samePrint(t *testing.T, step string, got, want *Print) {
 	t.Helper()
 	if got.Sum == want.Sum && len(got.Files) == len(want.Files) {
@@ -206,17 +220,9 @@ func TestLivePrintRandomEdits(t *testing.T) {
 // Dockerfile do.
 func TestLivePrintUnsettled(t *testing.T) {
 	src := liveContext(t)
-	ctx := context.Background()
-	l := newLivePrints(NewIndex(time.Now))
+	l, printFor := newLive(t)
+	print := func() *Print { return printFor(src) }
 	at := func(rel string) string { return filepath.Join(src.Context, rel) }
-	print := func() *Print {
-		t.Helper()
-		p, err := l.Print(ctx, src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	for _, tc := range []struct {
 		name   string
 		change func() // before the path is reported
@@ -256,17 +262,11 @@ func TestLivePrintUnsettled(t *testing.T) {
 // out before it still learns of changes made after it was taken.
 func TestLivePrintUnsettledAcrossReload(t *testing.T) {
 	src := liveContext(t)
-	ctx := context.Background()
-	l := newLivePrints(NewIndex(time.Now))
-	before, err := l.Print(ctx, src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, print := newLive(t)
+	before := print(src)
 	reloaded := src
 	reloaded.Target = "other" // any difference makes a new entry
-	if _, err := l.Print(ctx, reloaded); err != nil {
-		t.Fatal(err)
-	}
+	print(reloaded)
 	l.Touch([]string{filepath.Join(src.Context, "src/a.js")})
 	if got := l.Unsettled(before); got != dockerfile.ImpactSource {
 		t.Errorf("Unsettled after a reload = %q, want source", got)
@@ -277,18 +277,11 @@ func TestLivePrintUnsettledAcrossReload(t *testing.T) {
 // is found.
 func TestLivePrintLostWalksAgain(t *testing.T) {
 	src := liveContext(t)
-	ctx := context.Background()
-	l := newLivePrints(NewIndex(time.Now))
-	before, err := l.Print(ctx, src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, print := newLive(t)
+	before := print(src)
 	put(t, filepath.Join(src.Context, "src/a.js"), "unreported")
 	l.Lost([]string{src.Context})
-	after, err := l.Print(ctx, src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	after := print(src)
 	if after.Sum == before.Sum {
 		t.Fatal("after lost events the print still shows the old content")
 	}

@@ -168,6 +168,17 @@ func TestDebounce(t *testing.T) {
 	}
 }
 
+// lockedRepo is a repository with a context app/ and a git index.lock,
+// as during a checkout.
+func lockedRepo(t *testing.T) (ctx, lock string) {
+	repo := tempRoot(t)
+	ctx = filepath.Join(repo, "app")
+	mkdirs(t, repo, ".git", "app")
+	lock = filepath.Join(repo, ".git/index.lock")
+	write(t, lock, "")
+	return ctx, lock
+}
+
 // A git index.lock in the repository above the context holds the batch
 // until it goes (plus one quiet window for events in flight), past MaxWait
 // too (a checkout outlasting MaxWait is still one batch), but not beyond
@@ -195,11 +206,7 @@ func TestIndexLockHoldsBatch(t *testing.T) {
 			"lockHoldMax"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			repo := tempRoot(t)
-			ctx := filepath.Join(repo, "app")
-			mkdirs(t, repo, ".git", "app")
-			lock := filepath.Join(repo, ".git/index.lock")
-			write(t, lock, "")
+			ctx, lock := lockedRepo(t)
 			synctest.Test(t, func(t *testing.T) {
 				w, fb := fakeWatcher(t, ctx, Options{Debounce: 200 * time.Millisecond, MaxWait: tc.maxWait})
 				defer w.Close()
@@ -257,11 +264,7 @@ func TestCloseTwice(t *testing.T) {
 // it removes index.lock; the batch waits for a scan that started after the
 // lock went, so the checkout is one batch.
 func TestIndexLockPastCapPolling(t *testing.T) {
-	repo := tempRoot(t)
-	ctx := filepath.Join(repo, "app")
-	mkdirs(t, repo, ".git", "app")
-	lock := filepath.Join(repo, ".git/index.lock")
-	write(t, lock, "")
+	ctx, lock := lockedRepo(t)
 	synctest.Test(t, func(t *testing.T) {
 		w, err := New(Options{Roots: []Root{{Path: ctx}}, Poll: "on", PollInterval: time.Second,
 			Debounce: 200 * time.Millisecond, MaxWait: time.Second})
@@ -285,11 +288,7 @@ func TestIndexLockPastCapPolling(t *testing.T) {
 // A lock left behind holds one batch for lockHoldMax, then is said once
 // and holds no more batches until git writes it again.
 func TestStaleIndexLock(t *testing.T) {
-	repo := tempRoot(t)
-	ctx := filepath.Join(repo, "app")
-	mkdirs(t, repo, ".git", "app")
-	lock := filepath.Join(repo, ".git/index.lock")
-	write(t, lock, "")
+	ctx, _ := lockedRepo(t)
 	synctest.Test(t, func(t *testing.T) {
 		w, fb := fakeWatcher(t, ctx, Options{Debounce: 200 * time.Millisecond, MaxWait: time.Second})
 		defer w.Close()
