@@ -33,23 +33,66 @@ var base struct {
 	mu  sync.Mutex
 	ok  bool
 	err error
+	tag string // this package's own image (packageImage)
 }
 
 // BaseImage makes sure BaseImageTag exists in the engine, building it from
-// /bin/busybox when it is missing, and returns the tag. It fails the test
-// when busybox-static is not installed. Call Require first.
+// /bin/busybox when it is missing, and returns the tag of this test
+// package's copy of it (packageImage). It fails the test when
+// busybox-static is not installed. Call Require first.
 func BaseImage(t testing.TB) string {
 	t.Helper()
 	base.mu.Lock()
 	defer base.mu.Unlock()
 	if !base.ok && base.err == nil {
 		base.err = ensureBaseImage()
+		if base.err == nil {
+			base.tag, base.err = packageImage()
+		}
 		base.ok = base.err == nil
 	}
 	if base.err != nil {
 		t.Fatalf("e2e: base image %s: %v", BaseImageTag, base.err)
 	}
-	return BaseImageTag
+	return base.tag
+}
+
+// packageImage gives each test package its own image ID to build FROM: the
+// base image with a label naming the package. The classic builder (Compose
+// v1, DOCKER_BUILDKIT=0) shares cached steps between builds with the same
+// parent, and removing an image removes its untagged parents: one
+// package's cleanup could delete an intermediate image that another
+// package's build, running at the same time (go test -p), had just taken
+// from the cache ("unable to find image sha256:..."). Separate parents keep
+// the caches apart; tests within a package run one at a time.
+func packageImage() (string, error) {
+	pkg := strings.TrimSuffix(filepath.Base(os.Args[0]), ".test")
+	pkg = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(pkg))
+	tag := strings.TrimSuffix(BaseImageTag, ":latest") + ":pkg-" + pkg
+	if imageExists(tag) {
+		return tag, nil
+	}
+	unlock, err := lockFile(filepath.Join(os.TempDir(), "rebuildd-test-base-image.lock"))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if imageExists(tag) {
+		return tag, nil
+	}
+	ctr, err := TryDocker("create", BaseImageTag)
+	if err != nil {
+		return "", err
+	}
+	ctr = strings.TrimSpace(ctr)
+	defer TryDocker("rm", "-f", ctr)
+	_, err = TryDocker("commit", "--change", "LABEL org.rebuildd.test.package="+pkg, ctr, tag)
+	return tag, err
 }
 
 // ensureBaseImage builds the base image unless it exists. Test binaries of
