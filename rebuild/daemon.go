@@ -67,6 +67,7 @@ type Daemon struct {
 	snap  atomic.Pointer[snapshot]
 	index *Index      // dry-run fingerprints; the reconciler has its own
 	live  *livePrints // set by the first load: prints kept current from the batches
+	pre   *prefetch   // set by the first load unless dry: engine answers asked for ahead
 
 	mu     sync.Mutex
 	prints map[string]string // dry run: service -> fingerprint of the last "build"
@@ -114,7 +115,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.life = ctx
 	// Watch first: edits made during a long start-up reconcile wait in the
 	// watcher's batch (it never blocks) and are handled right after it.
-	w, err := d.o.Watch(Roots(snap.proj, snap.models), snap.proj.Settings, d.live.Touch)
+	w, err := d.o.Watch(Roots(snap.proj, snap.models), snap.proj.Settings, d.touched)
 	if err != nil {
 		return err
 	}

@@ -74,8 +74,27 @@ func (d *Daemon) load(ctx context.Context, prev *snapshot) (*snapshot, error) {
 	}
 	if s.rec != nil {
 		s.rec.Prints, s.rec.Brief, s.rec.Unsettled = d.live.Print, true, d.live.Unsettled
+		if d.pre == nil {
+			d.pre = newPrefetch(s.rec.Engine, d.o.Now)
+		}
+		s.rec.Engine, s.rec.Runner = d.pre, forgetful{Runner: s.rec.Runner, p: d.pre}
 	}
 	return s, nil
+}
+
+// touched gets each change's paths as the watcher sees them: counted for
+// the builds that may be running, and, when one may reach a build, the
+// engine is asked now what the decision after the quiet window will need.
+func (d *Daemon) touched(paths []string) {
+	if !d.live.Touch(paths) || d.pre == nil {
+		return
+	}
+	s := d.snap.Load()
+	tags := make([]string, 0, len(s.watched))
+	for _, w := range s.watched {
+		tags = append(tags, s.rec.tag(w.Service))
+	}
+	d.pre.Start(s.proj.Name, tags)
 }
 
 func prevModel(prev *snapshot, name string) (*dockerfile.Model, bool) {

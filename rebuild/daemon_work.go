@@ -83,7 +83,7 @@ func (d *Daemon) syncRestart(ctx context.Context, r Request) (string, error) {
 		} else {
 			// Copies are short and a half-synced container is worse than a
 			// late exit, so shutdown lets them finish.
-			if err := d.o.Sync(context.WithoutCancel(ctx), r.Service, r.Syncs, r.Exec); err != nil {
+			if err := d.changing(func() error { return d.o.Sync(context.WithoutCancel(ctx), r.Service, r.Syncs, r.Exec) }); err != nil {
 				return "", err
 			}
 			done = append(done, "synced "+strconv.Itoa(len(r.Syncs))+" path(s)")
@@ -105,7 +105,7 @@ func (d *Daemon) restart(ctx context.Context, service string) (string, error) {
 	}
 	// A restart is short and leaves nothing half-done when allowed to
 	// finish, so shutdown does not interrupt it.
-	if err := d.o.Restart(context.WithoutCancel(ctx), service); err != nil {
+	if err := d.changing(func() error { return d.o.Restart(context.WithoutCancel(ctx), service) }); err != nil {
 		return "", err
 	}
 	return "restarted", nil
@@ -117,10 +117,20 @@ func (d *Daemon) recreate(ctx context.Context, service string) (string, error) {
 	}
 	// compose up is never cancelled half-way: it would leave the service
 	// without a container.
-	if err := d.o.Recreate(context.WithoutCancel(ctx), []string{service}); err != nil {
+	if err := d.changing(func() error { return d.o.Recreate(context.WithoutCancel(ctx), []string{service}) }); err != nil {
 		return "", err
 	}
 	return "recreated", nil
+}
+
+// changing runs an action that changes the engine's containers, so the
+// engine answers asked for ahead are forgotten before and after it.
+func (d *Daemon) changing(act func() error) error {
+	if d.pre != nil {
+		d.pre.forget()
+		defer d.pre.forget()
+	}
+	return act()
 }
 
 // describeOutcomes says what a reconcile did, e.g.

@@ -42,8 +42,8 @@ func (l *livePrints) take(service string) *taken {
 // reach. The watcher calls it for each raw event, before the quiet window
 // forms a batch, so a build that ends within the window of an edit still
 // learns of it; Dirty calls it again for the batch (counting twice only
-// says "changed" twice).
-func (l *livePrints) Touch(paths []string) {
+// says "changed" twice). It reports whether any path may reach a build.
+func (l *livePrints) Touch(paths []string) bool {
 	l.mu.Lock()
 	srcs := make([]Source, 0, len(l.by))
 	for _, e := range l.by {
@@ -63,7 +63,7 @@ func (l *livePrints) Touch(paths []string) {
 		}
 	}
 	if len(hits) == 0 {
-		return
+		return false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -77,6 +77,7 @@ func (l *livePrints) Touch(paths []string) {
 			c.defs++
 		}
 	}
+	return true
 }
 
 // mayFeed is the impact a changed path may have on src's build: deps or
