@@ -71,6 +71,7 @@ func (d *Daemon) load(ctx context.Context, prev *snapshot) (*snapshot, error) {
 			idx = s.rec.Index // persisted: the first walk reads only what changed since the last run
 		}
 		d.live = newLivePrints(idx)
+		d.live.copyDelay = liveCopyDelay
 	}
 	if s.rec != nil {
 		s.rec.Prints, s.rec.Brief, s.rec.Unsettled = d.live.Print, true, d.live.Unsettled
