@@ -63,12 +63,22 @@ func TestDaemonEditAndRevertDuringBuildBuildsAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := watcher.NewFake()
+	var touched func([]string) // the daemon's hook, set before the first batch
+	// send is what the watcher does with a change: touch its paths when
+	// it sees them, then deliver them in a batch.
+	send := func(paths ...string) {
+		touched(paths)
+		w.Send(watcher.Batch{Paths: paths})
+	}
 	tap := &logTap{ch: make(chan logLine, 1024)}
 	ctx, cancel := context.WithCancel(context.Background())
 	d := NewDaemon(DaemonOptions{
 		Load:  func(context.Context) (*config.Project, error) { return r.proj, nil },
 		Model: dockerfile.Load,
-		Watch: func([]watcher.Root, config.Settings, func([]string)) (BatchSource, error) { return w, nil },
+		Watch: func(_ []watcher.Root, _ config.Settings, t func([]string)) (BatchSource, error) {
+			touched = t
+			return w, nil
+		},
 		Reconciler: func(p *config.Project, sources func(config.Service) (Source, error)) *Reconciler {
 			return &Reconciler{Project: p, Sources: sources, Runner: held, Engine: engine, Store: store,
 				Index: NewIndex(time.Now), Log: zap.NewNop(), WaitTimeout: time.Minute}
@@ -90,13 +100,13 @@ func TestDaemonEditAndRevertDuringBuildBuildsAgain(t *testing.T) {
 	tap.next(t, "ready")
 
 	web := r.write(t, "api/web/index.htm", "v2")
-	w.Send(watcher.Batch{Paths: []string{web}})
+	send(web)
 	tap.next(t, "decision")
 	held.begun(t, "v2") // the build of v2 runs...
 	r.write(t, "api/web/index.htm", "half-saved")
 	r.write(t, "api/web/index.htm", "v2")
-	w.Send(watcher.Batch{Paths: []string{web}}) // ...while the file is edited and reverted
-	tap.next(t, "decision")                     // marked before the build ends
+	send(web)               // ...while the file is edited and reverted
+	tap.next(t, "decision") // marked before the build ends
 	held.release <- struct{}{}
 	if res := tap.next(t, "result").fields["result"]; res != "api rebuilt" {
 		t.Fatalf("the build of v2: %v", res)
@@ -108,7 +118,7 @@ func TestDaemonEditAndRevertDuringBuildBuildsAgain(t *testing.T) {
 	// the chain ends here instead of building for ever.
 	r.write(t, "api/web/index.htm", "half-saved")
 	r.write(t, "api/web/index.htm", "v2")
-	w.Send(watcher.Batch{Paths: []string{web}})
+	send(web)
 	tap.next(t, "decision")
 	held.SameID["api"] = true
 	held.release <- struct{}{}
@@ -120,7 +130,7 @@ func TestDaemonEditAndRevertDuringBuildBuildsAgain(t *testing.T) {
 	}
 
 	// That build was settled: a save without change now does nothing.
-	w.Send(watcher.Batch{Paths: []string{r.write(t, "api/web/index.htm", "v2")}})
+	send(r.write(t, "api/web/index.htm", "v2"))
 	if res := tap.next(t, "result").fields["result"]; !strings.HasPrefix(res.(string), "unchanged") {
 		t.Fatalf("save without change after the settled build: %v", res)
 	}

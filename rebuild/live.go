@@ -63,10 +63,10 @@ func newLivePrints(idx *Index) *livePrints {
 	return &livePrints{idx: idx, by: map[string]*livePrint{}, counts: map[string]*counts{}}
 }
 
-// Dirty records changed paths for every service whose context holds them
-// (and counts them as changes, see settle.go).
+// Dirty records a batch's changed paths for every service whose context
+// holds them. They were counted as changes (Touch) when the watcher first
+// saw them, before the batch was formed.
 func (l *livePrints) Dirty(paths []string) {
-	l.Touch(paths)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, e := range l.by {

@@ -247,7 +247,10 @@ func TestLivePrintUnsettled(t *testing.T) {
 			tc.change()
 		}
 		if tc.path != "" {
-			l.Dirty([]string{at(tc.path)}) // say, an edit and its revert: the content is as before
+			// Say, an edit and its revert: the content is as before. As
+			// from the watcher: touched when seen, then in a batch.
+			l.Touch([]string{at(tc.path)})
+			l.Dirty([]string{at(tc.path)})
 		}
 		if got := l.Unsettled(p); got != tc.want {
 			t.Errorf("%s: Unsettled = %q, want %q", tc.name, got, tc.want)

@@ -41,8 +41,7 @@ func (l *livePrints) take(service string) *taken {
 // Touch counts changed paths against every service whose build they may
 // reach. The watcher calls it for each raw event, before the quiet window
 // forms a batch, so a build that ends within the window of an edit still
-// learns of it; Dirty calls it again for the batch (counting twice only
-// says "changed" twice). It reports whether any path may reach a build.
+// learns of it. It reports whether any path may reach a build.
 func (l *livePrints) Touch(paths []string) bool {
 	l.mu.Lock()
 	srcs := make([]Source, 0, len(l.by))

@@ -250,6 +250,7 @@ func (s *state) lockHeld() bool {
 // flush moves the pending changes to the outgoing batch, merging with one
 // the consumer has not taken yet.
 func (s *state) flush() {
+	s.flushTouched()
 	if !s.b.pending() {
 		s.b.stop()
 		return

@@ -169,13 +169,20 @@ func (s *state) handleAll(evs []event) {
 			s.log.Warn("file watching error; changes may be missed until restart", zap.Error(ev.err))
 		}
 	}
-	if len(s.touched) > 0 {
-		if f := s.w.opts.Touched; f != nil {
-			f(s.touched)
-		}
-		s.touched = s.touched[:0]
-	}
+	s.flushTouched()
 	s.b.settle()
+}
+
+// flushTouched hands the paths reported since the last call to
+// Options.Touched. Called after each round of events and before a batch
+// is flushed, so every path of a batch was touched before the batch goes
+// out (reports made outside a round, by SetRoots, included).
+func (s *state) flushTouched() {
+	if len(s.touched) == 0 {
+		return
+	}
+	s.w.opts.Touched(s.touched) // touched is only filled when Touched is set
+	s.touched = s.touched[:0]
 }
 
 // report adds a changed path to the batch; editor temp files never count.

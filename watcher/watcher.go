@@ -66,7 +66,8 @@ type Options struct {
 	DebugEvents bool
 	// Touched, when set, gets the paths of each handful of events as they
 	// arrive, before the quiet window makes them a batch (editor temp
-	// files excluded, as from batches). It runs on the loop goroutine and
+	// files excluded, as from batches); every path of a batch has been
+	// touched before the batch is sent. It runs on the loop goroutine and
 	// must be quick, and must not keep the slice: watch mode counts
 	// changes made while a build runs.
 	Touched func(paths []string)
