@@ -25,13 +25,7 @@ const buildLimit = 5 * time.Minute
 
 // measureLatency writes src/index.html runs times and times the tool.
 func (e *env) measureLatency(tool string, runs int) latency {
-	var p *proc
-	var err error
-	if tool == toolRebuildd {
-		p, _, err = e.rebuilddWatch(e.stack.dir)
-	} else {
-		p, _, err = e.composeWatch()
-	}
+	p, err := e.watchWith(tool)
 	if err != nil {
 		return latency{err: err}
 	}

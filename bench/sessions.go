@@ -80,13 +80,7 @@ type counted struct {
 // running instance, each after the previous one settled.
 func (e *env) runSessions(tool string, ss []session) []counted {
 	out := make([]counted, len(ss))
-	var p *proc
-	var err error
-	if tool == toolRebuildd {
-		p, _, err = e.rebuilddWatch(e.stack.dir)
-	} else {
-		p, _, err = e.composeWatch()
-	}
+	p, err := e.watchWith(tool)
 	if err != nil {
 		for i := range out {
 			out[i].err = err

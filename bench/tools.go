@@ -39,6 +39,16 @@ func (e *env) rebuilddWatch(dir string, extra ...string) (*proc, line, error) {
 	return p, l, nil
 }
 
+// watchWith starts one tool watching the stack's project, ready.
+func (e *env) watchWith(tool string) (*proc, error) {
+	if tool == toolRebuildd {
+		p, _, err := e.rebuilddWatch(e.stack.dir)
+		return p, err
+	}
+	p, _, err := e.composeWatch()
+	return p, err
+}
+
 // composeWatch starts `docker compose watch --no-up` with the
 // develop.watch rules and waits for "Watch enabled". --no-up: the stack
 // is already up; without it compose builds and recreates first.
