@@ -3,6 +3,7 @@ package sidecar
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 )
 
@@ -18,31 +19,104 @@ type Problem struct {
 	Guess bool
 }
 
-// Line is the compose volumes: entry that fixes the problem.
-func (p Problem) Line() string { return "- " + p.Host + ":" + p.Host }
+// Line is the compose volumes: entry that fixes this problem alone.
+func (p Problem) Line() string { return volumesLine(p.Host) }
+
+func volumesLine(host string) string { return "- " + host + ":" + host }
 
 // MountError says which directories are not mounted at the same path inside
-// as outside, and the volumes: lines that fix it.
+// as outside, and the volumes: line that fixes it.
 type MountError struct {
 	Container  string // our container's name
 	ProjectDir string
 	Problems   []Problem
 }
 
+// fix is one volumes: entry and the problems it solves, in check order.
+type fix struct {
+	host     string
+	problems []Problem
+}
+
+// fixes groups the problems under as few volumes: entries as possible:
+// one, the nearest common ancestor of every host path, unless that is the
+// host's root (mounting / would hand the whole host to the container);
+// then one per host path not inside another. The contexts of a project
+// usually sit inside it, so the answer is one line for the project.
+func (e *MountError) fixes() []fix {
+	var hosts []string
+	for _, p := range e.Problems {
+		hosts = append(hosts, p.Host)
+	}
+	var tops []string
+	if anc := commonAncestor(hosts); anc != "/" {
+		tops = []string{anc}
+	} else {
+		sorted := append([]string(nil), hosts...)
+		sort.Strings(sorted)
+		for _, h := range sorted {
+			if len(tops) == 0 || !isBelow(h, tops[len(tops)-1]) {
+				tops = append(tops, h)
+			}
+		}
+	}
+	fixes := make([]fix, len(tops))
+	for i, t := range tops {
+		fixes[i].host = t
+	}
+	for _, p := range e.Problems {
+		for i := range fixes {
+			if isBelow(p.Host, fixes[i].host) {
+				fixes[i].problems = append(fixes[i].problems, p)
+				break
+			}
+		}
+	}
+	sort.SliceStable(fixes, func(i, j int) bool { return e.order(fixes[i]) < e.order(fixes[j]) })
+	return fixes
+}
+
+// order is where a fix's first problem was found, so the message follows
+// the check order (the project directory first).
+func (e *MountError) order(f fix) int {
+	for i, p := range e.Problems {
+		if len(f.problems) > 0 && p.Dir == f.problems[0].Dir {
+			return i
+		}
+	}
+	return len(e.Problems)
+}
+
+// Lines are the volumes: entries that fix every problem, fewest first.
+func (e *MountError) Lines() []string {
+	var out []string
+	for _, f := range e.fixes() {
+		out = append(out, volumesLine(f.host))
+	}
+	return out
+}
+
+// Error is one message: each wrong mount said once (the directories below
+// it only named), the volumes: line(s) and the working_dir to use.
 func (e *MountError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "running as container %q, but", e.Container)
-	for i, p := range e.Problems {
+	fixes := e.fixes()
+	for i, f := range fixes {
 		if i > 0 {
-			b.WriteString(" and")
+			b.WriteString("; and")
 		}
+		p := f.problems[0]
 		fmt.Fprintf(&b, " %s %s %s", p.What, p.Dir, p.Got)
+		if rest := otherDirs(f.problems); len(rest) > 0 {
+			fmt.Fprintf(&b, " (so %s %s, below it)", isAre(len(rest)), joinAnd(rest))
+		}
 	}
 	b.WriteString(".\nCompose in this container passes paths to the Docker engine, which resolves them on the host," +
-		"\nso every directory rebuildd reads must be mounted at the same absolute path inside as outside.\n" +
+		"\nso the project must be mounted at the same absolute path inside as outside.\n" +
 		"Add to the rebuildd service in compose.yaml (see docs/sidecar.md):\n\n    volumes:\n")
-	for _, p := range e.Problems {
-		fmt.Fprintf(&b, "      %s\n", p.Line())
+	for _, l := range e.Lines() {
+		fmt.Fprintf(&b, "      %s\n", l)
 	}
 	fmt.Fprintf(&b, "    working_dir: %s\n", e.workingDir())
 	for _, p := range e.Problems {
@@ -52,6 +126,54 @@ func (e *MountError) Error() string {
 		}
 	}
 	return b.String()
+}
+
+// otherDirs are the paths of a fix's problems after the first, once each.
+func otherDirs(ps []Problem) []string {
+	seen := map[string]bool{ps[0].Dir: true}
+	var out []string
+	for _, p := range ps[1:] {
+		if !seen[p.Dir] {
+			seen[p.Dir] = true
+			out = append(out, p.Dir)
+		}
+	}
+	return out
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+func joinAnd(s []string) string {
+	if len(s) <= 1 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// commonAncestor is the deepest directory holding every path (clean,
+// absolute); "/" when they share nothing else.
+func commonAncestor(paths []string) string {
+	if len(paths) == 0 {
+		return "/"
+	}
+	anc := paths[0]
+	for _, p := range paths[1:] {
+		for !isBelow(p, anc) {
+			anc = path.Dir(anc)
+		}
+	}
+	return anc
+}
+
+// isBelow reports whether p is dir or inside it.
+func isBelow(p, dir string) bool {
+	_, ok := below(p, dir)
+	return ok
 }
 
 // workingDir is where the project directory will be once the lines are
@@ -73,14 +195,18 @@ type Dir struct {
 
 // CheckMounts returns a *MountError unless every dir is on a bind mount
 // whose host source, followed down to the dir, is the dir's own path. A
-// dir inside an earlier one that passed is not checked again unless it has
-// a mount of its own.
+// path given twice (two services sharing a context) is checked once.
 func (s *Self) CheckMounts(dirs []Dir) error {
 	e := &MountError{Container: s.Name}
 	if len(dirs) > 0 {
 		e.ProjectDir = path.Clean(dirs[0].Path)
 	}
+	seen := map[string]bool{}
 	for _, d := range dirs {
+		if seen[path.Clean(d.Path)] {
+			continue
+		}
+		seen[path.Clean(d.Path)] = true
 		if p, bad := s.problem(d); bad {
 			e.Problems = append(e.Problems, p)
 		}

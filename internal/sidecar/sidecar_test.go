@@ -147,7 +147,7 @@ func TestCheckMounts(t *testing.T) {
 		name   string
 		mounts []string
 		dirs   []Dir
-		lines  []string // volumes: lines in the message; nil: no error
+		lines  []string // the volumes: lines in the message, exactly; nil: no error
 		more   []string // further text the message must hold
 	}{
 		{"same path", []string{"/var/run/docker.sock:/var/run/docker.sock", "/home/me/app:/home/me/app"}, []Dir{project}, nil, nil},
@@ -166,6 +166,21 @@ func TestCheckMounts(t *testing.T) {
 			[]string{"- /home/me/app:/home/me/app"}, nil},
 		{"context outside the project", []string{"/home/me/app:/home/me/app"}, []Dir{project, lib},
 			[]string{"- /home/me/lib:/home/me/lib"}, []string{"the build context of api /home/me/lib"}},
+		{"contexts inside a wrongly mounted project: one line", []string{"/home/me/app:/src"}, []Dir{
+			{Path: "/src", What: "the project directory"},
+			{Path: "/src/api", What: "the build context of api"},
+			{Path: "/src/docs", What: "the build context of docs"},
+			{Path: "/src/docs", What: "the build context of mirror"},
+			{Path: "/src/web/", What: "the build context of web"},
+		}, []string{"- /home/me/app:/home/me/app"}, []string{
+			"(so are /src/api, /src/docs and /src/web, below it)", "working_dir: /home/me/app"}},
+		{"project and a sibling context: their common parent", []string{"/home/me:/work"}, []Dir{
+			{Path: "/work/app", What: "the project directory"}, {Path: "/work/lib", What: "the build context of api"},
+		}, []string{"- /home/me:/home/me"}, []string{"working_dir: /home/me/app", "(so is /work/lib, below it)"}},
+		{"nothing in common but the root: a line each", []string{"/data/lib:/lib"}, []Dir{
+			project, {Path: "/lib", What: "the build context of api"},
+		}, []string{"- /home/me/app:/home/me/app", "- /data/lib:/data/lib"}, []string{
+			"the project directory /home/me/app is not mounted", "; and the build context of api /lib is the host's /data/lib"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := selfOf(FakeContainer(idA, "app-rebuildd-1", "app", "rebuildd", tc.mounts...))
@@ -181,13 +196,30 @@ func TestCheckMounts(t *testing.T) {
 				t.Fatalf("CheckMounts() = %v, want a *MountError", err)
 			}
 			msg := err.Error()
-			for _, want := range append(append([]string{`"app-rebuildd-1"`, "volumes:"}, tc.lines...), tc.more...) {
+			for _, want := range append([]string{`"app-rebuildd-1"`, "volumes:"}, tc.more...) {
 				if !strings.Contains(msg, want) {
 					t.Errorf("message lacks %q:\n%s", want, msg)
 				}
 			}
-			if len(me.Problems) != len(tc.lines) {
-				t.Errorf("%d problems, want %d: %+v", len(me.Problems), len(tc.lines), me.Problems)
+			var entries []string
+			for _, l := range strings.Split(msg, "\n") {
+				if strings.HasPrefix(l, "      - ") {
+					entries = append(entries, strings.TrimSpace(l))
+				}
+			}
+			if !reflect.DeepEqual(entries, tc.lines) || !reflect.DeepEqual(me.Lines(), tc.lines) {
+				t.Errorf("volumes: entries %q (Lines %q), want %q:\n%s", entries, me.Lines(), tc.lines, msg)
+			}
+			if n := strings.Count(msg, "Compose in this container"); n != 1 {
+				t.Errorf("the explanation appears %d times, want once:\n%s", n, msg)
+			}
+			// One sentence per volumes: entry, however many directories.
+			said := 0
+			for _, what := range []string{"mounted at another path", "is not mounted from the host", "not a bind mount"} {
+				said += strings.Count(msg, what)
+			}
+			if said != len(tc.lines) {
+				t.Errorf("%d wrong mounts described for %d volumes: entries:\n%s", said, len(tc.lines), msg)
 			}
 		})
 	}
