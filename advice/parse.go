@@ -178,7 +178,7 @@ func runText(c *instructions.RunCommand) string {
 }
 
 // builtOn reports whether stage s is stage base or builds FROM it, directly
-// or transitively: base's layers continue into s (DESIGN.md, layer stack).
+// or transitively: base's layers continue into s (docs/design.md, layer stack).
 func (d *dockerfileDoc) builtOn(s, base int) bool {
 	for i := s; i >= 0; i = d.stages[i].parent {
 		if i == base {

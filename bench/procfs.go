@@ -11,7 +11,7 @@ import (
 	"github.com/rebuildd/rebuildd/internal/procfs"
 )
 
-// The /proc readers below follow DESIGN.md's "Measuring": watches are the
+// The /proc readers below follow docs/design.md's "Measuring": watches are the
 // "inotify wd:" lines of /proc/PID/fdinfo/*, memory is VmRSS.
 
 func inotifyWatches(pid int) int {

@@ -1,4 +1,4 @@
-// Package dockerfile is the layer model (DESIGN.md, "The layer model"): it
+// Package dockerfile is the layer model (docs/design.md, "The layer model"): it
 // reads a Dockerfile the way BuildKit does, finds the stage chain of the
 // build target and every instruction of it that reads the build context,
 // puts each such input in the deps or the source layer, and then says, for
@@ -6,7 +6,7 @@
 package dockerfile
 
 // API CONTRACT (implemented in this package; cmd/rebuildd, rebuild and the
-// watch loop rely on it). See ../shared/DESIGN.md "The layer model".
+// watch loop rely on it). See docs/design.md "The layer model".
 //
 //   // Analyze parses src (named file, for messages) with buildkit's parser and
 //   // instructions packages and computes the stage chain for target ("" = last

@@ -26,7 +26,7 @@ type dirEntry struct {
 }
 
 // Classify says what a change to the absolute path abs means for the
-// service: DESIGN.md's impact rules 1-6 in order, then the action rule with
+// service: docs/design.md's impact rules 1-6 in order, then the action rule with
 // the service's on-source policy.
 func (m *Model) Classify(abs string) Result {
 	p := abs

@@ -6,7 +6,7 @@ import "sort"
 type span struct{ s, start int }
 
 // assignLayers sets Layer, DepsRun and RunAfter of every chain input
-// (DESIGN.md, "Layer of an input" and "Action").
+// (docs/design.md, "Layer of an input" and "Action").
 func (a *analyzer) assignLayers() {
 	for _, s := range a.stages {
 		if !a.chain[s.Index] {

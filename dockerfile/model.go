@@ -15,7 +15,7 @@ import (
 
 // On-source policies of rebuild.yaml (services.<name>.on_source).
 const (
-	OnSourceAuto    = "auto"    // DESIGN.md's action rule
+	OnSourceAuto    = "auto"    // docs/design.md's action rule
 	OnSourceRestart = "restart" // bind-mounted source that needs no build restarts the container
 	OnSourceRebuild = "rebuild" // source changes always rebuild
 	OnSourceNone    = "none"    // source changes never act

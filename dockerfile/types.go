@@ -10,7 +10,7 @@ const (
 	LayerSource Layer = "source"
 )
 
-// Impact is what a change to one path means for one service (DESIGN.md,
+// Impact is what a change to one path means for one service (docs/design.md,
 // "Impact of a path P on a service", first rule that holds).
 type Impact string
 

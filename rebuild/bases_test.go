@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rebuildd/rebuildd/docker"
+	"github.com/rebuildd/rebuildd/fingerprint"
 )
 
 // A service built FROM another service's image: when the base is rebuilt,
@@ -15,9 +18,9 @@ func TestPlanFollowsBaseImages(t *testing.T) {
 	api := apiInput(v1, recordOf(v1, "sha256:old"), imgOld, running)
 	api.Bases = []string{"base:dev"}
 	base := Input{Service: "base", Tag: "base:dev", Build: true, Print: baseChanged,
-		Record: &Record{Service: "base", Fingerprint: v1.Sum, ImageID: "sha256:b", Parts: v1.Parts},
-		Image:  &Image{ID: "sha256:b", Created: t0},
-		Files:  func() (map[string]FileSum, error) { return filesV1, nil }}
+		Record: &fingerprint.Record{Service: "base", Fingerprint: v1.Sum, ImageID: "sha256:b", Parts: v1.Parts},
+		Image:  &docker.Image{ID: "sha256:b", Created: t0},
+		Files:  func() (map[string]fingerprint.FileSum, error) { return filesV1, nil }}
 	inputs := []Input{api, base}
 	ds, err := Plan(inputs)
 	if err != nil {

@@ -10,7 +10,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
 	"github.com/rebuildd/rebuildd/watcher"
 )
 
@@ -37,14 +39,14 @@ type DaemonOptions struct {
 	Watch func(roots []watcher.Root, s config.Settings, touched func([]string)) (BatchSource, error)
 	// Reconciler returns the --once machinery for a project, with sources
 	// taken from the snapshot's models. Unused in dry-run mode.
-	Reconciler func(p *config.Project, sources func(config.Service) (Source, error)) *Reconciler
+	Reconciler func(p *config.Project, sources func(config.Service) (fingerprint.Source, error)) *Reconciler
 	// Restart runs `compose restart SERVICE`; Recreate runs
 	// `compose up -d --no-deps SERVICES` after a runtime-section change.
 	Restart  func(ctx context.Context, service string) error
 	Recreate func(ctx context.Context, services []string) error
 	// Sync copies develop.watch sync paths into the service's running
 	// containers and then runs the sync+exec commands there.
-	Sync func(ctx context.Context, service string, ops []SyncOp, exec [][]string) error
+	Sync func(ctx context.Context, service string, ops []docker.SyncOp, exec [][]string) error
 	// Advise, when set, logs findings for a service in the start-up banner.
 	Advise func(p *config.Project, svc config.Service, m *dockerfile.Model)
 
@@ -65,9 +67,9 @@ type DaemonOptions struct {
 type Daemon struct {
 	o     DaemonOptions
 	snap  atomic.Pointer[snapshot]
-	index *Index      // dry-run fingerprints; the reconciler has its own
-	live  *livePrints // set by the first load: prints kept current from the batches
-	pre   *prefetch   // set by the first load unless dry: engine answers asked for ahead
+	index *fingerprint.Index // dry-run fingerprints; the reconciler has its own
+	live  *fingerprint.Live  // set by the first load: prints kept current from the batches
+	pre   *docker.Prefetch   // set by the first load unless dry: engine answers asked for ahead
 
 	mu     sync.Mutex
 	prints map[string]string // dry run: service -> fingerprint of the last "build"
@@ -88,7 +90,7 @@ func NewDaemon(o DaemonOptions) *Daemon {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
-	return &Daemon{o: o, index: NewIndex(o.Now), prints: map[string]string{}}
+	return &Daemon{o: o, index: fingerprint.NewIndex(o.Now), prints: map[string]string{}}
 }
 
 // Run loads the project, reconciles once (unless NoInitial), watches and
@@ -189,7 +191,7 @@ func buildsOn(s *snapshot) map[string][]string {
 // engineError reports an unreachable engine once and starts the reconnect
 // loop; other errors are logged.
 func (d *Daemon) engineError(err error) {
-	var ue *UnreachableError
+	var ue *docker.UnreachableError
 	if !errors.As(err, &ue) {
 		d.o.Log.Error("reconcile failed", zap.Error(err))
 		return
@@ -226,7 +228,7 @@ func (d *Daemon) reconnect(ctx context.Context) {
 		}
 		snap := d.snap.Load()
 		_, err := snap.rec.Engine.Containers(ctx, snap.proj.Name)
-		var ue *UnreachableError
+		var ue *docker.UnreachableError
 		if errors.As(err, &ue) {
 			wait = min(2*wait, backoffMax)
 			continue

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
 	"github.com/rebuildd/rebuildd/watcher"
 )
 
@@ -84,7 +85,7 @@ func rescanDefines(s *snapshot, roots []string) bool {
 	for _, root := range roots {
 		for _, r := range defs {
 			for _, f := range r.Files {
-				if within(root, filepath.Join(r.Path, f)) {
+				if fingerprint.Within(root, filepath.Join(r.Path, f)) {
 					return true
 				}
 			}
@@ -101,7 +102,7 @@ func rescans(s *snapshot, roots []string) []Request {
 	for _, w := range s.watched {
 		ctxDir := s.models[w.Service.Name].Context()
 		for _, root := range roots {
-			if within(root, ctxDir) || within(ctxDir, root) {
+			if fingerprint.Within(root, ctxDir) || fingerprint.Within(ctxDir, root) {
 				out = append(out, Request{Service: w.Service.Name, Action: dockerfile.ActionRebuild,
 					Impact: dockerfile.ImpactSource, Paths: []string{root},
 					Reason: "events were lost (" + root + "); re-checking its content from disk"})

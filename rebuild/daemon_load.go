@@ -8,7 +8,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
 )
 
 // snapshot is one consistent view of the project: the compose model, one
@@ -17,7 +19,7 @@ import (
 type snapshot struct {
 	proj    *config.Project
 	models  map[string]*dockerfile.Model
-	sources map[string]Source
+	sources map[string]fingerprint.Source
 	watched []Watched
 	broken  map[string]error // services whose Dockerfile or ignore file does not load; their last good model is kept
 	rec     *Reconciler      // nil in dry-run mode
@@ -41,7 +43,7 @@ func (d *Daemon) load(ctx context.Context, prev *snapshot) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &snapshot{proj: proj, models: map[string]*dockerfile.Model{}, sources: map[string]Source{}, broken: map[string]error{}}
+	s := &snapshot{proj: proj, models: map[string]*dockerfile.Model{}, sources: map[string]fingerprint.Source{}, broken: map[string]error{}}
 	for _, svc := range proj.BuildServices() {
 		m, err := d.o.Model(svc, proj.Settings.Services[svc.Name])
 		if err != nil {
@@ -53,14 +55,14 @@ func (d *Daemon) load(ctx context.Context, prev *snapshot) (*snapshot, error) {
 			m = old
 		}
 		s.models[svc.Name] = m
-		s.sources[svc.Name] = SourceOf(svc, m)
+		s.sources[svc.Name] = fingerprint.SourceOf(svc, m)
 		s.watched = append(s.watched, Watched{Service: svc, Model: m})
 	}
 	if !d.o.DryRun {
-		s.rec = d.o.Reconciler(proj, func(svc config.Service) (Source, error) {
+		s.rec = d.o.Reconciler(proj, func(svc config.Service) (fingerprint.Source, error) {
 			src, ok := s.sources[svc.Name]
 			if !ok {
-				return Source{}, fmt.Errorf("service %q: no layer model (it has no build: section or is excluded)", svc.Name)
+				return fingerprint.Source{}, fmt.Errorf("service %q: no layer model (it has no build: section or is excluded)", svc.Name)
 			}
 			return src, nil
 		})
@@ -70,15 +72,14 @@ func (d *Daemon) load(ctx context.Context, prev *snapshot) (*snapshot, error) {
 		if s.rec != nil && s.rec.Index != nil {
 			idx = s.rec.Index // persisted: the first walk reads only what changed since the last run
 		}
-		d.live = newLivePrints(idx)
-		d.live.copyDelay = liveCopyDelay
+		d.live = fingerprint.NewLive(idx)
 	}
 	if s.rec != nil {
 		s.rec.Prints, s.rec.Brief, s.rec.Unsettled = d.live.Print, true, d.live.Unsettled
 		if d.pre == nil {
-			d.pre = newPrefetch(s.rec.Engine, d.o.Now)
+			d.pre = docker.NewPrefetch(s.rec.Engine, d.o.Now)
 		}
-		s.rec.Engine, s.rec.Runner = d.pre, forgetful{Runner: s.rec.Runner, p: d.pre}
+		s.rec.Engine, s.rec.Runner = d.pre, d.pre.Forgetful(s.rec.Runner)
 	}
 	return s, nil
 }

@@ -11,14 +11,16 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
 	"github.com/rebuildd/rebuildd/watcher"
 )
 
 // heldRunner is a FakeRunner whose builds wait for the test: a build
 // that is "running" while the test edits files.
 type heldRunner struct {
-	*FakeRunner
+	*docker.FakeRunner
 	started chan string
 	release chan struct{}
 }
@@ -55,10 +57,10 @@ func (h *heldRunner) Build(ctx context.Context, service string, out io.Writer) e
 func TestDaemonEditAndRevertDuringBuildBuildsAgain(t *testing.T) {
 	r := newDryRig(t) // for its tree, project and helpers; this daemon is not dry
 	r.stop()
-	engine := NewFakeEngine()
-	held := &heldRunner{FakeRunner: NewFakeRunner(engine, map[string]string{"api": "api:dev"}, time.Now),
+	engine := docker.NewFakeEngine()
+	held := &heldRunner{FakeRunner: docker.NewFakeRunner(engine, map[string]string{"api": "api:dev"}, time.Now),
 		started: make(chan string), release: make(chan struct{})}
-	store, err := OpenStore(filepath.Join(t.TempDir(), "state"), nil)
+	store, err := fingerprint.OpenStore(filepath.Join(t.TempDir(), "state"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +81,9 @@ func TestDaemonEditAndRevertDuringBuildBuildsAgain(t *testing.T) {
 			touched = t
 			return w, nil
 		},
-		Reconciler: func(p *config.Project, sources func(config.Service) (Source, error)) *Reconciler {
+		Reconciler: func(p *config.Project, sources func(config.Service) (fingerprint.Source, error)) *Reconciler {
 			return &Reconciler{Project: p, Sources: sources, Runner: held, Engine: engine, Store: store,
-				Index: NewIndex(time.Now), Log: zap.NewNop(), WaitTimeout: time.Minute}
+				Index: fingerprint.NewIndex(time.Now), Log: zap.NewNop(), WaitTimeout: time.Minute}
 		},
 		Log: zap.New(tap),
 	})

@@ -9,7 +9,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
 	"github.com/rebuildd/rebuildd/watcher"
 )
 
@@ -127,8 +129,8 @@ func (d *Daemon) recreate(ctx context.Context, service string) (string, error) {
 // engine answers asked for ahead are forgotten before and after it.
 func (d *Daemon) changing(act func() error) error {
 	if d.pre != nil {
-		d.pre.forget()
-		defer d.pre.forget()
+		d.pre.Forget()
+		defer d.pre.Forget()
 	}
 	return act()
 }
@@ -172,7 +174,7 @@ func (d *Daemon) logFailures(snap *snapshot, outs []Outcome) {
 		}
 		fields := []zap.Field{zap.String("service", o.Service), zap.String("reason", o.Reason),
 			zap.String("output_tail", strings.Join(o.Tail, "\n"))}
-		if cli, ok := snap.rec.Runner.(commandLine); ok {
+		if cli, ok := snap.rec.Runner.(docker.CommandLine); ok {
 			fields = append(fields, zap.String("reproduce", strings.Join(cli.Args("build", o.Service), " ")))
 		}
 		d.o.Log.Error("build or recreate failed; the old container keeps running, the next change retries", fields...)
@@ -272,7 +274,7 @@ func (d *Daemon) advise(s *snapshot) (wait func()) {
 func rootOf(st watcher.Stats, dir string) watcher.RootStats {
 	best := watcher.RootStats{Backend: "none"}
 	for _, r := range st.Roots {
-		if len(r.Files) == 0 && within(r.Path, dir) && len(r.Path) >= len(best.Path) {
+		if len(r.Files) == 0 && fingerprint.Within(r.Path, dir) && len(r.Path) >= len(best.Path) {
 			best = r
 		}
 	}

@@ -12,7 +12,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
 )
 
 // Statuses of a service in a --once / --check result.
@@ -40,18 +42,18 @@ type Reconciler struct {
 	Project *config.Project
 	// Sources describes a build service's inputs (cmd wires it to
 	// dockerfile.Load and ignore.Load).
-	Sources     func(config.Service) (Source, error)
-	Runner      Runner
-	Engine      Engine
-	Store       *Store
-	Index       *Index
+	Sources     func(config.Service) (fingerprint.Source, error)
+	Runner      docker.Runner
+	Engine      docker.Engine
+	Store       *fingerprint.Store
+	Index       *fingerprint.Index
 	Log         *zap.Logger
 	Out         io.Writer // build output, prefixed per service; nil: quiet
 	Now         func() time.Time
 	WaitTimeout time.Duration // for a recreated container to run (and be healthy)
 	// Prints, when set, fingerprints a source instead of a walk of its
 	// context: watch mode keeps prints current from the watcher's events.
-	Prints func(ctx context.Context, src Source) (*Print, error)
+	Prints func(ctx context.Context, src fingerprint.Source) (*fingerprint.Print, error)
 	// Brief reasons name the changed layers, not files, so a stale check
 	// never loads the stored per-file sums (megabytes for a large context)
 	// before its build starts; watch mode names the files itself.
@@ -59,7 +61,7 @@ type Reconciler struct {
 	// Unsettled, when set, says whether a file of the print's layer
 	// changed after the print was taken (watch mode knows from its
 	// events); the record of a build from it is then marked unsettled.
-	Unsettled func(*Print) dockerfile.Impact
+	Unsettled func(*fingerprint.Print) dockerfile.Impact
 }
 
 // Select returns the services --once acts on: the named ones (all
@@ -109,8 +111,8 @@ func (r *Reconciler) tag(s config.Service) string {
 func (r *Reconciler) Inputs(ctx context.Context, svcs []config.Service) ([]Input, error) {
 	var (
 		wg     sync.WaitGroup
-		all    []Container
-		images = make([]*Image, len(svcs))
+		all    []docker.Container
+		images = make([]*docker.Image, len(svcs))
 		errs   = make([]error, len(svcs)+1) // the container query's, then each image's
 	)
 	wg.Add(len(svcs) + 1)
@@ -146,7 +148,7 @@ func (r *Reconciler) Inputs(ctx context.Context, svcs []config.Service) ([]Input
 	if buildErr != nil {
 		return nil, buildErr
 	}
-	byService := map[string][]Container{}
+	byService := map[string][]docker.Container{}
 	for _, c := range all {
 		byService[c.Service] = append(byService[c.Service], c)
 	}
@@ -175,22 +177,22 @@ func (r *Reconciler) buildInputs(ctx context.Context, s config.Service, in *Inpu
 	}
 	if !r.Brief || in.Record == nil || in.Record.Parts.Deps == "" { // records older than the folds name files
 		name := s.Name
-		in.Files = func() (map[string]FileSum, error) { return r.Store.Files(name) }
+		in.Files = func() (map[string]fingerprint.FileSum, error) { return r.Store.Files(name) }
 	}
 	return nil
 }
 
-func (r *Reconciler) fingerprint(ctx context.Context, src Source) (*Print, error) {
+func (r *Reconciler) fingerprint(ctx context.Context, src fingerprint.Source) (*fingerprint.Print, error) {
 	if r.Prints != nil {
 		return r.Prints(ctx, src)
 	}
-	return Fingerprint(ctx, src, r.Index)
+	return fingerprint.Fingerprint(ctx, src, r.Index)
 }
 
 // withBases folds into the print the image IDs of the project images the
 // build is FROM (a service built on another service's image), and returns
 // their tags for the plan's build order.
-func (r *Reconciler) withBases(ctx context.Context, src Source, p *Print) (*Print, []string, error) {
+func (r *Reconciler) withBases(ctx context.Context, src fingerprint.Source, p *fingerprint.Print) (*fingerprint.Print, []string, error) {
 	own := map[string]bool{}
 	for _, s := range r.Project.BuildServices() {
 		if s.Name != src.Service {

@@ -5,26 +5,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
 )
-
-// Image is what the plan needs to know about an image.
-type Image struct {
-	ID      string
-	Created time.Time
-}
-
-// Container is one container of a compose service.
-type Container struct {
-	ID      string
-	Name    string
-	Service string
-	ImageID string
-	State   string // running, exited, ...
-	Health  string // "" when the container has no healthcheck
-}
 
 // Input is everything known about one service before deciding.
 type Input struct {
@@ -32,14 +17,14 @@ type Input struct {
 	Tag         string // the image the service runs (image: or compose's default name)
 	Build       bool   // has a build: section (else it only names Tag)
 	AnonVolumes bool
-	Print       *Print  // current fingerprint; nil without build:
-	Record      *Record // last build rebuildd recorded; nil when none
+	Print       *fingerprint.Print  // current fingerprint; nil without build:
+	Record      *fingerprint.Record // last build rebuildd recorded; nil when none
 	// Files loads the per-file sums stored with Record, only when a reason
 	// must name changed files (the map can be large).
-	Files      func() (map[string]FileSum, error)
-	Image      *Image   // the image under Tag; nil when missing
-	Bases      []string // normalised tags of project images the build is FROM
-	Containers []Container
+	Files      func() (map[string]fingerprint.FileSum, error)
+	Image      *docker.Image // the image under Tag; nil when missing
+	Bases      []string      // normalised tags of project images the build is FROM
+	Containers []docker.Container
 }
 
 // Decision is what happens to one service.
@@ -140,7 +125,7 @@ func decideBuild(in Input) (Decision, error) {
 func newerImpacts(in Input) []string {
 	set := map[string]bool{}
 	for _, f := range in.Print.Files {
-		if f.mtime.After(in.Image.Created) {
+		if f.ModTime().After(in.Image.Created) {
 			set[string(f.Impact)] = true
 		}
 	}
@@ -161,7 +146,7 @@ type change struct {
 // "package-lock.json changed (deps layer, RUN npm ci)".
 func changeReason(in Input) (string, []string, error) {
 	changes := partChanges(in.Record.Parts, in.Print.Parts)
-	var old map[string]FileSum
+	var old map[string]fingerprint.FileSum
 	if in.Files != nil {
 		var err error
 		if old, err = in.Files(); err != nil {
@@ -191,7 +176,7 @@ func changeReason(in Input) (string, []string, error) {
 	return strings.Join(texts, ", "), sortedKeys(set), nil
 }
 
-func partChanges(old, cur Parts) []change {
+func partChanges(old, cur fingerprint.Parts) []change {
 	var out []change
 	add := func(differs bool, text, impact string) {
 		if differs {
@@ -211,7 +196,7 @@ func partChanges(old, cur Parts) []change {
 // layerChanges names the changed layers from the folds alone, for watch
 // mode, which names the files in its decision line and must not load the
 // stored per-file sums between a save and its build.
-func layerChanges(old, cur Parts) []change {
+func layerChanges(old, cur fingerprint.Parts) []change {
 	var out []change
 	if old.Deps != cur.Deps {
 		out = append(out, change{text: "deps files changed", impact: string(dockerfile.ImpactDeps), rank: 1})
@@ -223,7 +208,7 @@ func layerChanges(old, cur Parts) []change {
 }
 
 // fileChanges lists changed, added and removed files in path order.
-func fileChanges(old, cur map[string]FileSum) []change {
+func fileChanges(old, cur map[string]fingerprint.FileSum) []change {
 	var out []change
 	for rel, f := range cur {
 		o, ok := old[rel]

@@ -4,64 +4,66 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/rebuildd/rebuildd/docker"
+	"github.com/rebuildd/rebuildd/fingerprint"
 )
 
 var (
 	t0      = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	imgOld  = &Image{ID: "sha256:old", Created: t0}
-	running = []Container{{ID: "c1", Service: "api", ImageID: "sha256:old", State: "running"}}
+	imgOld  = &docker.Image{ID: "sha256:old", Created: t0}
+	running = []docker.Container{{ID: "c1", Service: "api", ImageID: "sha256:old", State: "running"}}
 )
 
 // printOf is a print with the given files; Sum follows the content.
-func printOf(newest time.Time, files map[string]FileSum) *Print {
-	p := &Print{Files: files, Parts: Parts{Dockerfile: "df1"}, Newest: newest, NewestPath: "src/app.js"}
-	p.refold()
-	p.seal()
+func printOf(newest time.Time, files map[string]fingerprint.FileSum) *fingerprint.Print {
+	p := &fingerprint.Print{Files: files, Parts: fingerprint.Parts{Dockerfile: "df1"}, Newest: newest, NewestPath: "src/app.js"}
+	p.Seal()
 	return p
 }
 
 var (
-	filesV1 = map[string]FileSum{
+	filesV1 = map[string]fingerprint.FileSum{
 		"package-lock.json": {Sum: "a1", Impact: "deps", Why: "deps layer, RUN npm ci"},
 		"src/app.js":        {Sum: "b1", Impact: "source", Why: "source layer"},
 	}
-	filesDeps = map[string]FileSum{
+	filesDeps = map[string]fingerprint.FileSum{
 		"package-lock.json": {Sum: "a2", Impact: "deps", Why: "deps layer, RUN npm ci"},
 		"src/app.js":        {Sum: "b1", Impact: "source", Why: "source layer"},
 	}
-	filesSrc = map[string]FileSum{
+	filesSrc = map[string]fingerprint.FileSum{
 		"package-lock.json": {Sum: "a1", Impact: "deps", Why: "deps layer, RUN npm ci"},
 		"src/app.js":        {Sum: "b2", Impact: "source", Why: "source layer"},
 		"src/new.js":        {Sum: "c1", Impact: "source", Why: "source layer"},
 	}
 )
 
-func recordOf(p *Print, imageID string) *Record {
-	return &Record{Service: "api", Fingerprint: p.Sum, ImageID: imageID, Parts: p.Parts}
+func recordOf(p *fingerprint.Print, imageID string) *fingerprint.Record {
+	return &fingerprint.Record{Service: "api", Fingerprint: p.Sum, ImageID: imageID, Parts: p.Parts}
 }
 
 // oldFormat is r as written before the folds: no layer digests, and a
 // Sum computed another way.
-func oldFormat(r *Record) *Record {
+func oldFormat(r *fingerprint.Record) *fingerprint.Record {
 	r.Fingerprint, r.Parts.Deps, r.Parts.Source = "sorted-lines-sum", "", ""
 	return r
 }
 
-func unsettled(r *Record, layer string) *Record {
+func unsettled(r *fingerprint.Record, layer string) *fingerprint.Record {
 	r.Unsettled = layer
 	return r
 }
 
-func apiInput(p *Print, rec *Record, img *Image, cs []Container) Input {
+func apiInput(p *fingerprint.Print, rec *fingerprint.Record, img *docker.Image, cs []docker.Container) Input {
 	return Input{Service: "api", Tag: "proj-api", Build: true, Print: p, Record: rec, Image: img,
-		Containers: cs, Files: func() (map[string]FileSum, error) { return filesV1, nil }}
+		Containers: cs, Files: func() (map[string]fingerprint.FileSum, error) { return filesV1, nil }}
 }
 
 func TestPlanStaleness(t *testing.T) {
 	v1 := printOf(t0.Add(-time.Hour), filesV1)
 	dfChanged := printOf(t0.Add(-time.Hour), filesV1)
 	dfChanged.Parts.Dockerfile = "df2"
-	dfChanged.seal()
+	dfChanged.Seal()
 	tests := []struct {
 		name string
 		in   Input
@@ -86,7 +88,7 @@ func TestPlanStaleness(t *testing.T) {
 				Reason: "src/app.js is newer than the image"}},
 		{"built by hand: adopt, recreate only",
 			apiInput(v1, recordOf(v1, "sha256:older"), imgOld,
-				[]Container{{ID: "c1", Service: "api", ImageID: "sha256:older"}}),
+				[]docker.Container{{ID: "c1", Service: "api", ImageID: "sha256:older"}}),
 			Decision{Adopt: true, Recreate: true, Impacts: []string{"adopted"}, Reason: "container runs an older image"}},
 		{"no container", apiInput(v1, recordOf(v1, "sha256:old"), imgOld, nil),
 			Decision{Recreate: true, Reason: "no container"}},
@@ -120,7 +122,7 @@ func TestPlanRenewsAnonVolumesOnlyForDepsOrDockerfile(t *testing.T) {
 	v1 := printOf(t0.Add(-time.Hour), filesV1)
 	tests := []struct {
 		name  string
-		print *Print
+		print *fingerprint.Print
 		anon  bool
 		want  bool
 	}{
@@ -148,7 +150,7 @@ func TestPlanSharedImageBuildsOnce(t *testing.T) {
 	worker := api
 	worker.Service = "worker"
 	web := Input{Service: "web", Tag: "shared:dev", Image: imgOld,
-		Containers: []Container{{ID: "c3", Service: "web", ImageID: "sha256:old"}}}
+		Containers: []docker.Container{{ID: "c3", Service: "web", ImageID: "sha256:old"}}}
 	other := apiInput(v1, recordOf(v1, "sha256:old"), imgOld, running)
 	other.Service = "other"
 	got, err := Plan([]Input{api, other, web, worker})
@@ -168,16 +170,16 @@ func TestPlanSharedImageBuildsOnce(t *testing.T) {
 }
 
 func TestChangeReasonNamesFirstFewDepsFirst(t *testing.T) {
-	old := map[string]FileSum{"a.js": {Sum: "1", Impact: "source"}, "gone.js": {Sum: "1", Impact: "source"}}
-	cur := map[string]FileSum{
+	old := map[string]fingerprint.FileSum{"a.js": {Sum: "1", Impact: "source"}, "gone.js": {Sum: "1", Impact: "source"}}
+	cur := map[string]fingerprint.FileSum{
 		"a.js":   {Sum: "2", Impact: "source", Why: "source layer"},
 		"b.js":   {Sum: "1", Impact: "source", Why: "source layer"},
 		"c.js":   {Sum: "1", Impact: "source", Why: "source layer"},
 		"go.sum": {Sum: "1", Impact: "deps", Why: "deps layer, RUN go mod download"},
 	}
 	p := printOf(t0, cur)
-	in := Input{Print: p, Record: &Record{Parts: p.Parts},
-		Files: func() (map[string]FileSum, error) { return old, nil }}
+	in := Input{Print: p, Record: &fingerprint.Record{Parts: p.Parts},
+		Files: func() (map[string]fingerprint.FileSum, error) { return old, nil }}
 	reason, impacts, err := changeReason(in)
 	if err != nil {
 		t.Fatal(err)

@@ -8,20 +8,14 @@ import (
 	"github.com/moby/patternmatcher"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
 )
-
-// SyncOp copies one changed host path into a service's containers (or
-// removes it there when it no longer exists on the host).
-type SyncOp struct {
-	Host      string // absolute host path
-	Container string // absolute path in the container
-}
 
 // ruleResult is what a develop.watch rule says about one path.
 type ruleResult struct {
 	action dockerfile.Action // rebuild, restart, or none for sync-only rules
-	sync   *SyncOp
+	sync   *docker.SyncOp
 	exec   []string
 	reason string
 }
@@ -38,7 +32,7 @@ func matchRules(rules []config.WatchRule, p string) (ruleResult, bool) {
 		res := ruleResult{action: dockerfile.ActionNone,
 			reason: "develop.watch rule (" + r.Action + " " + r.Path + ")"}
 		if strings.HasPrefix(r.Action, "sync") {
-			res.sync = &SyncOp{Host: p, Container: path.Join(r.Target, filepath.ToSlash(rel))}
+			res.sync = &docker.SyncOp{Host: p, Container: path.Join(r.Target, filepath.ToSlash(rel))}
 		}
 		switch r.Action {
 		case "rebuild":

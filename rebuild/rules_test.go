@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
 )
 
@@ -28,18 +29,18 @@ func TestDevelopWatchRulesTakePrecedence(t *testing.T) {
 		name   string
 		paths  []string
 		action dockerfile.Action
-		syncs  []SyncOp
+		syncs  []docker.SyncOp
 		exec   [][]string
 	}{
 		{"sync only", []string{"/p/web/src/a.js"}, dockerfile.ActionNone,
-			[]SyncOp{{Host: "/p/web/src/a.js", Container: "/app/src/a.js"}}, nil},
+			[]docker.SyncOp{{Host: "/p/web/src/a.js", Container: "/app/src/a.js"}}, nil},
 		{"rule ignore falls back to inference", []string{"/p/web/src/x.tmp"}, dockerfile.ActionRebuild, nil, nil},
 		{"include filters", []string{"/p/web/assets/a.png", "/p/web/assets/b.css"}, dockerfile.ActionRebuild,
-			[]SyncOp{{Host: "/p/web/assets/b.css", Container: "/www/b.css"}}, nil},
+			[]docker.SyncOp{{Host: "/p/web/assets/b.css", Container: "/www/b.css"}}, nil},
 		{"sync+restart", []string{"/p/web/conf/app.conf"}, dockerfile.ActionRestart,
-			[]SyncOp{{Host: "/p/web/conf/app.conf", Container: "/etc/app/app.conf"}}, nil},
+			[]docker.SyncOp{{Host: "/p/web/conf/app.conf", Container: "/etc/app/app.conf"}}, nil},
 		{"sync+exec", []string{"/p/web/hooks/h.sh"}, dockerfile.ActionNone,
-			[]SyncOp{{Host: "/p/web/hooks/h.sh", Container: "/hooks/h.sh"}}, [][]string{{"kill", "-HUP", "1"}}},
+			[]docker.SyncOp{{Host: "/p/web/hooks/h.sh", Container: "/hooks/h.sh"}}, [][]string{{"kill", "-HUP", "1"}}},
 		{"rebuild rule on a file", []string{"/p/web/package.json"}, dockerfile.ActionRebuild, nil, nil},
 	}
 	for _, tc := range cases {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rebuildd/rebuildd/docker"
+	"github.com/rebuildd/rebuildd/fingerprint"
 	"go.uber.org/zap"
 )
 
@@ -16,8 +18,8 @@ type run struct {
 	r       *Reconciler
 	inputs  map[string]Input
 	out     []Outcome
-	built   map[string]*Image // tag -> image after a successful build
-	failed  map[string]string // tag -> why its build failed
+	built   map[string]*docker.Image // tag -> image after a successful build
+	failed  map[string]string        // tag -> why its build failed
 	tailOf  map[string][]string
 	touched map[string]bool // services that were upped
 	docker  time.Duration   // time spent in compose build and up
@@ -35,7 +37,7 @@ func (r *Reconciler) Run(ctx context.Context, names []string) ([]Outcome, error)
 	}
 	defer r.saveIndex()
 	x := &run{r: r, inputs: map[string]Input{}, out: startOutcomes(decisions),
-		built: map[string]*Image{}, failed: map[string]string{}, tailOf: map[string][]string{}, touched: map[string]bool{}}
+		built: map[string]*docker.Image{}, failed: map[string]string{}, tailOf: map[string][]string{}, touched: map[string]bool{}}
 	for _, in := range inputs {
 		x.inputs[in.Service] = in
 	}
@@ -51,7 +53,7 @@ func (r *Reconciler) Run(ctx context.Context, names []string) ([]Outcome, error)
 		return nil, err
 	}
 	x.settle()
-	// Docker's cost apart from rebuildd's own (DESIGN.md, Measuring).
+	// Docker's cost apart from rebuildd's own (docs/design.md, Measuring).
 	took := r.now().Sub(start)
 	r.Log.Info("done", zap.Duration("took", took), zap.Duration("docker", x.docker), zap.Duration("rebuildd", took-x.docker))
 	return x.out, nil
@@ -60,7 +62,7 @@ func (r *Reconciler) Run(ctx context.Context, names []string) ([]Outcome, error)
 // build runs one tag's build. A build failure is recorded against the tag,
 // so no service using it is recreated: the old containers keep running.
 func (x *run) build(ctx context.Context, d Decision) error {
-	w := newPrefixWriter(d.Service, x.r.Out)
+	w := docker.NewPrefixWriter(d.Service, x.r.Out)
 	start := x.r.now()
 	x.r.Log.Info("build", zap.String("service", d.Service), zap.String("image", d.Tag), zap.String("reason", d.Reason))
 	err := x.r.Runner.Build(ctx, d.Service, w)
@@ -85,7 +87,7 @@ func (x *run) build(ctx context.Context, d Decision) error {
 		return nil
 	}
 	x.built[d.Tag] = img
-	x.r.Log.Info("built", zap.String("service", d.Service), zap.String("image_id", shortID(img.ID)), zap.Duration("docker", took))
+	x.r.Log.Info("built", zap.String("service", d.Service), zap.String("image_id", docker.ShortID(img.ID)), zap.Duration("docker", took))
 	return nil
 }
 
@@ -94,7 +96,7 @@ func (x *run) build(ctx context.Context, d Decision) error {
 func (x *run) record() error {
 	for _, o := range x.out {
 		in, d := x.inputs[o.Service], o.Decision
-		var img *Image
+		var img *docker.Image
 		switch {
 		case !in.Build:
 			continue
@@ -106,7 +108,7 @@ func (x *run) record() error {
 		if img == nil {
 			continue
 		}
-		rec := Record{Service: in.Service, Fingerprint: in.Print.Sum, ImageID: img.ID,
+		rec := fingerprint.Record{Service: in.Service, Fingerprint: in.Print.Sum, ImageID: img.ID,
 			Time: x.r.now(), Impacts: d.Impacts, Parts: in.Print.Parts}
 		if x.r.Unsettled != nil && d.Build {
 			rec.Unsettled = string(x.r.Unsettled(in.Print))
@@ -178,7 +180,7 @@ func (x *run) needsUp(o *Outcome) bool {
 }
 
 func (x *run) up(ctx context.Context, services []string, renew bool) error {
-	w := newPrefixWriter(strings.Join(services, ","), x.r.Out)
+	w := docker.NewPrefixWriter(strings.Join(services, ","), x.r.Out)
 	start := x.r.now()
 	// Never cancelled half-way (shutdown, on_busy: cancel): a half-done up
 	// leaves the service without a container.

@@ -13,14 +13,17 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
+	"github.com/rebuildd/rebuildd/fingerprint"
+	"github.com/rebuildd/rebuildd/internal/testfs"
 )
 
 // rig is a project on a fake engine and fake compose.
 type rig struct {
 	dir    string
 	clock  time.Time
-	engine *FakeEngine
-	runner *FakeRunner
+	engine *docker.FakeEngine
+	runner *docker.FakeRunner
 	rec    *Reconciler
 	out    bytes.Buffer
 }
@@ -30,13 +33,13 @@ type rig struct {
 func newRig(t *testing.T, extra ...config.Service) *rig {
 	t.Helper()
 	r := &rig{dir: t.TempDir(), clock: time.Now().Add(time.Hour)}
-	write(t, r.dir, "api/Dockerfile", "FROM base\n")
-	write(t, r.dir, "api/package.json", "{}")
-	write(t, r.dir, "api/src/app.js", "1")
+	testfs.Write(t, r.dir, "api/Dockerfile", "FROM base\n")
+	testfs.Write(t, r.dir, "api/package.json", "{}")
+	testfs.Write(t, r.dir, "api/src/app.js", "1")
 	svcs := append([]config.Service{{Name: "api", AnonVolumes: []string{"/app/node_modules"},
 		Build: &config.Build{Context: filepath.Join(r.dir, "api"), Dockerfile: filepath.Join(r.dir, "api/Dockerfile")}}}, extra...)
 	proj := &config.Project{Name: "proj", Dir: r.dir, Services: svcs}
-	r.engine = NewFakeEngine()
+	r.engine = docker.NewFakeEngine()
 	tags := map[string]string{}
 	for _, s := range svcs {
 		tags[s.Name] = s.Image
@@ -44,16 +47,16 @@ func newRig(t *testing.T, extra ...config.Service) *rig {
 			tags[s.Name] = "proj-" + s.Name
 		}
 	}
-	r.runner = NewFakeRunner(r.engine, tags, r.now)
-	store, err := OpenStore(filepath.Join(t.TempDir(), "state"), nil)
+	r.runner = docker.NewFakeRunner(r.engine, tags, r.now)
+	store, err := fingerprint.OpenStore(filepath.Join(t.TempDir(), "state"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.rec = &Reconciler{Project: proj, Runner: r.runner, Engine: r.engine, Store: store,
-		Index: NewIndex(r.now), Log: zap.NewNop(), Out: &r.out, Now: r.now, WaitTimeout: time.Minute,
-		Sources: func(s config.Service) (Source, error) {
-			return Source{Service: s.Name, Context: s.Build.Context, Dockerfile: s.Build.Dockerfile,
-				Classify: &FakeClassifier{Context: s.Build.Context, Impacts: map[string]string{
+		Index: fingerprint.NewIndex(r.now), Log: zap.NewNop(), Out: &r.out, Now: r.now, WaitTimeout: time.Minute,
+		Sources: func(s config.Service) (fingerprint.Source, error) {
+			return fingerprint.Source{Service: s.Name, Context: s.Build.Context, Dockerfile: s.Build.Dockerfile,
+				Classify: &fingerprint.FakeClassifier{Context: s.Build.Context, Impacts: map[string]string{
 					"package.json": "deps:RUN npm ci", "src/": "source"}}}, nil
 		}}
 	return r
@@ -80,10 +83,7 @@ func (r *rig) once(t *testing.T, names ...string) map[string]Outcome {
 
 func (r *rig) calls(t *testing.T, want ...string) {
 	t.Helper()
-	got := r.runner.CallLog()
-	r.runner.mu.Lock()
-	r.runner.Calls = nil
-	r.runner.mu.Unlock()
+	got := r.runner.TakeCalls()
 	if len(got) == 0 && len(want) == 0 {
 		return
 	}
@@ -119,7 +119,7 @@ func TestRunSourceEditRebuildsWithoutRenew(t *testing.T) {
 	r := newRig(t)
 	r.once(t)
 	r.calls(t, "build api", "up api")
-	write(t, r.dir, "api/src/app.js", "2")
+	testfs.Write(t, r.dir, "api/src/app.js", "2")
 	got := r.once(t)
 	r.calls(t, "build api", "up api")
 	status(t, got, "api", StatusRebuilt)
@@ -132,7 +132,7 @@ func TestRunDepsEditRenewsAnonVolumes(t *testing.T) {
 	r := newRig(t)
 	r.once(t)
 	r.calls(t, "build api", "up api")
-	write(t, r.dir, "api/package.json", `{"dependencies":{}}`)
+	testfs.Write(t, r.dir, "api/package.json", `{"dependencies":{}}`)
 	got := r.once(t)
 	r.calls(t, "build api", "up -V api")
 	if want := "package.json changed (deps layer, RUN npm ci)"; got["api"].Reason != want {
@@ -144,7 +144,7 @@ func TestRunSameImageIDSkipsRecreate(t *testing.T) {
 	r := newRig(t)
 	r.once(t)
 	r.calls(t, "build api", "up api")
-	write(t, r.dir, "api/src/app.js", "2")
+	testfs.Write(t, r.dir, "api/src/app.js", "2")
 	r.runner.SameID["api"] = true
 	got := r.once(t)
 	r.calls(t, "build api")
@@ -156,7 +156,7 @@ func TestRunFailedBuildKeepsContainer(t *testing.T) {
 	r.once(t)
 	r.calls(t, "build api", "up api")
 	before, _ := r.engine.Containers(context.Background(), "proj")
-	write(t, r.dir, "api/src/app.js", "2")
+	testfs.Write(t, r.dir, "api/src/app.js", "2")
 	r.runner.Fail["api"] = "step 1\nstep 2\nERROR: no such file\n"
 	got := r.once(t)
 	r.calls(t, "build api")

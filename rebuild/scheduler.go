@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
 )
 
@@ -18,10 +19,10 @@ type Request struct {
 	// Recreate asks for `up -d --no-deps` even when no build changes the
 	// image: the service's runtime section changed, or it is new.
 	Recreate bool
-	Syncs    []SyncOp   // develop.watch: copy into the running containers
-	Exec     [][]string // develop.watch sync+exec: run in the containers after the syncs
-	Paths    []string   // the changed paths, for logs
-	Reason   string     // why, for people
+	Syncs    []docker.SyncOp // develop.watch: copy into the running containers
+	Exec     [][]string      // develop.watch sync+exec: run in the containers after the syncs
+	Paths    []string        // the changed paths, for logs
+	Reason   string          // why, for people
 }
 
 // merge folds a newer request for the same service into r: the strongest
@@ -42,7 +43,7 @@ func (r Request) merge(n Request) Request {
 		}
 	}
 	sort.Strings(out.Paths)
-	out.Syncs = append(append([]SyncOp{}, r.Syncs...), n.Syncs...)
+	out.Syncs = append(append([]docker.SyncOp{}, r.Syncs...), n.Syncs...)
 	out.Exec = append([][]string{}, r.Exec...)
 	for _, c := range n.Exec {
 		if !hasCommand(out.Exec, c) {

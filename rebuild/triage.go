@@ -1,18 +1,19 @@
 package rebuild
 
 import (
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
 )
 
 // Watched is one build service as watch mode sees it.
 type Watched struct {
 	Service config.Service
-	Model   Classifier // *dockerfile.Model
+	Model   fingerprint.Classifier // *dockerfile.Model
 }
 
 // Verdict is what one batch of changed paths means for one service.
@@ -23,12 +24,12 @@ type Verdict struct {
 	Paths   []string          // the batch's paths inside the service's context, Dockerfile or ignore file
 	Decider string            // the path whose result decided Action (or Impact when Action is none)
 	Result  dockerfile.Result // that path's classification
-	Syncs   []SyncOp          // develop.watch sync actions
+	Syncs   []docker.SyncOp   // develop.watch sync actions
 	Exec    [][]string        // develop.watch sync+exec commands, run after the syncs
 }
 
 // impactRank orders impacts by how much they say about a service, so a
-// batch is summarised by its strongest (DESIGN.md: the log names it).
+// batch is summarised by its strongest (docs/design.md: the log names it).
 var impactRank = map[dockerfile.Impact]int{
 	dockerfile.ImpactOutside:      0,
 	dockerfile.ImpactIgnored:      1,
@@ -58,7 +59,7 @@ func triageOne(w Watched, paths []string) (Verdict, bool) {
 	for _, p := range paths {
 		r, ruled := w.ruled(p, &v)
 		if !ruled {
-			r = classify(w.Model, p)
+			r = fingerprint.ClassifyPath(w.Model, p)
 		}
 		if r.Impact == dockerfile.ImpactOutside && !ruled {
 			continue
@@ -112,25 +113,4 @@ func hasCommand(list [][]string, c []string) bool {
 		}
 	}
 	return false
-}
-
-// dirClassifier is implemented by *dockerfile.Model: Classify for a
-// directory that may be gone.
-type dirClassifier interface {
-	ClassifyDir(abs string) dockerfile.Result
-}
-
-// classify is Classify, except that a path no instruction reads as a file
-// and that is not a file now (a directory, or nothing: moved or deleted
-// away) is asked about as a directory: what was below it may have been read.
-func classify(c Classifier, p string) dockerfile.Result {
-	r := c.Classify(p)
-	dc, ok := c.(dirClassifier)
-	if r.Impact != dockerfile.ImpactUnused || !ok {
-		return r
-	}
-	if fi, err := os.Lstat(p); err == nil && !fi.IsDir() {
-		return r
-	}
-	return dc.ClassifyDir(p)
 }

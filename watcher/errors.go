@@ -6,7 +6,7 @@ import (
 	"syscall"
 )
 
-// errClass is the one place errors are sorted (DESIGN.md): vanished ->
+// errClass is the one place errors are sorted (docs/design.md): vanished ->
 // ignore, permission -> skip the directory, limits -> message with the fix,
 // anything else -> report.
 type errClass int

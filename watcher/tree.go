@@ -66,7 +66,7 @@ func (s *state) watch(r *rootState, dir string) watchResult {
 	return watchAdded
 }
 
-// addWatch asks r's backend to watch dir, sorting errors as DESIGN.md says:
+// addWatch asks r's backend to watch dir, sorting errors as docs/design.md says:
 // vanished -> ignore, permission -> skip the directory, limits -> message
 // and polling for this root, anything else -> warn and skip.
 func (s *state) addWatch(r *rootState, dir string) (backend, bool) {

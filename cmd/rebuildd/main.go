@@ -16,7 +16,7 @@ import (
 	"github.com/rebuildd/rebuildd/config"
 )
 
-// Exit codes (DESIGN.md, Conventions).
+// Exit codes (docs/design.md, Conventions).
 const (
 	exitOK     = 0 // done or up to date
 	exitFailed = 1 // a build or recreate failed

@@ -7,15 +7,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
-	"github.com/rebuildd/rebuildd/rebuild"
 )
 
 // serviceModel is a build service with its layer model.
 type serviceModel struct {
 	svc     config.Service
 	model   *dockerfile.Model
-	builder rebuild.Builder // whose ignore semantics the model uses
+	builder docker.Builder // whose ignore semantics the model uses
 }
 
 // projectBuilder is the builder the project's builds run on: rebuild.yaml's
@@ -23,8 +23,8 @@ type serviceModel struct {
 // detect it, without an engine), else BuildKit. Every command models the
 // context with its dialect, so explain, --once, watch mode and the
 // fingerprint agree with each other and with Docker.
-func projectBuilder(ctx context.Context, proj *config.Project) rebuild.Builder {
-	return rebuild.DetectBuilder(ctx, proj.Settings.Builder, proj.Settings.ComposeCommand)
+func projectBuilder(ctx context.Context, proj *config.Project) docker.Builder {
+	return docker.DetectBuilder(ctx, proj.Settings.Builder, proj.Settings.ComposeCommand)
 }
 
 // loadModels loads the project and the layer model of every selected build

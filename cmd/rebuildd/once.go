@@ -14,9 +14,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
 	"github.com/rebuildd/rebuildd/ignore"
 	"github.com/rebuildd/rebuildd/rebuild"
+	"github.com/rebuildd/rebuildd/statedir"
 )
 
 // onceWaitTimeout bounds the wait for a recreated container to run and, with
@@ -84,35 +87,35 @@ func newReconciler(ctx context.Context, cmd *cobra.Command, g *globalFlags, proj
 	}
 	release := func() {}
 	if lock {
-		l, err := rebuild.AcquireLock(store.Dir(), proj.Name, nil)
+		l, err := statedir.AcquireLock(store.Dir(), proj.Name, nil)
 		if err != nil {
 			return nil, nil, &exitError{code: exitFailed, err: err}
 		}
 		release = func() { l.Release() }
 	}
-	index := make(chan *rebuild.Index, 1)
-	go func() { index <- rebuild.LoadIndex(store.IndexPath(), nil) }()
+	index := make(chan *fingerprint.Index, 1)
+	go func() { index <- fingerprint.LoadIndex(store.IndexPath(), nil) }()
 	pingCtx, cancel := context.WithTimeout(ctx, enginePingTimeout)
-	engine, err := rebuild.NewDockerEngine(pingCtx)
+	engine, err := docker.NewDockerEngine(pingCtx)
 	cancel()
 	if err != nil {
 		release()
 		return nil, nil, &exitError{code: exitFailed, err: err}
 	}
-	runner, err := rebuild.DetectComposeCached(ctx, proj.Settings.ComposeCommand, rebuild.FlavorCachePath(store.Dir()))
+	runner, err := docker.DetectComposeCached(ctx, proj.Settings.ComposeCommand, docker.FlavorCachePath(store.Dir()))
 	if err != nil {
 		engine.Close()
 		release()
 		return nil, nil, &exitError{code: exitFailed, err: err}
 	}
-	runner.ProjectArgs = rebuild.ProjectArgs(g.project, proj.Name)
+	runner.ProjectArgs = docker.ProjectArgs(g.project, proj.Name)
 	runner.Dir = g.project.WorkDir
 	var buildOut io.Writer = cmd.ErrOrStderr()
 	if g.quiet {
 		buildOut = nil
 	}
 	rec := &rebuild.Reconciler{
-		Project: proj, Sources: onceSources(proj, rebuild.ChooseBuilder(proj.Settings.Builder, runner).Dialect), Runner: runner, Engine: engine,
+		Project: proj, Sources: onceSources(proj, docker.ChooseBuilder(proj.Settings.Builder, runner).Dialect), Runner: runner, Engine: engine,
 		Store: store, Index: <-index, Log: log,
 		Out: buildOut, WaitTimeout: onceWaitTimeout,
 	}
@@ -120,10 +123,10 @@ func newReconciler(ctx context.Context, cmd *cobra.Command, g *globalFlags, proj
 }
 
 // openStore opens --state-dir, or the default under the user cache dir.
-func openStore(dir string, proj *config.Project) (*rebuild.Store, error) {
+func openStore(dir string, proj *config.Project) (*fingerprint.Store, error) {
 	if dir == "" {
 		var err error
-		if dir, err = rebuild.DefaultStateDir(proj.Name, proj.Dir); err != nil {
+		if dir, err = statedir.Default(proj.Name, proj.Dir); err != nil {
 			return nil, err
 		}
 	}
@@ -131,18 +134,18 @@ func openStore(dir string, proj *config.Project) (*rebuild.Store, error) {
 	for _, s := range proj.BuildServices() {
 		contexts = append(contexts, s.Build.Context)
 	}
-	return rebuild.OpenStore(dir, contexts)
+	return fingerprint.OpenStore(dir, contexts)
 }
 
 // onceSources reads a service's layer model (Dockerfile and ignore file,
 // the latter as builder d reads it).
-func onceSources(proj *config.Project, d ignore.Dialect) func(config.Service) (rebuild.Source, error) {
-	return func(svc config.Service) (rebuild.Source, error) {
+func onceSources(proj *config.Project, d ignore.Dialect) func(config.Service) (fingerprint.Source, error) {
+	return func(svc config.Service) (fingerprint.Source, error) {
 		model, err := dockerfile.LoadWith(svc, proj.Settings.Services[svc.Name], d)
 		if err != nil {
-			return rebuild.Source{}, err
+			return fingerprint.Source{}, err
 		}
-		return rebuild.SourceOf(svc, model), nil
+		return fingerprint.SourceOf(svc, model), nil
 	}
 }
 

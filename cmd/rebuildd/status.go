@@ -18,7 +18,7 @@ import (
 // serveStatus starts the --listen endpoint when asked for and returns the
 // logger watch mode must use from then on: the status board follows its
 // structured lines (status.Observe). The endpoint closes when ctx ends.
-// Without --listen it returns log unchanged and opens nothing (DESIGN.md:
+// Without --listen it returns log unchanged and opens nothing (docs/design.md:
 // no network listener unless asked for).
 func serveStatus(ctx context.Context, listen string, log *zap.Logger) (*zap.Logger, error) {
 	if listen == "" {

@@ -11,7 +11,9 @@ import (
 
 	"github.com/rebuildd/rebuildd/advice"
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
 	"github.com/rebuildd/rebuildd/rebuild"
 	"github.com/rebuildd/rebuildd/watcher"
 )
@@ -65,10 +67,10 @@ func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []strin
 // recreate, and develop.watch syncs. Every compose up and restart goes
 // through one SerialUp, so they never run at once.
 func wireCompose(opts *rebuild.DaemonOptions, base *rebuild.Reconciler, out io.Writer) {
-	cli, _ := base.Runner.(*rebuild.ComposeCLI)
-	serial := rebuild.NewSerialUp(base.Runner)
+	cli, _ := base.Runner.(*docker.ComposeCLI)
+	serial := docker.NewSerialUp(base.Runner)
 	base.Runner = serial
-	opts.Reconciler = func(p *config.Project, sources func(config.Service) (rebuild.Source, error)) *rebuild.Reconciler {
+	opts.Reconciler = func(p *config.Project, sources func(config.Service) (fingerprint.Source, error)) *rebuild.Reconciler {
 		r := *base
 		r.Project, r.Sources = p, sources
 		return &r
@@ -76,8 +78,8 @@ func wireCompose(opts *rebuild.DaemonOptions, base *rebuild.Reconciler, out io.W
 	opts.Recreate = func(ctx context.Context, services []string) error {
 		return serial.Up(ctx, services, false, out)
 	}
-	opts.Sync = func(ctx context.Context, service string, ops []rebuild.SyncOp, exec [][]string) error {
-		eng, ok := base.Engine.(*rebuild.DockerEngine)
+	opts.Sync = func(ctx context.Context, service string, ops []docker.SyncOp, exec [][]string) error {
+		eng, ok := base.Engine.(*docker.DockerEngine)
 		if !ok {
 			return fmt.Errorf("sync %s: the engine client cannot copy into containers", service)
 		}

@@ -1,5 +1,5 @@
 // Package procfs reads what the benchmark harnesses measure of a process
-// from /proc, as DESIGN.md's "Measuring" says: inotify watches are the
+// from /proc, as docs/design.md's "Measuring" says: inotify watches are the
 // "inotify wd:" lines of /proc/PID/fdinfo/*, memory is VmRSS/VmHWM of
 // /proc/PID/status.
 package procfs

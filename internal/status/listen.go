@@ -10,7 +10,7 @@ import (
 // ParseListen turns a --listen value into the address to bind.
 //
 //   - "7878" or ":7878": only a port, so loopback: "127.0.0.1:7878". A bare
-//     ":port" means every interface to net.Listen; DESIGN.md says no
+//     ":port" means every interface to net.Listen; docs/design.md says no
 //     listener beyond loopback unless asked for, and a port alone is not
 //     asking.
 //   - "localhost:7878": loopback, "127.0.0.1:7878".

@@ -8,7 +8,7 @@ import (
 
 // Observe returns a zap core that feeds r from watch mode's structured log
 // lines, to tee beside the real core: zap.New(zapcore.NewTee(core,
-// status.Observe(board))). DESIGN.md makes readiness and decisions log
+// status.Observe(board))). docs/design.md makes readiness and decisions log
 // lines that harnesses read, so the endpoint reads the same contract. It
 // keys on fields, never on messages, which differ between console and JSON
 // output:

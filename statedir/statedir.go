@@ -1,0 +1,58 @@
+// Package statedir owns rebuildd's state directory: where it is by default,
+// its layout version, how files in it are written (atomically), and the
+// lock that keeps one rebuildd per project. What is stored there (build
+// records, the stat index, the Compose flavour cache) belongs to the
+// packages that write it. See docs/design.md, "State".
+package statedir
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Version names the layout; a new layout gets a new subdirectory, so
+// an old rebuildd and a new one never misread each other's files.
+const Version = "v1"
+
+// Default is <user cache dir>/rebuildd/<project>-<hash of project
+// dir>: two checkouts of one project (same name) keep separate state.
+func Default(projectName, projectDir string) (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("find the state directory: %w (set --state-dir)", err)
+	}
+	sum := sha256.Sum256([]byte(projectDir))
+	return filepath.Join(cache, "rebuildd", projectName+"-"+hex.EncodeToString(sum[:])[:8]), nil
+}
+
+// WriteAtomic writes a file through a temp file in the same directory and a
+// rename, so a crash or a concurrent reader never sees half a file.
+func WriteAtomic(path string, write func(io.Writer) error) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	err = write(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
