@@ -76,9 +76,22 @@ func composeError(o Options, err error, files ...string) error {
 	return ie
 }
 
+// nameRE is the Compose schema's pattern for the names of services,
+// networks, volumes, secrets, configs and models; a name outside it is
+// reported by the schema as an additional property, as if it were a key.
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+
+// namedSections are the top-level sections whose keys are names.
+var namedSections = map[string]string{"services": "service", "networks": "network",
+	"volumes": "volume", "secrets": "secret", "configs": "config", "models": "model"}
+
 // unknownKey words an unknown-key error and finds where the key is written.
+// Under a top-level section of names the key is a name the schema refused.
 func unknownKey(parent, key, file string, files []string) (string, string, int) {
 	msg := fmt.Sprintf("%s: unknown key %q: check its spelling against the Compose file reference", parent, key)
+	if what, ok := namedSections[parent]; ok && !nameRE.MatchString(key) {
+		msg = fmt.Sprintf("%s: invalid %s name %q: use only letters, digits, '.', '_' and '-'", parent, what, key)
+	}
 	path := append(strings.Split(parent, "."), key)
 	for _, f := range files {
 		if line := keyPathLine(f, path); line > 0 {

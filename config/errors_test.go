@@ -26,6 +26,10 @@ func TestLoadBadInput(t *testing.T) {
 			want: []string{"compose.yaml"}, file: "compose.yaml", line: 3},
 		{name: "unknown compose key", files: map[string]string{"compose.yaml": "services:\n  api:\n    imag: x\n"},
 			want: []string{"compose.yaml", `unknown key "imag"`}, file: "compose.yaml", line: 3},
+		{name: "invalid service name", files: map[string]string{"compose.yaml": "services:\n  api:\n    image: x\n  \"my api!\":\n    image: x\n"},
+			want: []string{"compose.yaml", `invalid service name "my api!"`, "letters, digits"}, file: "compose.yaml", line: 4},
+		{name: "invalid volume name", files: map[string]string{"compose.yaml": "services:\n  api:\n    image: x\nvolumes:\n  \"a/b\": {}\n"},
+			want: []string{`invalid volume name "a/b"`}, file: "compose.yaml", line: 5},
 		{name: "unknown build key in an override", files: map[string]string{
 			"compose.yaml":          "services:\n  api:\n    image: x\n",
 			"compose.override.yaml": "services:\n  api:\n    build:\n      context: .\n      tagret: dev\n"},
