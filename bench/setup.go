@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rebuildd/rebuildd/config"
 )
 
 // quietWindow is the debounce rebuild.yaml is given (the default), which
@@ -55,8 +57,14 @@ func setup(o options) (*harness, error) {
 		return nil, err
 	}
 	_ = os.Remove(e.stamps)
-	cfg := fmt.Sprintf("debounce: %v\ncompose_command: [%q, %q, %q, \"--\", \"docker\", \"compose\"]\n",
-		quietWindow, self, stampFlag, e.stamps)
+	// The stamping wrapper is not a Compose CLI, which rebuild.yaml may not
+	// name (config/command.go): it is the user's choice, so it goes in the
+	// environment every rebuildd the harness starts inherits.
+	wrapper := []string{self, stampFlag, e.stamps, "--", "docker", "compose"}
+	if err := os.Setenv(config.EnvComposeCommand, strings.Join(wrapper, " ")); err != nil {
+		return nil, err
+	}
+	cfg := fmt.Sprintf("debounce: %v\n", quietWindow)
 	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // stampFlag makes the harness binary a transparent wrapper around the
-// Compose CLI: rebuild.yaml's compose_command points at
+// Compose CLI: REBUILDD_COMPOSE_COMMAND (setup.go) is
 // `<harness> -stamp FILE -- docker compose`, so every command rebuildd runs
 // appends "<unix ns> <argv>" to FILE and then becomes the real command
 // through execve (same pid, environment, directory and output). The stamp

@@ -17,7 +17,7 @@ func TestExampleSettingsLoad(t *testing.T) {
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, s, err := loadSettings(file, dir, []Service{{Name: "api"}})
+	_, s, err := loadSettings(file, dir, []Service{{Name: "api"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func Load(ctx context.Context, o Options) (*Project, error) {
 	for name := range cp.DisabledServices {
 		known = append(known, Service{Name: name})
 	}
-	if p.SettingsFile, p.Settings, err = loadSettings(o.ConfigFile, cp.WorkingDir, known); err != nil {
+	if p.SettingsFile, p.Settings, err = loadSettings(o.ConfigFile, cp.WorkingDir, known, userCommand(o)); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -18,7 +18,7 @@ func settingsFile(t *testing.T, content string) (string, string) {
 
 func TestSettingsDefaults(t *testing.T) {
 	dir := tree(t, map[string]string{"README": ""})
-	file, s, err := loadSettings("", dir, twoServices)
+	file, s, err := loadSettings("", dir, twoServices, nil)
 	if err != nil || file != "" {
 		t.Fatalf("file %q err %v, want no file and no error", file, err)
 	}
@@ -43,7 +43,7 @@ poll: 500ms
 log_format: json
 parallel: 2
 on_busy: cancel
-compose_command: docker-compose --verbose
+compose_command: podman compose
 builder: docker-py
 services:
   api:
@@ -52,7 +52,7 @@ services:
   worker:
     exclude: true
 `)
-	got, s, err := loadSettings("", dir, twoServices)
+	got, s, err := loadSettings("", dir, twoServices, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +64,8 @@ services:
 		s.Builder != "docker-py" {
 		t.Errorf("settings = %+v", s)
 	}
-	if !slices.Equal(s.ComposeCommand, []string{"docker-compose", "--verbose"}) {
-		t.Errorf("ComposeCommand = %q", s.ComposeCommand)
+	if !slices.Equal(s.ComposeCommand, []string{"podman", "compose"}) || s.UserComposeCommand {
+		t.Errorf("ComposeCommand = %q (user's: %v)", s.ComposeCommand, s.UserComposeCommand)
 	}
 	if api := s.Services["api"]; api.OnSource != "restart" || !slices.Equal(api.Ignore, []string{"*.gen.go", "tmp/"}) {
 		t.Errorf("api = %+v", api)
@@ -85,13 +85,14 @@ func TestSettingsPollAndCommandForms(t *testing.T) {
 		{"poll: off\n", PollOff, time.Second, nil},
 		{"poll: auto\npoll_interval: 3s\n", PollAuto, 3 * time.Second, nil},
 		{"poll: 250ms\n", PollOn, 250 * time.Millisecond, nil},
+		{"poll: 100ms\npoll_interval: 100ms\n", PollOn, 100 * time.Millisecond, nil}, // the lower bound itself
 		{`compose_command: ["docker", "compose"]` + "\n", PollAuto, time.Second, []string{"docker", "compose"}},
 		{"", PollAuto, time.Second, nil}, // empty file
 		{"# only a comment\n", PollAuto, time.Second, nil},
 	}
 	for _, tt := range tests {
 		dir, _ := settingsFile(t, tt.yaml)
-		_, s, err := loadSettings("", dir, nil)
+		_, s, err := loadSettings("", dir, nil, nil)
 		if err != nil {
 			t.Errorf("%q: %v", tt.yaml, err)
 			continue
@@ -116,6 +117,9 @@ func TestSettingsStrict(t *testing.T) {
 		{"bad duration", "max_wait: soon\n", 1, []string{"max_wait", `"soon"`}},
 		{"negative duration", "debounce: -1s\n", 1, []string{"debounce"}},
 		{"bad poll", "poll: sometimes\n", 1, []string{"poll", "off, auto"}},
+		{"poll too often", "debounce: 1s\npoll: 1ns\n", 2, []string{"poll", `"1ns" is too short`, "100ms"}},
+		{"poll_interval too short", "poll_interval: 99ms\n", 1, []string{"poll_interval", `"99ms" is too short`}},
+		{"poll_interval zero", "poll_interval: 0s\n", 1, []string{"poll_interval", "too short"}},
 		{"bad log format", "log_format: xml\n", 1, []string{"log_format", "console, json"}},
 		{"zero parallel", "\nparallel: 0\n", 2, []string{"parallel"}},
 		{"bad on_busy", "on_busy: drop\n", 1, []string{"on_busy", "queue, cancel"}},
@@ -130,7 +134,7 @@ func TestSettingsStrict(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir, file := settingsFile(t, tt.yaml)
-			_, _, err := loadSettings("", dir, twoServices)
+			_, _, err := loadSettings("", dir, twoServices, nil)
 			ie := inputError(t, err, tt.want...)
 			if ie.File != file || ie.Line != tt.line {
 				t.Errorf("error at %s:%d, want %s:%d (%v)", ie.File, ie.Line, file, tt.line, ie)

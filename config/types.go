@@ -18,6 +18,10 @@ type Options struct {
 	EnvFiles    []string // --env-file, repeatable
 	ConfigFile  string   // -c/--config: rebuild.yaml; empty means <project dir>/rebuild.yaml if present
 	WorkDir     string   // directory relative paths resolve against; empty means os.Getwd
+	// ComposeCommand is the Compose CLI the user named (--compose-command);
+	// empty means REBUILDD_COMPOSE_COMMAND, else rebuild.yaml, else
+	// detection. Unlike rebuild.yaml's, it may be any command.
+	ComposeCommand []string
 }
 
 // Project is a loaded Compose project plus rebuildd settings.
@@ -74,6 +78,10 @@ type Settings struct {
 	Parallel       int           // concurrent builds; default 1
 	OnBusy         string        // queue (default) | cancel
 	ComposeCommand []string      // e.g. ["docker","compose"]; empty means detect
+	// UserComposeCommand: ComposeCommand is the user's (--compose-command
+	// or REBUILDD_COMPOSE_COMMAND), not rebuild.yaml's. A mode that
+	// changes nothing runs only the user's (command.go).
+	UserComposeCommand bool
 	Builder        string        // "" or auto (follow the Compose CLI) | buildkit | classic | classic-20.10 | docker-py
 	Services       map[string]ServiceSettings
 }
