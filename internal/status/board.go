@@ -48,7 +48,8 @@ type Service struct {
 // Snapshot is the /status document.
 type Snapshot struct {
 	Ready    bool               `json:"ready"`
-	Since    time.Time          `json:"since"` // when the board was made: the daemon's start
+	Engine   string             `json:"engine,omitempty"` // EngineOK, why the engine does not answer, or "" (no engine: --dry-run)
+	Since    time.Time          `json:"since"`            // when the board was made: the daemon's start
 	Services map[string]Service `json:"services"`
 }
 
@@ -57,7 +58,8 @@ type Snapshot struct {
 // rather than an owning goroutine, guards it: each operation is a map
 // access, and there is nothing to sequence.
 type Board struct {
-	now func() time.Time
+	now    func() time.Time
+	engine engineProbe // its own lock: a probe takes a round trip
 
 	mu       sync.Mutex
 	ready    bool

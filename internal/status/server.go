@@ -10,10 +10,27 @@ import (
 	"time"
 )
 
-// readHeaderTimeout bounds a client that connects and sends nothing: the
-// endpoint is for healthchecks and people with curl, whose requests arrive
-// in milliseconds; 5 s is generous and still frees a stuck connection.
-const readHeaderTimeout = 5 * time.Second
+// timeouts bound what one connection may hold. The endpoint is for
+// healthchecks and people with curl, whose requests arrive in
+// milliseconds, so each bound is generous and still frees what a client
+// that connects and idles would keep (3,000 idle keep-alive connections
+// held 57 MB).
+type timeouts struct {
+	// header: a client that connects and sends nothing, or a header a
+	// byte at a time.
+	header time.Duration
+	// idle: a keep-alive connection between requests. A healthcheck
+	// comes every 30 s by default and opens a new connection anyway.
+	idle time.Duration
+	// write: the answer, which waits for at most one engine probe.
+	write time.Duration
+}
+
+var defaultTimeouts = timeouts{header: 5 * time.Second, idle: 10 * time.Second, write: 10 * time.Second}
+
+// maxHeaderBytes: a healthcheck's request header is a few hundred bytes;
+// net/http's default of 1 MB per connection is only room for abuse.
+const maxHeaderBytes = 16 << 10
 
 // Handler serves /healthz and /status from b.
 func Handler(b *Board) http.Handler {
@@ -29,13 +46,22 @@ func Handler(b *Board) http.Handler {
 			fmt.Fprintln(w, "starting")
 			return
 		}
+		if engine := b.Engine(r.Context()); engine != "" && engine != EngineOK {
+			// A rebuildd whose engine is gone can build and recreate
+			// nothing: the stack is not being kept in step.
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "engine unreachable:", engine)
+			return
+		}
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		snap := b.Snapshot()
+		snap.Engine = b.Engine(r.Context())
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		enc.Encode(b.Snapshot()) // a write error is the client gone; nothing to do
+		enc.Encode(snap) // a write error is the client gone; nothing to do
 	})
 	return mux
 }
@@ -54,12 +80,17 @@ type Server struct {
 // error here and not a log line later, and serves b in a goroutine until
 // Close.
 func Listen(addr string, b *Board) (*Server, error) {
+	return listen(addr, b, defaultTimeouts)
+}
+
+func listen(addr string, b *Board, t timeouts) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %q: %w (pick another --listen port)", addr, err)
 	}
 	s := &Server{ln: ln, done: make(chan struct{}),
-		srv: &http.Server{Handler: Handler(b), ReadHeaderTimeout: readHeaderTimeout}}
+		srv: &http.Server{Handler: Handler(b), ReadHeaderTimeout: t.header, IdleTimeout: t.idle,
+			WriteTimeout: t.write, MaxHeaderBytes: maxHeaderBytes}}
 	go func() {
 		defer close(s.done)
 		s.srv.Serve(ln) // returns http.ErrServerClosed after Close

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -125,11 +126,94 @@ func TestHandler(t *testing.T) {
 	if !doc.Ready || api["state"] != "failed" || api["last_result"] != "api failed: exit 1" || api["last_change"] != "2026-11-26T21:00:00Z" {
 		t.Errorf("status document = %s", body)
 	}
+	if doc := getEngine(t, h); doc != "" {
+		t.Errorf("engine without a probe = %q, want none (--dry-run has no engine)", doc)
+	}
 	if code, _ := get(t, h, "POST", "/status"); code != http.StatusMethodNotAllowed {
 		t.Errorf("POST /status = %d, want 405", code)
 	}
 	if code, _ := get(t, h, "GET", "/"); code != http.StatusNotFound {
 		t.Errorf("GET / = %d, want 404", code)
+	}
+}
+
+// TestHealthzEngine: /healthz is not 200 while the engine does not answer,
+// and /status says why; it is asked on every request.
+func TestHealthzEngine(t *testing.T) {
+	b := NewBoard(nil)
+	b.Ready()
+	h := Handler(b)
+	var down error = errors.New("cannot reach the Docker engine at unix:///var/run/docker.sock")
+	probes := 0
+	b.Probe(func(ctx context.Context) error {
+		probes++
+		if _, ok := ctx.Deadline(); !ok {
+			t.Error("probe without a deadline")
+		}
+		return down
+	})
+	if code, body := get(t, h, "GET", "/healthz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "engine unreachable: cannot reach the Docker engine") {
+		t.Errorf("healthz with the engine down = %d %q, want 503 naming the engine", code, body)
+	}
+	if got := getEngine(t, h); got != down.Error() {
+		t.Errorf("status engine = %q, want %q", got, down)
+	}
+	down = nil
+	if code, body := get(t, h, "GET", "/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("healthz with the engine back = %d %q, want 200 ok", code, body)
+	}
+	if got := getEngine(t, h); got != EngineOK {
+		t.Errorf("status engine = %q, want %q", got, EngineOK)
+	}
+	if probes != 4 {
+		t.Errorf("%d probes for 4 requests", probes)
+	}
+}
+
+func getEngine(t *testing.T, h http.Handler) string {
+	t.Helper()
+	_, body := get(t, h, "GET", "/status")
+	var doc struct{ Engine *string }
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatalf("status %q: %v", body, err)
+	}
+	if doc.Engine == nil {
+		return ""
+	}
+	return *doc.Engine
+}
+
+// TestServerClosesIdleConnections: a keep-alive connection left idle, and
+// one that never sends its request, are closed by the server. The read
+// deadline only keeps a broken server from hanging the test.
+func TestServerClosesIdleConnections(t *testing.T) {
+	b := NewBoard(nil)
+	s, err := listen("127.0.0.1:0", b, timeouts{header: 50 * time.Millisecond, idle: 50 * time.Millisecond, write: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tc := range []struct{ name, request string }{
+		{"idle keep-alive", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{"no request", ""},
+		{"half a header", "GET /healthz HTTP/1.1\r\nHost:"},
+	} {
+		conn, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(time.Minute))
+		if _, err := io.WriteString(conn, tc.request); err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(conn) // returns at EOF: the server closed the connection
+		conn.Close()
+		if err != nil {
+			t.Errorf("%s: %v after %q, want the server to close the connection", tc.name, err, got)
+		}
+		if tc.name == "idle keep-alive" && !strings.Contains(string(got), "503 Service Unavailable") {
+			t.Errorf("%s: answer %q", tc.name, got)
+		}
 	}
 }
 
@@ -146,6 +230,9 @@ func TestServer(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if srv := s.srv; srv.IdleTimeout != defaultTimeouts.idle || srv.ReadHeaderTimeout != defaultTimeouts.header || srv.MaxHeaderBytes != maxHeaderBytes {
+		t.Errorf("Listen's server has idle %v, header %v, %d header bytes; want the defaults", srv.IdleTimeout, srv.ReadHeaderTimeout, srv.MaxHeaderBytes)
+	}
 	if resp.StatusCode != http.StatusOK || string(body) != "ok\n" {
 		t.Errorf("GET /healthz = %s %q", resp.Status, body)
 	}
