@@ -20,8 +20,9 @@ type stage struct {
 	Stage
 	parent   int // index of the stage FROM names; -1 when FROM names an image
 	cmds     []*cmd
-	triggers []string // ONBUILD expressions: they run in stages built FROM this one
-	env      *env     // ARG/ENV values at the end of the stage (chain stages only)
+	triggers []string    // ONBUILD expressions: they run in stages built FROM this one
+	env      *env        // ARG/ENV values at the end of the stage (chain stages only)
+	notes    *stageNotes // what its instructions write, for Sync (syncnote.go)
 }
 
 // cmd is one instruction of a stage.
@@ -81,6 +82,7 @@ func Analyze(src []byte, file, target string, args map[string]string) (*Analysis
 	}
 	a.collect(an)
 	a.assignLayers()
+	an.plan = a.syncPlan(t)
 	return an, nil
 }
 

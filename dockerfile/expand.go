@@ -151,6 +151,7 @@ func (a *analyzer) expandCmd(s *stage, c *cmd) error {
 		return v, err
 	}
 	c.stmt = &Stmt{Step: c.step, Cmd: c.name, From: c.from}
+	a.noteWrite(s, c) // before the instruction is expanded in place
 	var err error
 	switch n := c.node.(type) {
 	case *instructions.ArgCommand:
