@@ -104,7 +104,7 @@ func readFlavor(cache, key string) (v1, ok bool) {
 	if cache == "" {
 		return false, false
 	}
-	b, err := os.ReadFile(cache)
+	b, err := statedir.ReadFile(cache)
 	if err != nil {
 		return false, false
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 	"time"
 	"unsafe"
@@ -43,7 +42,7 @@ const (
 // loading 50,000 entries allocates the file and one small slice.
 func LoadIndex(path string, now func() time.Time) *Index {
 	x := NewIndex(now)
-	b, err := os.ReadFile(path)
+	b, err := statedir.ReadFile(path)
 	if err != nil || len(b) == 0 {
 		return x
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -42,7 +41,8 @@ type Store struct {
 }
 
 // OpenStore creates dir if needed. It refuses a directory inside a build
-// context: the state would change with every build and be sent to the builder.
+// context (the state would change with every build and be sent to the
+// builder) and one another user could change (statedir.Open).
 func OpenStore(dir string, contexts []string) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -53,8 +53,8 @@ func OpenStore(dir string, contexts []string) (*Store, error) {
 			return nil, fmt.Errorf("state dir %q is inside the build context %q: choose a --state-dir outside every build context", abs, c)
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(abs, statedir.Version), 0o700); err != nil {
-		return nil, fmt.Errorf("create state dir %q: %w (choose another --state-dir)", abs, err)
+	if abs, err = statedir.Open(abs); err != nil {
+		return nil, err
 	}
 	return &Store{dir: abs}, nil
 }
@@ -81,7 +81,7 @@ func (s *Store) filesPath(service string) string {
 
 // Load returns the record of service, nil when there is none.
 func (s *Store) Load(service string) (*Record, error) {
-	b, err := os.ReadFile(s.recordPath(service))
+	b, err := statedir.ReadFile(s.recordPath(service))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -105,7 +105,7 @@ type storedFile struct {
 // Files returns the per-file sums recorded with service's record, so a
 // changed fingerprint can name the files that changed. Nil when none.
 func (s *Store) Files(service string) (map[string]FileSum, error) {
-	b, err := os.ReadFile(s.filesPath(service))
+	b, err := statedir.ReadFile(s.filesPath(service))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

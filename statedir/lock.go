@@ -43,14 +43,20 @@ func AcquireLock(dir, project string, now func() time.Time) (*Lock, error) {
 	if now == nil {
 		now = time.Now
 	}
+	dir, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, "lock")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// O_RDWR without O_TRUNC: truncating before holding the lock would wipe
+	// the holder's pid from under it. O_NOFOLLOW: a link named lock is
+	// refused, never written through (files_linux.go).
+	f, err := openFile(path, syscall.O_RDWR|syscall.O_CREAT, 0o600)
+	if err != nil {
 		return nil, fmt.Errorf("lock %q: %w", path, err)
 	}
-	// O_RDWR without O_TRUNC: truncating before holding the lock would wipe
-	// the holder's pid from under it.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
+	if err := plainFile(f); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("lock %q: %w", path, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
@@ -92,4 +98,22 @@ func (l *Lock) Release() error {
 	// The file stays: removing it would let a third process lock a fresh
 	// inode while a second one still waits on the old.
 	return f.Close()
+}
+
+// plainFile refuses a lock file that is not a regular file of the user's
+// with one name: a hard link to another file would have it truncated.
+func plainFile(f *os.File) error {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		return err
+	}
+	switch {
+	case st.Mode&syscall.S_IFMT != syscall.S_IFREG:
+		return errors.New("not a regular file: remove it")
+	case int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("owned by uid %d, not by you: remove it", st.Uid)
+	case st.Nlink != 1:
+		return errors.New("has other hard links: remove it")
+	}
+	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 )
@@ -27,32 +26,4 @@ func Default(projectName, projectDir string) (string, error) {
 	}
 	sum := sha256.Sum256([]byte(projectDir))
 	return filepath.Join(cache, "rebuildd", projectName+"-"+hex.EncodeToString(sum[:])[:8]), nil
-}
-
-// WriteAtomic writes a file through a temp file in the same directory and a
-// rename, so a crash or a concurrent reader never sees half a file.
-func WriteAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = write(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }

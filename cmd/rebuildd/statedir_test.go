@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestStateDirRefused drives the attack through the command line:
+// --once with a state dir whose lock is a link to someone's file, or one
+// everyone may write, stops before touching anything, names the fix, and
+// leaves the link's target as it was.
+func TestStateDirRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, state, target string)
+		code  int
+		want  []string
+	}{
+		{"symlinked lock", func(t *testing.T, state, target string) {
+			must(t, os.Mkdir(state, 0o700))
+			must(t, os.Symlink(target, filepath.Join(state, "lock")))
+		}, exitFailed, []string{"lock", "symbolic link"}},
+		{"world-writable", func(t *testing.T, state, target string) {
+			must(t, os.Mkdir(state, 0o700))
+			must(t, os.Chmod(state, 0o777))
+			must(t, os.Symlink(target, filepath.Join(state, "lock")))
+		}, exitUsage, []string{"writable by its group and everyone", "chmod go-w STATE"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeTree(t, dir, map[string]string{"compose.yaml": "services:\n  api:\n    build: .\n", "Dockerfile": "FROM scratch\nCOPY . /app\n"})
+			target := filepath.Join(t.TempDir(), "precious")
+			must(t, os.WriteFile(target, []byte("keep me\n"), 0o644))
+			state := filepath.Join(t.TempDir(), "state")
+			tc.setup(t, state, target)
+			t.Chdir(dir)
+			var out, errb bytes.Buffer
+			code := run(context.Background(), []string{"--once", "--state-dir", state}, &out, &errb)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tc.code, errb.String())
+			}
+			for _, w := range tc.want {
+				if w = strings.ReplaceAll(w, "STATE", state); !strings.Contains(errb.String(), w) {
+					t.Errorf("stderr %q lacks %q", errb.String(), w)
+				}
+			}
+			if b, err := os.ReadFile(target); err != nil || string(b) != "keep me\n" {
+				t.Errorf("the link's target now holds %q (%v)", b, err)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
