@@ -85,4 +85,3 @@ func WriteAtomic(path string, write func(io.Writer) error) error {
 	}
 	return err
 }
-
