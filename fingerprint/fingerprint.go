@@ -2,6 +2,7 @@ package fingerprint
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -50,6 +51,12 @@ type Source struct {
 	// Bases are the FROM references of the build's stage chain; those that
 	// name an image of the project are fingerprinted by their image ID.
 	Bases []string
+	// Key is the state directory's secret (statedir.Key, Store.Key): the
+	// parts that hold build arg values (Args, and Compose, whose build:
+	// section holds them too) are keyed hashes of it, so a record never
+	// holds a plain digest of a secret arg that a guess could be checked
+	// against. Nil (explain, --dry-run: no records) hashes them plainly.
+	Key []byte
 }
 
 // Print is the fingerprint of one service: what went into its image.
@@ -163,8 +170,8 @@ func (p *Print) hashParts(src Source, idx *Index) error {
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s=%s\x00", k, src.Args[k])
 	}
-	p.Parts.Args = hashString(b.String())
-	p.Parts.Compose = hashString(src.Compose)
+	p.Parts.Args = keyedHash(src.Key, b.String())
+	p.Parts.Compose = keyedHash(src.Key, src.Compose)
 	return nil
 }
 
@@ -195,6 +202,16 @@ func (p *Print) total() string {
 	fmt.Fprintf(h, "v2\x00df=%s\x00ig=%s\x00tg=%s\x00ar=%s\x00co=%s\x00ba=%s\x00de=%s\x00so=%s\x00", p.Parts.Dockerfile,
 		p.Parts.Ignore, p.Parts.Target, p.Parts.Args, p.Parts.Compose, p.Parts.Bases, p.Parts.Deps, p.Parts.Source)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// keyedHash is hashString keyed with key (HMAC-SHA-256), plain without one.
+func keyedHash(key []byte, s string) string {
+	if key == nil {
+		return hashString(s)
+	}
+	m := hmac.New(sha256.New, key)
+	io.WriteString(m, s)
+	return hex.EncodeToString(m.Sum(nil))[:fileSumLen]
 }
 
 func hashString(s string) string {

@@ -1,6 +1,7 @@
 package fingerprint
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"maps"
@@ -193,7 +194,7 @@ func (e *livePrint) lend(p *Print, copies *sync.WaitGroup, delay time.Duration) 
 func sameSource(a, b Source) bool {
 	return a.Context == b.Context && a.Dockerfile == b.Dockerfile && a.DockerfileInline == b.DockerfileInline &&
 		a.IgnoreFile == b.IgnoreFile && a.Target == b.Target && maps.Equal(a.Args, b.Args) &&
-		a.Compose == b.Compose && a.Classify == b.Classify && a.Prune == b.Prune
+		a.Compose == b.Compose && a.Classify == b.Classify && a.Prune == b.Prune && bytes.Equal(a.Key, b.Key)
 }
 
 // clone copies the print's files so the copy can change alone.

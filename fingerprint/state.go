@@ -38,6 +38,7 @@ type Record struct {
 // its state directory. Every write is atomic (temp file + rename).
 type Store struct {
 	dir string
+	key []byte // statedir.Key: what the build-arg parts of prints are keyed with
 }
 
 // OpenStore creates dir if needed. It refuses a directory inside a build
@@ -56,13 +57,26 @@ func OpenStore(dir string, contexts []string) (*Store, error) {
 	if abs, err = statedir.Open(abs); err != nil {
 		return nil, err
 	}
-	return &Store{dir: abs}, nil
+	key, err := statedir.Key(abs)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{dir: abs, key: key}, nil
 }
 
 // Within reports whether path is dir or below it.
 func Within(dir, path string) bool {
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// Key is the state directory's secret key: a print compared with this
+// store's records must be taken with it (Source.Key).
+func (s *Store) Key() []byte {
+	if s == nil {
+		return nil
+	}
+	return s.key
 }
 
 // Dir is the state directory.

@@ -183,6 +183,7 @@ func (r *Reconciler) buildInputs(ctx context.Context, s config.Service, in *Inpu
 }
 
 func (r *Reconciler) fingerprint(ctx context.Context, src fingerprint.Source) (*fingerprint.Print, error) {
+	src.Key = r.Store.Key() // the print is compared with the store's records
 	if r.Prints != nil {
 		return r.Prints(ctx, src)
 	}

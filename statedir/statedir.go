@@ -14,8 +14,10 @@ import (
 )
 
 // Version names the layout; a new layout gets a new subdirectory, so
-// an old rebuildd and a new one never misread each other's files.
-const Version = "v1"
+// an old rebuildd and a new one never misread each other's files. v2:
+// records key their build-arg parts (Key); v1 records are not read, so
+// each service is judged once as having no record.
+const Version = "v2"
 
 // Default is <user cache dir>/rebuildd/<project>-<hash of project
 // dir>: two checkouts of one project (same name) keep separate state.
