@@ -87,11 +87,18 @@ func newReconciler(ctx context.Context, cmd *cobra.Command, g *globalFlags, proj
 	}
 	release := func() {}
 	if lock {
-		l, err := statedir.AcquireLock(store.Dir(), proj.Name, nil)
+		// The project first: a second rebuildd with another --state-dir
+		// is refused too, and named (projectlock.go).
+		pl, err := lockProject(ctx, proj)
 		if err != nil {
 			return nil, nil, &exitError{code: exitFailed, err: err}
 		}
-		release = func() { l.Release() }
+		l, err := statedir.AcquireLock(store.Dir(), proj.Name, nil)
+		if err != nil {
+			pl.Release()
+			return nil, nil, &exitError{code: exitFailed, err: err}
+		}
+		release = func() { l.Release(); pl.Release() }
 	}
 	index := make(chan *fingerprint.Index, 1)
 	go func() { index <- fingerprint.LoadIndex(store.IndexPath(), nil) }()

@@ -5,8 +5,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rebuildd/rebuildd/statedir"
 )
 
 // TestStateDirRefused drives the attack through the command line:
@@ -59,5 +62,28 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSecondRebuilddRefused: while a rebuildd keeps the project (here this
+// test process holds its lock), another with a different --state-dir
+// refuses before building anything, naming the first by pid.
+func TestSecondRebuilddRefused(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"compose.yaml": "services:\n  api:\n    build: .\n", "Dockerfile": "FROM scratch\nCOPY . /app\n"})
+	l, err := statedir.LockProject(dir, "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	t.Chdir(dir)
+	for _, mode := range [][]string{{"--once"}, {}} { // --once and watch mode
+		var out, errb bytes.Buffer
+		args := append(mode, "--state-dir", t.TempDir())
+		code := run(context.Background(), args, &out, &errb)
+		msg := errb.String()
+		if code != exitFailed || !strings.Contains(msg, "another rebuildd (pid "+strconv.Itoa(os.Getpid())) || !strings.Contains(msg, "whatever its --state-dir") {
+			t.Errorf("%q: exit %d, stderr %q; want exit 1 naming pid %d", args, code, msg, os.Getpid())
+		}
 	}
 }

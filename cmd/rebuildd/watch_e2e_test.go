@@ -218,6 +218,7 @@ func TestWatchE2E(t *testing.T) {
 			v2("sigterm-during-build", testWatchSigterm)
 			v2("develop-watch-sync", testWatchDevelopSync)
 			v2("engine-goes-away", testWatchEngineAway)
+			v2("second-instance-refused", testWatchSecondInstance)
 		})
 	}
 }
@@ -526,4 +527,30 @@ func testWatchDevelopSync(t *testing.T, bin string, c e2e.Compose, base string) 
 		}
 		e2e.WaitServing(t, url, "synced", serveTimeout)
 	}, 0, 0, 0)
+}
+
+// testWatchSecondInstance: while one rebuildd watches the project, a second
+// with another --state-dir (--once, or watch mode) refuses at once and
+// names the first by pid: two of them raced on compose up (issue 17).
+func testWatchSecondInstance(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	r := newWatchRig(t, bin, c, webFiles(base, port), "")
+	e2e.WaitServing(t, e2e.URL(port, "/index.html"), "v1", serveTimeout)
+	for _, mode := range [][]string{{"--once"}, {}} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		args := append([]string{"-p", r.p.Name, "--state-dir", t.TempDir()}, mode...)
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Dir, cmd.Env = r.p.Dir, append(os.Environ(), r.p.Env()...)
+		out, err := cmd.CombinedOutput()
+		cancel()
+		want := fmt.Sprintf("another rebuildd (pid %d", r.cmd.Process.Pid)
+		if code := cmd.ProcessState.ExitCode(); code != exitFailed || !strings.Contains(string(out), want) {
+			t.Errorf("second rebuildd %q: exit %d (%v), output %q; want exit 1 naming %q", args, code, err, out, want)
+		}
+	}
+	select {
+	case <-r.done:
+		t.Fatalf("the first rebuildd exited: %v", r.err)
+	default:
+	}
 }

@@ -76,6 +76,7 @@ func testSidecarEdit(t *testing.T, c e2e.Compose, base, image string) {
 	e2e.WaitServing(t, api, "api v1", sidecarWait)
 	sidecar := p.ContainerName("rebuildd", 1)
 	waitSidecarReady(t, sidecar)
+	testHostRebuilddRefused(t, p, sidecar)
 
 	since := time.Now()
 	p.Write("api/src/index.html", "<h1>api v2</h1>\n")
@@ -93,6 +94,27 @@ func testSidecarEdit(t *testing.T, c e2e.Compose, base, image string) {
 	if t.Failed() {
 		out, _ := e2e.TryDocker("logs", sidecar)
 		t.Logf("sidecar log:\n%s", out)
+	}
+}
+
+// testHostRebuilddRefused: with the sidecar keeping the stack, a rebuildd
+// started on the host for the same project (its own state dir) refuses,
+// naming the sidecar's container: two of them raced on compose up (issue
+// 17). The lock is an flock on the project directory, which the sidecar
+// mounts at the same path.
+func testHostRebuilddRefused(t *testing.T, p *e2e.Project, sidecar string) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "rebuildd")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/rebuildd/rebuildd/cmd/rebuildd").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sidecarWait)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--once", "--state-dir", t.TempDir())
+	cmd.Dir, cmd.Env = p.Dir, append(os.Environ(), p.Env()...)
+	out, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), "in container "+sidecar) {
+		t.Errorf("host rebuildd beside the sidecar: exit %d (%v), want 1 naming container %s; output:\n%s", code, err, sidecar, out)
 	}
 }
 
@@ -227,7 +249,9 @@ func buildSidecarImage(t *testing.T, version string) string {
 		mkdirAll(t, d)
 	}
 	for _, d := range []string{"tmp", "home/rebuildd"} {
-		if err := os.Chmod(filepath.Join(dir, "rootfs", d), 0o1777); err != nil {
+		// As the repository's Dockerfile does (chmod 1777): sticky, so no
+		// user of the container can swap another's state dir (statedir).
+		if err := os.Chmod(filepath.Join(dir, "rootfs", d), os.ModeSticky|0o777); err != nil {
 			t.Fatal(err)
 		}
 	}
