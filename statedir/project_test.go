@@ -132,7 +132,7 @@ func TestContainerID(t *testing.T) {
 	id := strings.Repeat("3f2a", 16)
 	for in, want := range map[string]string{
 		"12:pids:/docker/" + id + "\n":                          id,
-		"0::/system.slice/docker-" + id + ".scope\n":             id,
+		"0::/system.slice/docker-" + id + ".scope\n":            id,
 		"0::/machine.slice/libpod-" + id + ".scope/container\n": id,
 		"0::/user.slice/user-1000.slice/session-2.scope\n":      "",
 		"0::/\n": "",
