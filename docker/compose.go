@@ -36,6 +36,9 @@ type ComposeCLI struct {
 	ProjectArgs []string // -f ..., -p ..., passed before every subcommand
 	Dir         string   // working directory the user's relative -f paths resolve against
 	Env         []string // the process environment plus what the builds need
+	// Progress, when set, hears each command begin and end and each build
+	// step start (progress.go).
+	Progress Progress
 }
 
 // DetectCompose finds the Compose CLI: the override (rebuild.yaml
@@ -205,6 +208,8 @@ func (c *ComposeCLI) ImageName(project, service string) string {
 // which keeps the container of a failed RUN step unless told not to:
 // every broken save would leave one behind.
 func (c *ComposeCLI) Build(ctx context.Context, service string, out io.Writer) error {
+	out, end := c.track([]string{service}, PhaseBuild, out)
+	defer end()
 	if c.V1 {
 		return c.run(ctx, out, "build", "--force-rm", service)
 	}
@@ -213,6 +218,8 @@ func (c *ComposeCLI) Build(ctx context.Context, service string, out io.Writer) e
 
 // Up implements Runner.
 func (c *ComposeCLI) Up(ctx context.Context, services []string, renewAnon bool, out io.Writer) error {
+	out, end := c.track(services, PhaseRecreate, out)
+	defer end()
 	args := []string{"up", "-d", "--no-deps", "--no-build"}
 	if renewAnon {
 		args = append(args, "--renew-anon-volumes")

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.uber.org/zap"
 
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/docker"
@@ -46,17 +45,18 @@ func runOnce(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []string
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(onceGCPercent)
 	}
-	log, err := newLogger(cmd.ErrOrStderr(), g.logFormat, os.Getenv("REBUILDD_DEBUG") == "1")
+	con, err := newConsole(cmd.ErrOrStderr(), consoleOptions{format: g.logFormat, debug: os.Getenv("REBUILDD_DEBUG") == "1", verbose: g.verbose})
 	if err != nil {
 		return err
 	}
-	defer log.Sync()
+	defer con.close()
+	defer con.log.Sync()
 	proj, err := loadSelected(ctx, g.project, nil) // config.Load plus the sidecar check (sidecar.go)
 	if err != nil {
 		return err
 	}
 	dry := m.dryRun || m.check
-	rec, release, err := newReconciler(ctx, cmd, g, proj, log, !dry)
+	rec, release, err := newReconciler(ctx, g, proj, con, !dry)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,11 @@ func runOnce(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []string
 	if err != nil {
 		return onceError(err)
 	}
-	if err := printOutcomes(cmd.OutOrStdout(), cmd.ErrOrStderr(), out, m.json); err != nil {
+	tails := cmd.ErrOrStderr()
+	if g.verbose {
+		tails = nil // the output was streamed as it came
+	}
+	if err := printOutcomes(cmd.OutOrStdout(), tails, out, m.json); err != nil {
 		return err
 	}
 	return onceExit(out, m.check)
@@ -80,7 +84,7 @@ func runOnce(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []string
 // engine and the Compose CLI. The state dir comes first: the stat index and
 // the Compose detection cache live there, and the index is read while the
 // engine answers its ping.
-func newReconciler(ctx context.Context, cmd *cobra.Command, g *globalFlags, proj *config.Project, log *zap.Logger, lock bool) (*rebuild.Reconciler, func(), error) {
+func newReconciler(ctx context.Context, g *globalFlags, proj *config.Project, con *console, lock bool) (*rebuild.Reconciler, func(), error) {
 	store, err := openStore(g.stateDir, proj)
 	if err != nil {
 		return nil, nil, &exitError{code: exitUsage, err: err}
@@ -117,14 +121,11 @@ func newReconciler(ctx context.Context, cmd *cobra.Command, g *globalFlags, proj
 	}
 	runner.ProjectArgs = docker.ProjectArgs(g.project, proj.Name)
 	runner.Dir = g.project.WorkDir
-	var buildOut io.Writer = cmd.ErrOrStderr()
-	if g.quiet {
-		buildOut = nil
-	}
+	runner.Progress = con.progress
 	rec := &rebuild.Reconciler{
 		Project: proj, Sources: onceSources(proj, docker.ChooseBuilder(proj.Settings.Builder, runner).Dialect), Runner: runner, Engine: engine,
-		Store: store, Index: <-index, Log: log,
-		Out: buildOut, WaitTimeout: onceWaitTimeout,
+		Store: store, Index: <-index, Log: con.log,
+		Out: con.buildOut, WaitTimeout: onceWaitTimeout,
 	}
 	return rec, func() { engine.Close(); release() }, nil
 }
@@ -195,10 +196,10 @@ type onceJSONService struct {
 }
 
 // printOutcomes prints one line per service (or JSON) on stdout, and the
-// tail of every failed build on stderr.
+// tail of every failed build on stderr (nil: the output was streamed).
 func printOutcomes(stdout, stderr io.Writer, out []rebuild.Outcome, asJSON bool) error {
 	for _, o := range out {
-		if len(o.Tail) == 0 {
+		if len(o.Tail) == 0 || stderr == nil {
 			continue
 		}
 		fmt.Fprintf(stderr, "rebuildd: last lines of the failed build of %s:\n", o.Service)

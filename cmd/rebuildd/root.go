@@ -13,7 +13,8 @@ type globalFlags struct {
 	logFormat string
 	stateDir  string
 	poll      bool
-	quiet     bool
+	quiet     bool // deprecated: build output is quiet unless --verbose
+	verbose   bool
 	listen    string // --listen: status endpoint address (status.go)
 }
 
@@ -71,7 +72,9 @@ func newRootCmd() *cobra.Command {
 	f.BoolVar(&m.json, "json", false, "with --once/--check: print the result as JSON")
 	f.BoolVar(&m.noInitial, "no-initial", false, "watch mode: skip the start-up reconcile")
 	f.BoolVar(&g.poll, "poll", false, "watch by polling instead of inotify")
+	f.BoolVarP(&g.verbose, "verbose", "v", false, "stream build output (without it, only a failed build's last lines are shown)")
 	f.BoolVarP(&g.quiet, "quiet", "q", false, "do not stream build output")
+	_ = f.MarkDeprecated("quiet", "build output is shown only with --verbose or when a build fails")
 
 	cmd.AddCommand(newExplainCmd(g))
 	cmd.AddCommand(newAdviseCmd(g))

@@ -30,14 +30,17 @@ func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []strin
 	if format == "" {
 		format = proj.Settings.LogFormat
 	}
-	log, err := newLogger(cmd.ErrOrStderr(), format, os.Getenv("REBUILDD_DEBUG") == "1")
+	con, err := newConsole(cmd.ErrOrStderr(), consoleOptions{format: format, debug: os.Getenv("REBUILDD_DEBUG") == "1", verbose: g.verbose})
 	if err != nil {
 		return err
 	}
-	defer log.Sync()
-	if log, err = serveStatus(ctx, g.listen, log); err != nil {
+	defer con.close()
+	defer con.log.Sync()
+	log, err := serveStatus(ctx, g.listen, con.log)
+	if err != nil {
 		return err
 	}
+	con.log = log
 	opts := rebuild.DaemonOptions{
 		Load:      func(ctx context.Context) (*config.Project, error) { return loadSelected(ctx, g.project, services) },
 		Model:     dockerfile.Loader(projectBuilder(ctx, proj).Dialect),
@@ -49,12 +52,12 @@ func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []strin
 		Advise:    adviseBanner(log),
 	}
 	if !m.dryRun {
-		base, release, err := newReconciler(ctx, cmd, g, proj, log, true)
+		base, release, err := newReconciler(ctx, g, proj, con, true)
 		if err != nil {
 			return err
 		}
 		defer release()
-		wireCompose(&opts, base, buildOutput(cmd, g))
+		wireCompose(&opts, base, con.buildOut)
 	}
 	if err := rebuild.NewDaemon(opts).Run(ctx); err != nil {
 		return onceError(err)
@@ -91,13 +94,6 @@ func wireCompose(opts *rebuild.DaemonOptions, base *rebuild.Reconciler, out io.W
 		}
 		return serial.Do(func() error { return cli.Restart(ctx, service, out) })
 	}
-}
-
-func buildOutput(cmd *cobra.Command, g *globalFlags) io.Writer {
-	if g.quiet {
-		return io.Discard
-	}
-	return cmd.ErrOrStderr()
 }
 
 // watchFunc starts the real watcher with rebuild.yaml's timing and polling

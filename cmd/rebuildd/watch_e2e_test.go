@@ -143,16 +143,6 @@ func (r *watchRig) wait(msg string, match func(map[string]any) bool) map[string]
 	}
 }
 
-// waitOutput waits for an output line (build output included) that
-// contains substr.
-func (r *watchRig) waitOutput(substr string) {
-	r.t.Helper()
-	r.wait("", func(m map[string]any) bool {
-		raw, _ := m["raw"].(string)
-		return strings.Contains(raw, substr)
-	})
-}
-
 // result waits for the outcome of the next request for service.
 func (r *watchRig) result(service string) string {
 	r.t.Helper()
@@ -340,7 +330,7 @@ func testWatchDuringBuild(t *testing.T, bin string, c e2e.Compose, base string) 
 		r.p.Write("site/index.html", "v2")
 		// The build has read its context once it runs the RUN after the COPY:
 		// edits from now on need the follow-up build.
-		r.waitOutput("sleep 4")
+		r.wait("progress", func(m map[string]any) bool { return m["service"] == "web" && m["instruction"] == "RUN sleep 4" })
 		for _, v := range []string{"v3", "v4", "v5"} {
 			r.p.Write("site/index.html", v)
 			r.wait("decision", func(m map[string]any) bool { return m["service"] == "web" })
