@@ -47,7 +47,6 @@ func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []strin
 		Watch:     watchFunc(g, log),
 		DryRun:    m.dryRun,
 		NoInitial: m.noInitial,
-		Human:     format != "json",
 		Log:       log,
 		Advise:    adviseBanner(log),
 	}
