@@ -37,6 +37,7 @@ type mark struct {
 // builds are to be counted, with nothing else building the project.
 func (p *Project) Mark() time.Time {
 	p.t.Helper()
+	p.ensureBases() // Mark comes right before an action that may build
 	ids := map[string]bool{}
 	for _, id := range p.imageIDs(p.Events(p.created)) {
 		ids[id] = true
@@ -110,9 +111,10 @@ func (p *Project) newImages(since time.Time, ids []string) []string {
 	return fresh
 }
 
-// imageIDs lists the project's images that exist: those with its Compose
+// imageIDs lists the project's images: those that exist with its Compose
 // label (v2 labels what it builds, and the label makes the ID unique to the
-// project) and those tagged under its name in events (v1 labels nothing).
+// project), those that exist tagged under its name in events (v1 labels
+// nothing), and those its containers were created from (createdFrom).
 func (p *Project) imageIDs(events Events) []string {
 	p.t.Helper()
 	out, err := TryDocker("image", "ls", "-a", "-q", "--no-trunc", "--filter", "label=com.docker.compose.project="+p.Name)
@@ -126,7 +128,25 @@ func (p *Project) imageIDs(events Events) []string {
 			tagged = append(tagged, e.ID)
 		}
 	}
-	return uniq(append(ids, existingImages(uniq(tagged))...))
+	return uniq(append(append(ids, existingImages(uniq(tagged))...), createdFrom(events, p.Name)...))
+}
+
+// createdFrom lists the IDs of the project's images its containers were
+// created from, as Compose v2 labels each container
+// (com.docker.compose.image), whether the image still exists or not. A
+// BuildKit build leaves no other trace, and `docker image prune` removes
+// an image a rebuild superseded as soon as its container is replaced: a
+// count of the images that exist would then miss that build.
+func createdFrom(events Events, project string) []string {
+	var ids []string
+	for _, e := range events {
+		id := e.Attributes["com.docker.compose.image"]
+		if e.Type == "container" && e.Action == "create" && strings.HasPrefix(id, "sha256:") &&
+			strings.HasPrefix(e.Attributes["image"], project) {
+			ids = append(ids, id)
+		}
+	}
+	return uniq(ids)
 }
 
 // existingImages returns those of ids that still exist, asking the engine

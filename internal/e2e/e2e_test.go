@@ -23,6 +23,7 @@ func TestRig(t *testing.T) {
 	base := BaseImage(t)
 	for _, c := range Composes(t) {
 		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel() // the two CLIs share nothing but the engine
 			var name string
 			var images, volumes []string
 			port := FreePort(t)
@@ -117,6 +118,37 @@ func checkGone(t *testing.T, name string, images, volumes []string) {
 		if _, err := TryDocker("volume", "inspect", v); err == nil {
 			t.Errorf("after cleanup, volume %s of the project still exists", v)
 		}
+	}
+}
+
+// TestBaseImageSurvivesOthers removes a test's base image the ways others
+// do (a cleanup's rmi, prune -a, rmi -f) and checks the rig refuses or
+// restores each before the next use.
+func TestBaseImageSurvivesOthers(t *testing.T) {
+	Require(t)
+	tag := BaseImage(t)
+	id := imageIDOf(tag)
+	if _, err := TryDocker("image", "rm", tag); err == nil {
+		t.Errorf("docker image rm %s succeeded: the anchor should refuse it", tag)
+	}
+	Docker(t, "image", "prune", "-a", "-f", "--filter", "label="+labelBase+"="+t.Name())
+	if got := imageIDOf(tag); got != id {
+		t.Errorf("after prune -a, %s is %q, want %s kept", tag, got, id)
+	}
+	// -f removes an image only stopped containers use, anchor or not.
+	Docker(t, "image", "rm", "-f", tag)
+	restored, err := ensureBases()
+	if err != nil || len(restored) != 1 || imageIDOf(tag) == "" {
+		t.Fatalf("after rmi -f: ensureBases restored %q (%v); %s is %q, want it back", restored, err, tag, imageIDOf(tag))
+	}
+	if got := strings.TrimSpace(Docker(t, "image", "inspect", "--format", "{{.Config.StopSignal}}", tag)); got != "SIGKILL" {
+		t.Errorf("restored %s stop signal = %q, want SIGKILL", tag, got)
+	}
+	if _, err := TryDocker("image", "rm", tag); err == nil {
+		t.Errorf("the restored image has no anchor: docker image rm %s succeeded", tag)
+	}
+	if problems := machineProblems(); !strings.Contains(strings.Join(problems, "\n"), tag) {
+		t.Errorf("machineProblems() = %q, want it to name the restored %s", problems, tag)
 	}
 }
 

@@ -11,16 +11,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
-// BaseImageTag is the local base image every e2e Dockerfile starts FROM.
-// There is no registry to pull from, so it is made here from Debian's
-// busybox-static and kept: built once per machine, reused after.
+// BaseImageTag is the machine's shared base image: made here from Debian's
+// busybox-static (there is no registry to pull from), built once per
+// machine and kept. Tests never build FROM it directly: see BaseImage.
 const BaseImageTag = "rebuildd-test/busybox:latest"
+
+// BaseRepository is the repository of every base image the rig makes: the
+// shared one (BaseImageTag) and each test's own (BaseImage).
+const BaseRepository = "rebuildd-test/busybox"
 
 // BusyboxPath is where Debian's busybox-static puts its static binary.
 const BusyboxPath = "/bin/busybox"
@@ -29,75 +31,10 @@ const BusyboxPath = "/bin/busybox"
 // real busybox image.
 const baseImageLabel = "org.rebuildd.test=busybox"
 
-var base struct {
-	mu  sync.Mutex
-	ok  bool
-	err error
-	tag string // this package's own image (packageImage)
-}
-
-// BaseImage makes sure BaseImageTag exists in the engine, building it from
-// /bin/busybox when it is missing, and returns the tag of this test
-// package's copy of it (packageImage). It fails the test when
-// busybox-static is not installed. Call Require first.
-func BaseImage(t testing.TB) string {
-	t.Helper()
-	base.mu.Lock()
-	defer base.mu.Unlock()
-	if !base.ok && base.err == nil {
-		base.err = ensureBaseImage()
-		if base.err == nil {
-			base.tag, base.err = packageImage()
-		}
-		base.ok = base.err == nil
-	}
-	if base.err != nil {
-		t.Fatalf("e2e: base image %s: %v", BaseImageTag, base.err)
-	}
-	return base.tag
-}
-
-// packageImage gives each test package its own image ID to build FROM: the
-// base image with a label naming the package. The classic builder (Compose
-// v1, DOCKER_BUILDKIT=0) shares cached steps between builds with the same
-// parent, and removing an image removes its untagged parents: one
-// package's cleanup could delete an intermediate image that another
-// package's build, running at the same time (go test -p), had just taken
-// from the cache ("unable to find image sha256:..."). Separate parents keep
-// the caches apart; tests within a package run one at a time.
-func packageImage() (string, error) {
-	pkg := strings.TrimSuffix(filepath.Base(os.Args[0]), ".test")
-	pkg = strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
-			return r
-		}
-		return '_'
-	}, strings.ToLower(pkg))
-	tag := strings.TrimSuffix(BaseImageTag, ":latest") + ":pkg-" + pkg
-	if imageExists(tag) {
-		return tag, nil
-	}
-	unlock, err := lockFile(filepath.Join(os.TempDir(), "rebuildd-test-base-image.lock"))
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	if imageExists(tag) {
-		return tag, nil
-	}
-	ctr, err := TryDocker("create", BaseImageTag)
-	if err != nil {
-		return "", err
-	}
-	ctr = strings.TrimSpace(ctr)
-	defer TryDocker("rm", "-f", ctr)
-	_, err = TryDocker("commit", "--change", "LABEL org.rebuildd.test.package="+pkg, ctr, tag)
-	return tag, err
-}
-
-// ensureBaseImage builds the base image unless it exists. Test binaries of
-// several packages run at once (go test -p), so the check and the build
-// happen under a machine-wide file lock: one builds, the others find it.
+// ensureBaseImage builds the shared base image unless it exists. Test
+// binaries of several packages run at once (go test -p), so the check and
+// the build happen under a machine-wide file lock: one builds, the others
+// find it.
 func ensureBaseImage() error {
 	if imageExists(BaseImageTag) {
 		return nil

@@ -43,12 +43,42 @@ func NewProject(t testing.TB, c Compose, files map[string]string) *Project {
 	}
 	log, err := startEventLog(p.created, p.owns)
 	if err != nil {
-		t.Fatalf("e2e: %v", err)
+		t.Fatalf("e2e: %v", Classify(err))
 	}
 	p.events = log
 	t.Cleanup(log.Close) // cleanups run last-in first-out: after down, which reads it
 	t.Cleanup(p.down)
+	t.Cleanup(func() {
+		if t.Failed() {
+			diagnose(t)
+		}
+	})
+	p.ensureBases()
 	return p
+}
+
+// ensureBases restores the base images someone removed (BaseImage), just
+// before the project is about to build FROM them.
+func (p *Project) ensureBases() {
+	p.t.Helper()
+	restored, err := ensureBases()
+	if err != nil {
+		p.t.Fatalf("e2e: base image: %v", Classify(err))
+	}
+	if len(restored) > 0 {
+		p.t.Logf("e2e: someone removed %s during the test; restored", strings.Join(restored, ", "))
+	}
+}
+
+// builds reports whether compose args may build an image.
+func builds(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "up", "build", "create", "run":
+			return true
+		}
+	}
+	return false
 }
 
 func randomHex(n int) string {
@@ -97,6 +127,9 @@ func (p *Project) Env() []string {
 // test log shows why even when the caller only checks the error.
 func (p *Project) Compose(args ...string) (string, error) {
 	p.t.Helper()
+	if builds(args) {
+		p.ensureBases()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	full := append(append(append([]string{}, p.CLI.Command[1:]...), "-p", p.Name), args...)
@@ -188,6 +221,7 @@ func (p *Project) removeLeftovers() {
 			ids = append(ids, e.ID)
 		}
 	}
+	ids = append(ids, createdFrom(events, p.Name)...)
 	for _, id := range uniq(ids) {
 		if p.ImageID(id) != "" {
 			TryDocker("image", "rm", id) // refusals are expected, see above

@@ -91,7 +91,8 @@ func TryDocker(args ...string) (string, error) {
 
 // run executes name args in dir with env appended to the process
 // environment and returns the combined output. The error quotes the command
-// line and the output's tail so a failed test shows why without a second run.
+// line and the output's tail so a failed test shows why without a second
+// run, and says when the machine, not the code, failed (Classify).
 func run(ctx context.Context, env []string, dir, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
@@ -101,7 +102,8 @@ func run(ctx context.Context, env []string, dir, name string, args ...string) (s
 	err := cmd.Run()
 	out := buf.String()
 	if err != nil {
-		return out, fmt.Errorf("run %q: %w\n%s", strings.Join(append([]string{name}, args...), " "), err, tail(out, 40))
+		err = fmt.Errorf("run %q: %w\n%s", strings.Join(append([]string{name}, args...), " "), err, tail(out, 40))
+		return out, Classify(err)
 	}
 	return out, nil
 }

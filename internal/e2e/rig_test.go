@@ -223,3 +223,59 @@ func TestEventLogKeepsTheProjectsEventsAndReleasesBarriers(t *testing.T) {
 		t.Errorf("since(t) kept %d events, want the 1 at or after t", n)
 	}
 }
+
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		out, cause string
+	}{
+		{"Step 2/4 : COPY rootfs/ /\nunable to find image \"sha256:518fd4b2\"", "removed while a build used it"},
+		{"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", "stopped answering"},
+		{"write /var/lib/docker/tmp/x: no space left on device", "disk is full"},
+		{"Error: No such image: rebuildd-test/busybox:t-0a1b2c", "base image was removed"},
+		{"COPY failed: file not found in build context", ""},
+	} {
+		err := Classify(errors.New(tc.out))
+		var env *EnvError
+		if got := errors.As(err, &env); got != (tc.cause != "") {
+			t.Errorf("Classify(%q) = %v, environment %v; want %v", tc.out, err, got, tc.cause != "")
+			continue
+		}
+		if tc.cause != "" && (!strings.Contains(err.Error(), tc.cause) || !strings.Contains(err.Error(), "ENVIRONMENT")) {
+			t.Errorf("Classify(%q) = %q, want it to say ENVIRONMENT and %q", tc.out, err, tc.cause)
+		}
+		if tc.cause != "" && !strings.Contains(Explain(tc.out), tc.cause) {
+			t.Errorf("Explain(%q) = %q", tc.out, Explain(tc.out))
+		}
+	}
+	if Classify(nil) != nil {
+		t.Error("Classify(nil) != nil")
+	}
+}
+
+func TestCreatedFrom(t *testing.T) {
+	ev := func(image, id string) Event {
+		return Event{Type: "container", Action: "create", Attributes: map[string]string{"image": image, "com.docker.compose.image": id}}
+	}
+	es := Events{
+		ev("rbtest01-web", "sha256:aa"),
+		ev("rbtest01-web", "sha256:aa"), // a recreate from the same image
+		ev("rbtest01-docs:latest", "sha256:bb"),
+		ev("busybox", "sha256:cc"), // not the project's image
+		ev("rbtest01_web", ""),     // Compose v1 sets no such label
+		{Type: "container", Action: "start", Attributes: map[string]string{"image": "rbtest01-web", "com.docker.compose.image": "sha256:dd"}},
+	}
+	if got := createdFrom(es, "rbtest01"); strings.Join(got, " ") != "sha256:aa sha256:bb" {
+		t.Errorf("createdFrom = %q, want the project's two images once each", got)
+	}
+}
+
+func TestBuildsDetectsBuildingCommands(t *testing.T) {
+	for args, want := range map[string]bool{
+		"up -d --build": true, "build": true, "run --rm web": true, "create": true,
+		"down -v": false, "ps": false, "restart web": false, "logs": false,
+	} {
+		if got := builds(strings.Fields(args)); got != want {
+			t.Errorf("builds(%q) = %v, want %v", args, got, want)
+		}
+	}
+}

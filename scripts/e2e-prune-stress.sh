@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Do to the e2e suite's images what a busy shared engine does, in a loop,
+# until stopped (SIGINT/SIGTERM), then print what it removed:
+#
+#   - `docker image prune -f`: dangling images (someone tidying up; a
+#     rebuild's superseded image is dangling once its container is
+#     replaced). By default only those descended from the rig's test base
+#     images (label org.rebuildd.test.base), so a stress run on an engine
+#     others share does not pull images from under their work; with --all,
+#     every dangling image on the engine.
+#   - `docker image rm` without -f, as another package's cleanup does, of
+#     the images the suite shares or keeps: the rig's base images
+#     (rebuildd-test/busybox: the shared one and every test's own) and the
+#     sidecar test's images. An image in use is refused by the engine, as it
+#     would be for anyone.
+#
+# Usage: scripts/e2e-prune-stress.sh [--all] [INTERVAL_SECONDS]   (default 1)
+#   scripts/e2e-prune-stress.sh & stress=$!
+#   go test -count=1 -timeout 60m ./...
+#   kill $stress
+set -u
+
+prune=(--filter label=org.rebuildd.test.base)
+if [ "${1:-}" = --all ]; then
+	prune=()
+	shift
+fi
+interval=${1:-1}
+rounds=0 removed=0 refused=0
+
+# rig_images lists the repo:tag of the rig's images that others may remove:
+# the shared base, the tests' own bases, the sidecar test's images (never
+# the old per-package pkg-* copies, which other checkouts' tests may be
+# building from right now).
+rig_images() {
+	docker image ls --format '{{.Repository}}:{{.Tag}}' \
+		--filter reference=rebuildd-test/busybox:latest --filter label=org.rebuildd.test 2>/dev/null
+	docker image ls --format '{{.Repository}}:{{.Tag}}' \
+		--filter reference='rebuildd-test/busybox:t-*' --filter label=org.rebuildd.test.base 2>/dev/null
+	docker image ls --format '{{.Repository}}:{{.Tag}}' \
+		--filter reference=rebuildd-sidecar-test --filter label=org.rebuildd.test.package 2>/dev/null
+}
+
+summary() {
+	printf 'e2e-prune-stress: %d rounds, %d images removed or untagged, %d removals refused (in use)\n' \
+		"$rounds" "$removed" "$refused" >&2
+	exit 0
+}
+trap summary INT TERM
+
+while :; do
+	out=$(docker image prune -f "${prune[@]}" 2>&1)
+	removed=$((removed + $(grep -c '^deleted: ' <<<"$out")))
+	for ref in $(rig_images); do
+		if docker image rm "$ref" >/dev/null 2>&1; then
+			removed=$((removed + 1))
+		else
+			refused=$((refused + 1))
+		fi
+	done
+	rounds=$((rounds + 1))
+	sleep "$interval" &
+	wait $! # so a signal ends the sleep at once
+done
