@@ -1,10 +1,15 @@
-# syntax=docker/dockerfile:1
-
 # rebuildd's own image: the static rebuildd binary, the Docker CLI and the
 # Compose plugin it calls, on an empty base. For the sidecar mode
 # (docs/sidecar.md):
 #
 #   docker build --build-arg VERSION=$(git describe --tags --always) -t rebuildd .
+#
+# It pulls golang and docker:cli from a registry. Without one, build the same
+# image from local binaries: scripts/build-sidecar-image.sh.
+#
+# No "# syntax=" line: the cache mounts below are parsed by the Dockerfile
+# frontend built into Docker 20.10 and later, and the line would make every
+# build fetch a frontend image from Docker Hub.
 #
 # The build follows what rebuildd itself advises: the dependency layer
 # (go.mod, go.sum, go mod download) comes before the source, and both the

@@ -8,10 +8,8 @@ package sidecar
 import (
 	"context"
 	"crypto/rand"
-	"debug/elf"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,6 +137,10 @@ func testSidecarWrongMount(t *testing.T, c e2e.Compose, base, image string) {
 	if code != exitUsage || !strings.Contains(string(out), want) || !strings.Contains(string(out), "working_dir: "+p.Dir) {
 		t.Errorf("project mounted at /src: exit %d (%v), want %d with %q and the working_dir; output:\n%s", code, err, exitUsage, want, out)
 	}
+	// One volumes: entry covers the project and the contexts inside it.
+	if n := strings.Count(string(out), "      - "); n != 1 {
+		t.Errorf("the message offers %d volumes: entries, want 1; output:\n%s", n, out)
+	}
 }
 
 // exampleFiles are examples/stack plus the sidecar snippet as
@@ -235,108 +237,31 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// buildSidecarImage builds the test's stand-in for the repository's
-// Dockerfile (which needs a registry): FROM scratch with a static rebuildd
-// carrying version, this machine's docker CLI and Compose v2 plugin (and
-// their shared libraries, if they are not static), and a writable HOME and
-// /tmp. The image is removed when the test ends.
+// buildSidecarImage builds the sidecar image the way a user without a
+// registry does, with scripts/build-sidecar-image.sh (the repository's
+// Dockerfile needs golang and docker:cli images from a registry), tagged
+// for this test and labelled so a machine's cleanup can tell it is a test
+// image. The script imports the files (`docker import`): no builder, so no
+// build cache for another test's cleanup or a prune to pull from under it.
+// The image is kept from others' removal while the test runs and removed
+// when it ends.
 func buildSidecarImage(t *testing.T, version string) string {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "rootfs", "usr", "local", "bin")
-	plugins := filepath.Join(dir, "rootfs", "usr", "local", "libexec", "docker", "cli-plugins")
-	for _, d := range []string{bin, plugins, filepath.Join(dir, "rootfs", "tmp"), filepath.Join(dir, "rootfs", "home", "rebuildd")} {
-		mkdirAll(t, d)
-	}
-	for _, d := range []string{"tmp", "home/rebuildd"} {
-		// As the repository's Dockerfile does (chmod 1777): sticky, so no
-		// user of the container can swap another's state dir (statedir).
-		if err := os.Chmod(filepath.Join(dir, "rootfs", d), os.ModeSticky|0o777); err != nil {
-			t.Fatal(err)
-		}
-	}
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version="+version, "-o", filepath.Join(bin, "rebuildd"), "github.com/rebuildd/rebuildd/cmd/rebuildd")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	docker, err := exec.LookPath("docker")
-	if err != nil {
-		t.Fatalf("docker CLI: %v", err)
-	}
-	plugin := strings.TrimSpace(e2e.Docker(t, "info", "--format", `{{range .ClientInfo.Plugins}}{{if eq .Name "compose"}}{{.Path}}{{end}}{{end}}`))
-	if plugin == "" {
-		skipOrFailE2E(t, "e2e: docker info lists no compose plugin (run scripts/install-test-deps.sh)")
-	}
-	copyWithLibs(t, docker, filepath.Join(bin, "docker"), filepath.Join(dir, "rootfs"))
-	copyWithLibs(t, plugin, filepath.Join(plugins, "docker-compose"), filepath.Join(dir, "rootfs"))
-	dockerfile := "FROM scratch\nCOPY rootfs/ /\nENV PATH=/usr/local/bin HOME=/home/rebuildd\nENTRYPOINT [\"rebuildd\"]\n"
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	tag := "rebuildd-sidecar-test:" + randHex(5)
-	// The classic builder: the BuildKit path of this CLI needs the buildx
-	// plugin, which this machine does not have, and a COPY of a local
-	// directory needs nothing more.
-	cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
-	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker build of the sidecar image: %v\n%s", err, out)
+	ctx, cancel := context.WithTimeout(context.Background(), sidecarWait)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join("..", "..", "scripts", "build-sidecar-image.sh"),
+		"-t", tag, "--version", version, "--label", "org.rebuildd.test.package=examples/sidecar")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("scripts/build-sidecar-image.sh: %v\n%s", e2e.Classify(err), stderr.String())
 	}
 	t.Cleanup(func() { e2e.TryDocker("image", "rm", "-f", tag) })
+	if id := strings.TrimSpace(string(out)); !strings.HasPrefix(id, "sha256:") {
+		t.Fatalf("scripts/build-sidecar-image.sh printed %q, want the image ID\n%s", id, stderr.String())
+	}
+	e2e.KeepImage(t, tag)
 	return tag
-}
-
-func mkdirAll(t *testing.T, d string) {
-	t.Helper()
-	if err := os.MkdirAll(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// copyWithLibs copies the executable src to dst and, when it is
-// dynamically linked, its interpreter and libraries (as ldd lists them) to
-// the same paths under root.
-func copyWithLibs(t *testing.T, src, dst, root string) {
-	t.Helper()
-	copyFile(t, src, dst, 0o755)
-	f, err := elf.Open(src)
-	if err != nil {
-		t.Fatalf("open %q: %v", src, err)
-	}
-	defer f.Close()
-	dynamic := false
-	for _, p := range f.Progs {
-		dynamic = dynamic || p.Type == elf.PT_INTERP
-	}
-	if !dynamic {
-		return
-	}
-	out, err := exec.Command("ldd", src).Output()
-	if err != nil {
-		t.Fatalf("ldd %q: %v", src, err)
-	}
-	for _, lib := range regexp.MustCompile(`(/\S+) \(0x`).FindAllStringSubmatch(string(out), -1) {
-		copyFile(t, lib[1], filepath.Join(root, lib[1]), 0o755)
-	}
-}
-
-func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
-	t.Helper()
-	mkdirAll(t, filepath.Dir(dst))
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
 }
