@@ -9,10 +9,10 @@
 #     others share does not pull images from under their work; with --all,
 #     every dangling image on the engine.
 #   - `docker image rm` without -f, as another package's cleanup does, of
-#     the images the suite shares or keeps: the rig's base images
-#     (rebuildd-test/busybox: the shared one and every test's own) and the
-#     sidecar test's images. An image in use is refused by the engine, as it
-#     would be for anyone.
+#     the images the suite keeps: every test's own base image and the
+#     sidecar test's images (with --all also the shared base
+#     rebuildd-test/busybox:latest). An image in use is refused by the
+#     engine, as it would be for anyone.
 #
 # Usage: scripts/e2e-prune-stress.sh [--all] [INTERVAL_SECONDS]   (default 1)
 #   scripts/e2e-prune-stress.sh & stress=$!
@@ -21,20 +21,25 @@
 set -u
 
 prune=(--filter label=org.rebuildd.test.base)
+shared=
 if [ "${1:-}" = --all ]; then
 	prune=()
+	shared=1
 	shift
 fi
 interval=${1:-1}
 rounds=0 removed=0 refused=0
 
 # rig_images lists the repo:tag of the rig's images that others may remove:
-# the shared base, the tests' own bases, the sidecar test's images (never
-# the old per-package pkg-* copies, which other checkouts' tests may be
-# building from right now).
+# the tests' own bases, the sidecar test's images, and with --all the shared
+# base (not by default: tests of other checkouts on a shared engine may be
+# copying it right now, and so may the old per-package pkg-* copies, never
+# touched).
 rig_images() {
-	docker image ls --format '{{.Repository}}:{{.Tag}}' \
-		--filter reference=rebuildd-test/busybox:latest --filter label=org.rebuildd.test 2>/dev/null
+	if [ -n "$shared" ]; then
+		docker image ls --format '{{.Repository}}:{{.Tag}}' \
+			--filter reference=rebuildd-test/busybox:latest --filter label=org.rebuildd.test 2>/dev/null
+	fi
 	docker image ls --format '{{.Repository}}:{{.Tag}}' \
 		--filter reference='rebuildd-test/busybox:t-*' --filter label=org.rebuildd.test.base 2>/dev/null
 	docker image ls --format '{{.Repository}}:{{.Tag}}' \

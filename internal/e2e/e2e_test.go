@@ -139,7 +139,9 @@ func TestBaseImageSurvivesOthers(t *testing.T) {
 	Docker(t, "image", "rm", "-f", tag)
 	restored, err := ensureBases()
 	if err != nil || len(restored) != 1 || imageIDOf(tag) == "" {
-		t.Fatalf("after rmi -f: ensureBases restored %q (%v); %s is %q, want it back", restored, err, tag, imageIDOf(tag))
+		ls, _ := TryDocker("image", "ls", "-a", BaseRepository)
+		ps, _ := TryDocker("ps", "-a", "--filter", "label="+labelAnchor)
+		t.Fatalf("after rmi -f: ensureBases restored %q (%v); %s is %q, want it back\n%s\n%s", restored, err, tag, imageIDOf(tag), ls, ps)
 	}
 	if got := strings.TrimSpace(Docker(t, "image", "inspect", "--format", "{{.Config.StopSignal}}", tag)); got != "SIGKILL" {
 		t.Errorf("restored %s stop signal = %q, want SIGKILL", tag, got)
