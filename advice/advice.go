@@ -6,8 +6,9 @@
 //
 // It reads what rebuildd has already loaded (the compose project and the
 // service's layer model) plus the files themselves; it never talks to an
-// engine and never blocks a rebuild: a file it cannot read means fewer
-// findings, not an error.
+// engine (the caller may pass the engine's API version in, see Engine) and
+// never blocks a rebuild: a file it cannot read means fewer findings, not
+// an error.
 //
 // Severities: "warn" for what costs time on every rebuild, fails builds on
 // engines still in use, or leaks secrets into images; "info" for what is
@@ -24,8 +25,9 @@
 //	anon-volume-trap      info  rebuildd renews the volume; plain compose would not
 //	missing-cache-mount   warn  the RUN sits on context files, so it re-runs in the dev loop;
 //	                      info  only a Dockerfile edit re-runs it
-//	syntax-line           warn  Docker 20.10's built-in frontend cannot parse the file;
-//	                      info  only RUN --mount, which 20.10 parses
+//	syntax-line           warn  the engine's built-in Dockerfile frontend cannot parse the
+//	                            file (heredocs, COPY --link, --exclude, ...) and no
+//	                            "# syntax=" line names one that can, or the line is too old
 //	target-drift          warn  dev builds the production stages, or prod ships dev stages
 //
 // A Dockerfile can silence a code for one instruction with a comment right
@@ -77,9 +79,15 @@ type Finding struct {
 }
 
 // Check returns the findings for one service of proj, sorted by file, line
-// and code. m is the service's layer model (dockerfile.Load). Services
-// without build: have no findings.
+// and code, for an engine nobody asked (see Engine: Docker 20.10 is
+// assumed, and the findings that depend on it say so). m is the service's
+// layer model (dockerfile.Load). Services without build: have no findings.
 func Check(proj *config.Project, svc config.Service, m *dockerfile.Model) []Finding {
+	return CheckFor(proj, svc, m, Engine{})
+}
+
+// CheckFor is Check for the engine that builds the project.
+func CheckFor(proj *config.Project, svc config.Service, m *dockerfile.Model, eng Engine) []Finding {
 	if svc.Build == nil || m == nil {
 		return nil
 	}
@@ -87,6 +95,7 @@ func Check(proj *config.Project, svc config.Service, m *dockerfile.Model) []Find
 	if s == nil {
 		return nil
 	}
+	s.engine = eng
 	var out []Finding
 	for _, check := range checks {
 		out = append(out, check(s)...)
@@ -146,6 +155,7 @@ type subject struct {
 	chain      map[int]bool          // stage index -> in the target's chain
 	scan       *contextScan          // the walked context, see files
 	yamlDocs   map[string]*yaml.Node // parsed compose files, see composeDoc
+	engine     Engine                // what the caller knows of the engine
 }
 
 // newSubject reads the Dockerfile again (the model keeps only the analysis)

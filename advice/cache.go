@@ -91,8 +91,12 @@ func (s *subject) cacheFix(run *instr, m *manager) string {
 	if m.note != "" {
 		b.WriteString("\n" + m.note)
 	}
-	if s.doc.syntax == "" && !s.doc.ignoreAll[CodeSyntaxLine] {
-		b.WriteString("\nand make `# syntax=docker/dockerfile:1` the first line")
+	// Docker 20.10 and later parse RUN --mount with their built-in
+	// frontend; only older engines need a syntax line for it, and that line
+	// costs a registry fetch at every build (syntax.go).
+	if fe, _ := builtinFrontend(s.engine); fe.minor < 2 && s.doc.syntax == "" && !s.doc.ignoreAll[CodeSyntaxLine] {
+		fmt.Fprintf(&b, "\nand, since %s has no RUN --mount, make `# syntax=docker/dockerfile:1` the first line"+
+			" (fetched from a registry at every build), or build with Docker 20.10 or later", fe.describe())
 	}
 	b.WriteString("\n(cache mounts need BuildKit; docker-compose v1 uses it with DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1)")
 	return b.String()

@@ -121,8 +121,8 @@ func TestSecretValues(t *testing.T) {
 }
 
 func TestSyntaxSatisfies(t *testing.T) {
-	heredoc := feature{minor: 4}
-	exclude := feature{minor: 7, labs: true}
+	heredoc := feature{minor: 4, labsMinor: 3}
+	exclude := feature{minor: 19, labsMinor: 7}
 	cases := []struct {
 		syntax    string
 		f         feature
@@ -132,10 +132,14 @@ func TestSyntaxSatisfies(t *testing.T) {
 		{"docker/dockerfile:1.4", heredoc, true, true},
 		{"docker/dockerfile:1.4.3", heredoc, true, true},
 		{"docker/dockerfile:1.2", heredoc, false, true},
+		{"docker/dockerfile:1.3-labs", heredoc, true, true},
 		{"docker.io/docker/dockerfile:1.3@sha256:abc123", heredoc, false, true},
 		{"docker/dockerfile", heredoc, true, true},
-		{"docker/dockerfile:1", exclude, false, true},
+		{"docker/dockerfile:1", exclude, true, true},
+		{"docker/dockerfile:1.7", exclude, false, true},
 		{"docker/dockerfile:1.7-labs", exclude, true, true},
+		{"docker/dockerfile:1.6-labs", exclude, false, true},
+		{"docker/dockerfile:1.19", exclude, true, true},
 		{"docker/dockerfile:labs", exclude, true, true},
 		{"example.com/my/frontend:2", heredoc, false, false},
 	}
