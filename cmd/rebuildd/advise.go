@@ -24,8 +24,27 @@ type adviceService struct {
 	Advice  []advice.Finding `json:"advice"`
 }
 
+// engineAPIFlag adds --engine-api to explain and advise, which run without
+// Docker: the Engine API version of the engine that builds decides which
+// Dockerfile syntax needs a "# syntax=" line (advice.Engine).
+func engineAPIFlag(cmd *cobra.Command, v *string) {
+	cmd.Flags().StringVar(v, "engine-api", "", "Engine API version of the engine that builds, as `docker version --format '{{.Server.APIVersion}}'` prints it "+
+		"(default: $DOCKER_API_VERSION, else Docker 20.10's 1.41 is assumed and the advice says so)")
+}
+
+// adviceEngine is the engine advice is for: the flag, else DOCKER_API_VERSION
+// (the version the docker CLI is pinned to, never newer than the engine's),
+// else none (advice.Check assumes Docker 20.10 and says so).
+func adviceEngine(flag string) advice.Engine {
+	if flag == "" {
+		flag = os.Getenv("DOCKER_API_VERSION")
+	}
+	return advice.Engine{APIVersion: flag}
+}
+
 func newAdviseCmd(g *globalFlags) *cobra.Command {
 	var asJSON bool
+	var engineAPI string
 	cmd := &cobra.Command{
 		Use:   "advise [SERVICE...]",
 		Short: "Show the build pitfalls the project has, without Docker (exit 1 on any warning)",
@@ -41,7 +60,7 @@ the project cannot be read.`,
 		Example: `  rebuildd advise
   rebuildd advise api --json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			doc, err := buildAdvice(cmd, g, args)
+			doc, err := buildAdvice(cmd, g, args, adviceEngine(engineAPI))
 			if err != nil || doc == nil {
 				return err
 			}
@@ -63,19 +82,20 @@ the project cannot be read.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
+	engineAPIFlag(cmd, &engineAPI)
 	return cmd
 }
 
 // buildAdvice loads the project and checks every selected service. It
 // returns nil, nil when the project has nothing to build.
-func buildAdvice(cmd *cobra.Command, g *globalFlags, names []string) (*adviceDoc, error) {
+func buildAdvice(cmd *cobra.Command, g *globalFlags, names []string, eng advice.Engine) (*adviceDoc, error) {
 	proj, models, err := loadModels(cmd, g, names, "advise on")
 	if err != nil || len(models) == 0 {
 		return nil, err
 	}
 	doc := &adviceDoc{Project: proj.Name, Services: []adviceService{}}
 	for _, sm := range models {
-		fs := advice.Check(proj, sm.svc, sm.model)
+		fs := advice.CheckFor(proj, sm.svc, sm.model, eng)
 		if fs == nil {
 			fs = []advice.Finding{}
 		}

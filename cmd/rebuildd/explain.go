@@ -57,6 +57,7 @@ type explainPath struct {
 func newExplainCmd(g *globalFlags) *cobra.Command {
 	var paths []string
 	var asJSON bool
+	var engineAPI string
 	cmd := &cobra.Command{
 		Use:   "explain [SERVICE...]",
 		Short: "Show what a change to each path would mean, without Docker",
@@ -64,7 +65,7 @@ func newExplainCmd(g *globalFlags) *cobra.Command {
   rebuildd explain api --path services/api/package.json --path services/api/src/server.js
   rebuildd explain --json --path README.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			doc, err := buildExplain(cmd, g, args, paths)
+			doc, err := buildExplain(cmd, g, args, paths, adviceEngine(engineAPI))
 			if err != nil {
 				return err
 			}
@@ -81,12 +82,13 @@ func newExplainCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().StringArrayVar(&paths, "path", nil, "a path to classify (repeatable; relative to the current directory)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	engineAPIFlag(cmd, &engineAPI)
 	return cmd
 }
 
 // buildExplain loads the project and classifies every path for every
 // selected service. It returns nil, nil when the project has nothing to build.
-func buildExplain(cmd *cobra.Command, g *globalFlags, names, paths []string) (*explainDoc, error) {
+func buildExplain(cmd *cobra.Command, g *globalFlags, names, paths []string, eng advice.Engine) (*explainDoc, error) {
 	proj, models, err := loadModels(cmd, g, names, "explain")
 	if err != nil || len(models) == 0 {
 		return nil, err
@@ -99,7 +101,7 @@ func buildExplain(cmd *cobra.Command, g *globalFlags, names, paths []string) (*e
 	doc := &explainDoc{Project: proj.Name, Builder: b.Dialect.String(), BuilderReason: b.Reason, Services: []explainService{}}
 	for _, sm := range models {
 		es := explainOne(sm.svc, sm.model, cwd, paths)
-		es.Advice = append([]advice.Finding{}, advice.Check(proj, sm.svc, sm.model)...)
+		es.Advice = append([]advice.Finding{}, advice.CheckFor(proj, sm.svc, sm.model, eng)...)
 		doc.Services = append(doc.Services, es)
 	}
 	return doc, nil
