@@ -1,6 +1,10 @@
 package dockerfile
 
-import "github.com/rebuildd/rebuildd/ignore"
+import (
+	"strconv"
+
+	"github.com/rebuildd/rebuildd/ignore"
+)
 
 // Layer is the layer a context input feeds.
 type Layer string
@@ -74,6 +78,25 @@ type Input struct {
 	// patternmatcher); otherwise BuildKit's copier uses filepath.Match, where
 	// "**" is just "*" within one segment.
 	spanStars bool
+}
+
+// StageLabel is how output names a stage: its name, or "stage N" for an
+// unnamed one. Step.Stage and Analysis.Target hold a bare index for an
+// unnamed stage (a stage name cannot start with a digit), which a person
+// would read as a count or a line.
+func StageLabel(stage string) string {
+	if stage == "" || stage[0] < '0' || stage[0] > '9' {
+		return stage
+	}
+	return "stage " + stage
+}
+
+// Label is the stage as output names it (StageLabel).
+func (s Stage) Label() string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return StageLabel(strconv.Itoa(s.Index))
 }
 
 // Stage is one stage of the chain.

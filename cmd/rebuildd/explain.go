@@ -14,6 +14,7 @@ import (
 	"github.com/rebuildd/rebuildd/advice"
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/internal/humanlog"
 )
 
 // explainDoc is the JSON contract of `rebuildd explain --json` (issue 2).
@@ -31,7 +32,8 @@ type explainService struct {
 	Context    string           `json:"context"`
 	Dockerfile string           `json:"dockerfile"` // "inline" for dockerfile_inline
 	IgnoreFile string           `json:"ignore_file"`
-	Target     string           `json:"target"`
+	Target     string           `json:"target"`       // the stage's name, or "stage N" when unnamed
+	TargetIdx  int              `json:"target_index"` // its 0-based position in the Dockerfile
 	Stages     []string         `json:"stages"`
 	Inputs     []explainInput   `json:"inputs"`
 	Paths      []explainPath    `json:"paths"`
@@ -45,6 +47,7 @@ type explainInput struct {
 	Layer       string   `json:"layer"`
 	Sources     []string `json:"sources"`
 	DepsRun     string   `json:"deps_run,omitempty"`
+	depsRun     string   // DepsRun cut to fit a table row
 }
 
 type explainPath struct {
@@ -148,7 +151,7 @@ func explainOne(svc config.Service, m *dockerfile.Model, cwd string, paths []str
 		Context:    m.Context(),
 		Dockerfile: m.Dockerfile(),
 		IgnoreFile: m.IgnoreFile(),
-		Target:     a.Target,
+		Target:     dockerfile.StageLabel(a.Target),
 		Stages:     []string{},
 		Inputs:     []explainInput{},
 		Paths:      []explainPath{},
@@ -157,12 +160,14 @@ func explainOne(svc config.Service, m *dockerfile.Model, cwd string, paths []str
 		es.Dockerfile = "inline"
 	}
 	for _, st := range a.Stages {
-		es.Stages = append(es.Stages, stageName(st))
+		es.Stages = append(es.Stages, st.Label())
+		es.TargetIdx = st.Index // the target is the last stage of its chain
 	}
 	for _, in := range a.Inputs {
-		ei := explainInput{Stage: in.Stage, Line: in.Line, Instruction: in.Text, Layer: string(in.Layer), Sources: in.Sources}
+		ei := explainInput{Stage: dockerfile.StageLabel(in.Stage), Line: in.Line, Instruction: in.Text, Layer: string(in.Layer), Sources: in.Sources}
 		if in.DepsRun != nil {
 			ei.DepsRun = fmt.Sprintf("%s (line %d)", in.DepsRun.Text, in.DepsRun.Line)
+			ei.depsRun = fmt.Sprintf("%s (line %d)", humanlog.Cut(in.DepsRun.Text, 60), in.DepsRun.Line)
 		}
 		es.Inputs = append(es.Inputs, ei)
 	}
@@ -175,13 +180,6 @@ func explainOne(svc config.Service, m *dockerfile.Model, cwd string, paths []str
 		es.Paths = append(es.Paths, explainPath{Path: p, Impact: string(r.Impact), Action: string(r.Action), Reason: r.Reason})
 	}
 	return es
-}
-
-func stageName(st dockerfile.Stage) string {
-	if st.Name != "" {
-		return st.Name
-	}
-	return fmt.Sprint(st.Index)
 }
 
 // printExplain writes the human table: per service the chain, the inputs
@@ -205,11 +203,12 @@ func printExplain(w io.Writer, doc *explainDoc) error {
 			fmt.Fprintf(tw, "  inputs\t(none: no instruction reads the context)\n")
 		}
 		for _, in := range s.Inputs {
+			// One row per input: long instructions are cut here, whole in --json.
 			why := ""
 			if in.DepsRun != "" {
-				why = "before " + in.DepsRun
+				why = "before " + in.depsRun
 			}
-			fmt.Fprintf(tw, "  %s:%d\t%s\t%s\t%s\n", in.Stage, in.Line, in.Instruction, in.Layer, why)
+			fmt.Fprintf(tw, "  %s:%d\t%s\t%s\t%s\n", in.Stage, in.Line, humanlog.Cut(in.Instruction, 60), in.Layer, why)
 		}
 		for _, p := range s.Paths {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Path, p.Impact, p.Action, p.Reason)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -106,5 +107,46 @@ func TestRootUnknownServiceIsUsageError(t *testing.T) {
 	code := run(context.Background(), []string{"--dry-run", "nosuch"}, &out, &errb)
 	if code != exitUsage || !strings.Contains(errb.String(), `"nosuch"`) || strings.Contains(errb.String(), "unknown command") {
 		t.Fatalf("exit %d, stderr %q: want exit 2 naming the service", code, errb.String())
+	}
+}
+
+// An unnamed stage is "stage N" in the table and in JSON, never a bare
+// index; JSON keeps the index in target_index. Long instructions are cut
+// to one row in the table only.
+func TestExplainNamesUnnamedStages(t *testing.T) {
+	dir := t.TempDir()
+	long := "RUN echo " + strings.Repeat("x", 120)
+	files := map[string]string{
+		"compose.yaml": "services:\n  app:\n    build: .\n",
+		"Dockerfile":   "FROM scratch\nCOPY deps.txt /d\n" + long + "\nCOPY src /src\n",
+		"deps.txt":     "a\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	doc := explainJSON(t, "explain", "--json", "app")
+	s := doc.Services[0]
+	if s.Target != "stage 0" || s.TargetIdx != 0 || strings.Join(s.Stages, ",") != "stage 0" || s.Inputs[0].Stage != "stage 0" {
+		t.Errorf("target %q (index %d), stages %q, input stage %q; want \"stage 0\" everywhere", s.Target, s.TargetIdx, s.Stages, s.Inputs[0].Stage)
+	}
+	if !strings.Contains(s.Inputs[0].DepsRun, long) {
+		t.Errorf("JSON deps_run %q lacks the whole instruction", s.Inputs[0].DepsRun)
+	}
+	code, out, errOut := runArgs(t, "explain", "app")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"target stage 0", "stages stage 0", "stage 0:2", "(line 3)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "RUN echo") && len(l) > 160 {
+			t.Errorf("row of %d characters:\n%s", len(l), l)
+		}
 	}
 }
