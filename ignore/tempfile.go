@@ -65,6 +65,34 @@ var tempRules = []tempRule{
 	{"GIO replace", func(b string) bool { return strings.HasPrefix(b, ".goutputstream-") }},
 	// The go command probes the umask with "<name>-go-tmp-umask" files.
 	{"go umask probe", func(b string) bool { return strings.HasSuffix(b, "-go-tmp-umask") }},
+	// sed -i writes "sedXXXXXX" beside the file and renames it over it
+	// (GNU sed's ck_mkstemp); perl -i writes "XXXXXXXX", of which mkstemp
+	// fills the last six.
+	{"sed -i", func(b string) bool { return mkstempName(b, "sed") }},
+	{"perl -i", func(b string) bool { return mkstempName(b, "XX") }},
+}
+
+// mkstempName matches prefix followed by the six characters mkstemp
+// picks from [A-Za-z0-9]. A word such as "sedentary" has the shape too,
+// so at least one of the six must be a digit or an upper-case letter:
+// all six are lower-case letters in one name out of ~180, which is then
+// only reported, as any file would be.
+func mkstempName(b, prefix string) bool {
+	rnd, ok := strings.CutPrefix(b, prefix)
+	if !ok || len(rnd) != 6 {
+		return false
+	}
+	mixed := false
+	for _, c := range rnd {
+		switch {
+		case c >= 'a' && c <= 'z':
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			mixed = true
+		default:
+			return false
+		}
+	}
+	return mixed
 }
 
 // isVimWriteTest matches 4913, 5036, 5159, ...: vim's write-test names.

@@ -36,6 +36,14 @@ func TestIsTempFile(t *testing.T) {
 		{"main.go.crswap", true},
 		{".goutputstream-ABC123", true},
 		{"main-go-tmp-umask", true},
+		{"src/sede4N449", true}, // sed -i
+		{"sed1IzYII", true},
+		{"sedentary", false}, // a word, not mkstemp's mix
+		{"sed12345", false},  // five characters
+		{"sed.tmp1", false},
+		{"XX9oYnvy", true}, // perl -i
+		{"XXXXXX", false},
+		{"XXlarge", false},
 		{"main.go", false},
 		{"package.json", false},
 		{".env", false},
