@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -26,10 +27,11 @@ type Sync struct {
 	// Dockerfile:9 runs after COPY at Dockerfile:6"), or, when OK, which
 	// instructions place the path ("COPY src/ ./src/ at Dockerfile:6").
 	Reason string `json:"reason"`
-	// Targets are the places the image holds the path, one per distinct
-	// path, later instructions' owner and mode winning. Empty when OK and
-	// nothing of the path itself lands in the image (a new directory whose
-	// files a wildcard copies one by one).
+	// Targets are the places the image holds the path, in build order of
+	// the last write to each: apply them in order, so where two resolve
+	// to the same container path the later owner and mode win. Empty when
+	// OK and nothing of the path itself lands in the image (a new directory
+	// whose files a wildcard copies one by one).
 	Targets []Target `json:"targets,omitempty"`
 }
 
@@ -243,15 +245,12 @@ func (w *write) target(s spot, dir bool) Target {
 	return t
 }
 
-// addTarget adds t, replacing an earlier target at the same place: the
-// later instruction wins, with its owner and mode.
+// addTarget adds t after dropping an earlier target at the same place:
+// the later instruction wins, with its owner and mode, and the list stays
+// in the order of the last writes (two targets that only the container
+// can tell apart may still resolve to one path: the later wins there too).
 func addTarget(ts []Target, t Target) []Target {
-	for i, o := range ts {
-		if o.Path == t.Path && o.Dir == t.Dir && o.Rel == t.Rel {
-			ts[i] = t
-			return ts
-		}
-	}
+	ts = slices.DeleteFunc(ts, func(o Target) bool { return o.Path == t.Path && o.Dir == t.Dir && o.Rel == t.Rel })
 	return append(ts, t)
 }
 
