@@ -97,7 +97,11 @@ func (g *syncGen) dockerfile(base string) string {
 	if chance(g.r, 0.3) {
 		g.build = true
 		g.line("FROM %s AS build", base)
-		g.line("COPY %s /out/", pick(g.r, []string{"src", "web", "conf", "."}))
+		src := pick(g.r, []string{"src", "web", "conf", "."})
+		if src != "." && !g.has(src) {
+			src = "src"
+		}
+		g.line("COPY %s /out/", src)
 	}
 	if chance(g.r, 0.35) {
 		g.line("FROM %s AS app", base)

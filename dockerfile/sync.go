@@ -211,7 +211,29 @@ func (m *Model) vetoSpot(plan *syncPlan, at wpos, w *write, j int, s spot, rel s
 	if why := m.overwriter(plan, at, j, s, rel, ch.Removed); why != "" {
 		return why
 	}
+	if why := m.userDBChanged(plan, at, j, w); why != "" {
+		return why
+	}
 	return m.flowsOut(plan, at.stage, s)
+}
+
+// userDBChanged says why the container's /etc/passwd or /etc/group may not
+// be the one BuildKit resolved w's --chown names in: a later instruction
+// of the stack may write it. "" when the names resolve alike.
+func (m *Model) userDBChanged(plan *syncPlan, at wpos, j int, w *write) string {
+	o := parseChown(w.chown)
+	for _, db := range []struct{ name, file string }{{o.User, "/etc/passwd"}, {o.Group, "/etc/group"}} {
+		if db.name == "" {
+			continue
+		}
+		// match "": the COPY's own source counts too (BuildKit reads
+		// the names before it copies).
+		if why := m.overwriter(plan, at, j, spot{path: db.file}, "", false); why != "" {
+			return fmt.Sprintf("--chown=%s at %s names %q, but the container's %s may not be the one the COPY saw: %s",
+				w.chown, m.atLine(w.step.Line), db.name, db.file, why)
+		}
+	}
+	return ""
 }
 
 // mode is the --chmod the image applies, in the form both Docker 20.10's

@@ -81,7 +81,7 @@ func (m *Model) sourceWriter(w *write, j2 int, s spot, rel string, earlier, self
 		if !ok || !q.same(s) {
 			continue
 		}
-		if self && !removed && !walkBefore(s.match, q.match) {
+		if self && !removed && s.match != "" && !walkBefore(s.match, q.match) {
 			continue
 		}
 		verb := "also writes"
