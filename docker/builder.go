@@ -30,12 +30,17 @@ var DefaultBuilder = Builder{Dialect: ignore.BuildKit,
 // DetectBuilder decides the builder of a project: rebuild.yaml's builder
 // key when it names one, else the one the Compose CLI (compose_command, or
 // the detected one) builds with, else DefaultBuilder. It starts no build
-// and needs no engine.
-func DetectBuilder(ctx context.Context, setting string, composeCommand []string) Builder {
+// and needs no engine. mayRun false: composeCommand came from a project
+// file and the mode changes nothing, so it is not started (InspectCompose).
+func DetectBuilder(ctx context.Context, setting string, composeCommand []string, mayRun bool) Builder {
 	if b, ok := settingBuilder(setting); ok {
 		return b
 	}
-	cli, err := DetectCompose(ctx, composeCommand)
+	detect := DetectComposeCached
+	if !mayRun {
+		detect = InspectCompose
+	}
+	cli, err := detect(ctx, composeCommand, "")
 	if err != nil {
 		return DefaultBuilder
 	}

@@ -41,9 +41,9 @@ type ComposeCLI struct {
 	Progress Progress
 }
 
-// DetectCompose finds the Compose CLI: the override (rebuild.yaml
-// compose_command) when given, else the `docker compose` plugin, else
-// `docker-compose` (v1 or v2).
+// DetectCompose finds the Compose CLI: the override (compose_command, or
+// the user's --compose-command) when given, else the `docker compose`
+// plugin, else `docker-compose` (v1 or v2).
 func DetectCompose(ctx context.Context, override []string) (*ComposeCLI, error) {
 	return DetectComposeCached(ctx, override, "")
 }
@@ -52,13 +52,28 @@ func DetectCompose(ctx context.Context, override []string) (*ComposeCLI, error) 
 // run in the file cache (see flavorKey for when it is asked again); ""
 // keeps nothing.
 func DetectComposeCached(ctx context.Context, override []string, cache string) (*ComposeCLI, error) {
+	return detectCompose(ctx, override, cache, true)
+}
+
+// InspectCompose is DetectComposeCached for a mode that changes nothing
+// (explain, advise, --check, --dry-run) given an override from a project
+// file: that command is never started, not even for `version`, because
+// nothing a checkout names runs in these modes (docs/design.md, "Driving
+// Docker"). Its flavour comes from its files (knownFlavor) or the cache,
+// else Compose v2 is assumed. The override is a Compose CLI by name
+// (config.IsComposeCLI), so the files usually say.
+func InspectCompose(ctx context.Context, override []string, cache string) (*ComposeCLI, error) {
+	return detectCompose(ctx, override, cache, len(override) == 0)
+}
+
+func detectCompose(ctx context.Context, override []string, cache string, mayRun bool) (*ComposeCLI, error) {
 	candidates := [][]string{{"docker", "compose"}, {"docker-compose"}}
 	if len(override) > 0 {
 		candidates = [][]string{override}
 	}
 	var errs []error
 	for _, c := range candidates {
-		v1, err := composeFlavor(ctx, c, cache)
+		v1, err := composeFlavor(ctx, c, cache, mayRun)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -67,7 +82,7 @@ func DetectComposeCached(ctx context.Context, override []string, cache string) (
 		cli.Env = composeEnv(os.Environ(), cli.V1)
 		return cli, nil
 	}
-	return nil, fmt.Errorf("no Compose CLI found (%w): install the docker compose plugin or docker-compose, or set compose_command in rebuild.yaml", errors.Join(errs...))
+	return nil, fmt.Errorf("no Compose CLI found (%w): install the docker compose plugin or docker-compose, or name yours with --compose-command", errors.Join(errs...))
 }
 
 // composeFlavor tells Compose v1 from v2, without starting it when the
@@ -75,7 +90,9 @@ func DetectComposeCached(ctx context.Context, override []string, cache string) (
 // docker-compose two seconds on the CI machine, more than a whole
 // up-to-date check of 50,000 files. Otherwise it asks `version --short`,
 // or the cache file holding the answer for the same command and files.
-func composeFlavor(ctx context.Context, command []string, cache string) (v1 bool, err error) {
+//
+// mayRun false never starts the command: files, then the cache, then v2.
+func composeFlavor(ctx context.Context, command []string, cache string, mayRun bool) (v1 bool, err error) {
 	path, err := exec.LookPath(command[0])
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", strings.Join(command, " "), err)
@@ -89,6 +106,10 @@ func composeFlavor(ctx context.Context, command []string, cache string) (v1 bool
 	key := flavorKey(command, path)
 	if v1, ok := readFlavor(cache, key); ok {
 		return v1, nil
+	}
+	if !mayRun {
+		v1, _ := knownFlavor(command, path)
+		return v1, nil // unknown: v2, the Compose of today
 	}
 	v, err := composeVersion(ctx, command)
 	if err != nil {

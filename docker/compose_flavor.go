@@ -2,6 +2,7 @@ package docker
 
 import (
 	"crypto/sha256"
+	"debug/buildinfo"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -123,4 +124,36 @@ func writeFlavor(cache, key string, v1 bool) {
 	_ = statedir.WriteAtomic(cache, func(w io.Writer) error {
 		return json.NewEncoder(w).Encode(flavorFile{Key: key, V1: v1})
 	})
+}
+
+// knownFlavor tells the flavour of a one-word Compose CLI from its file
+// alone, for the modes that may not start it: a Go binary is Compose v2
+// (debug/buildinfo finds its build information); any other executable
+// named docker-compose that is not a Go binary is v1's (a PyInstaller
+// bundle, as its releases shipped; the Python script form is
+// pythonScript's). ok is false when the file cannot say: a shell wrapper,
+// or podman compose, which hands over to another program.
+func knownFlavor(command []string, path string) (v1, ok bool) {
+	if len(command) != 1 {
+		return false, false
+	}
+	if _, err := buildinfo.ReadFile(path); err == nil {
+		return false, true
+	}
+	if filepath.Base(path) == "docker-compose" && isELF(path) {
+		return true, true
+	}
+	return false, false
+}
+
+// isELF reports whether path is an ELF executable (not a script).
+func isELF(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var head [4]byte
+	n, _ := io.ReadFull(f, head[:])
+	return n == 4 && string(head[:]) == "\x7fELF"
 }

@@ -88,3 +88,65 @@ func TestFlavorKeyFollowsScriptsNotData(t *testing.T) {
 		t.Error("editing the script kept the answer")
 	}
 }
+
+// TestInspectComposeNeverRuns: for the modes that change nothing, a
+// command from a project file is never started; its flavour comes from
+// the cache when a building mode left one, else from its file, else v2.
+func TestInspectComposeNeverRuns(t *testing.T) {
+	bin, state := t.TempDir(), t.TempDir()
+	t.Setenv("PATH", bin)
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	runs := filepath.Join(state, "runs")
+	script := "#!/bin/sh\necho run >> " + runs + "\necho 1.29.2\n"
+	if err := os.WriteFile(filepath.Join(bin, "docker-compose"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cache := FlavorCachePath(state)
+	cli, err := InspectCompose(context.Background(), []string{"docker-compose"}, cache)
+	if _, rerr := os.Stat(runs); err != nil || rerr == nil || cli.V1 {
+		t.Fatalf("InspectCompose: %+v, %v; ran: %v; want v2 assumed and nothing run", cli, err, rerr == nil)
+	}
+	if cli, err = DetectComposeCached(context.Background(), []string{"docker-compose"}, cache); err != nil || !cli.V1 {
+		t.Fatalf("DetectComposeCached: %+v, %v", cli, err)
+	}
+	os.Remove(runs)
+	if cli, err = InspectCompose(context.Background(), []string{"docker-compose"}, cache); err != nil || !cli.V1 {
+		t.Errorf("InspectCompose after a building mode asked: %+v, %v; want the cached v1", cli, err)
+	}
+	if _, err := os.Stat(runs); err == nil {
+		t.Error("InspectCompose ran the command")
+	}
+}
+
+// TestKnownFlavor: a Go binary is Compose v2; another ELF named
+// docker-compose is v1's PyInstaller bundle; a script says nothing.
+func TestKnownFlavor(t *testing.T) {
+	self, err := os.Executable() // a Go binary
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	elf := filepath.Join(dir, "docker-compose")
+	sh, err := os.ReadFile("/bin/sh")
+	if err != nil || len(sh) < 4 || string(sh[:4]) != "\x7fELF" {
+		t.Skip("no ELF /bin/sh to stand in for a PyInstaller bundle")
+	}
+	os.WriteFile(elf, sh, 0o755)
+	wrapper := filepath.Join(t.TempDir(), "docker-compose")
+	os.WriteFile(wrapper, []byte("#!/bin/sh\nexec docker compose \"$@\"\n"), 0o755)
+	for _, tc := range []struct {
+		name      string
+		command   []string
+		path      string
+		v1, known bool
+	}{
+		{"Go binary", []string{"docker-compose"}, self, false, true},
+		{"other ELF", []string{"docker-compose"}, elf, true, true},
+		{"shell wrapper", []string{"docker-compose"}, wrapper, false, false},
+		{"podman compose", []string{"podman", "compose"}, self, false, false},
+	} {
+		if v1, known := knownFlavor(tc.command, tc.path); v1 != tc.v1 || known != tc.known {
+			t.Errorf("%s: v1 %v known %v, want %v %v", tc.name, v1, known, tc.v1, tc.known)
+		}
+	}
+}

@@ -161,12 +161,12 @@ func TestComposeFlavor(t *testing.T) {
 		{[]string{"compose-wrapper"}, false}, // asked: `compose-wrapper version --short`
 	}
 	for _, tt := range tests {
-		v1, err := composeFlavor(context.Background(), tt.command, "")
+		v1, err := composeFlavor(context.Background(), tt.command, "", true)
 		if err != nil || v1 != tt.v1 {
 			t.Errorf("%v: v1 = %v, %v; want %v", tt.command, v1, err, tt.v1)
 		}
 	}
-	if _, err := composeFlavor(context.Background(), []string{"nope"}, ""); err == nil {
+	if _, err := composeFlavor(context.Background(), []string{"nope"}, "", true); err == nil {
 		t.Error("a missing command was accepted")
 	}
 }

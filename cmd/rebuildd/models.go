@@ -22,9 +22,20 @@ type serviceModel struct {
 // builder key, else the Compose CLI's (detected as --once and watch mode
 // detect it, without an engine), else BuildKit. Every command models the
 // context with its dialect, so explain, --once, watch mode and the
-// fingerprint agree with each other and with Docker.
-func projectBuilder(ctx context.Context, proj *config.Project) docker.Builder {
-	return docker.DetectBuilder(ctx, proj.Settings.Builder, proj.Settings.ComposeCommand)
+// fingerprint agree with each other and with Docker. changing is false for
+// the modes that change nothing (explain, advise, --check, --dry-run).
+func projectBuilder(ctx context.Context, proj *config.Project, changing bool) docker.Builder {
+	return docker.DetectBuilder(ctx, proj.Settings.Builder, proj.Settings.ComposeCommand, mayRunCompose(proj, changing))
+}
+
+// mayRunCompose says whether the project's Compose CLI may be started: in
+// a mode that builds, or when the user named it (--compose-command,
+// REBUILDD_COMPOSE_COMMAND), or when none is named and rebuildd finds the
+// user's own. A compose_command from rebuild.yaml came with the checkout,
+// and the modes that change nothing never run what a checkout names, not
+// even a Compose CLI's `version` (config/command.go).
+func mayRunCompose(proj *config.Project, changing bool) bool {
+	return changing || proj.Settings.UserComposeCommand || len(proj.Settings.ComposeCommand) == 0
 }
 
 // loadModels loads the project and the layer model of every selected build
@@ -45,7 +56,7 @@ func loadModels(cmd *cobra.Command, g *globalFlags, names []string, verb string)
 		fmt.Fprintf(cmd.ErrOrStderr(), "rebuildd: project %q has no service with a build: section; nothing to %s\n", proj.Name, verb)
 		return proj, nil, nil
 	}
-	b := projectBuilder(cmd.Context(), proj)
+	b := projectBuilder(cmd.Context(), proj, false)
 	out := make([]serviceModel, 0, len(svcs))
 	for _, svc := range svcs {
 		m, err := dockerfile.LoadWith(svc, proj.Settings.Services[svc.Name], b.Dialect)

@@ -84,13 +84,16 @@ func runOnce(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []string
 // engine and the Compose CLI. The state dir comes first: the stat index and
 // the Compose detection cache live there, and the index is read while the
 // engine answers its ping.
-func newReconciler(ctx context.Context, g *globalFlags, proj *config.Project, con *console, lock bool) (*rebuild.Reconciler, func(), error) {
+//
+// changing is false for --check and --dry-run: no lock (they change
+// nothing), and a compose_command from rebuild.yaml is never started.
+func newReconciler(ctx context.Context, g *globalFlags, proj *config.Project, con *console, changing bool) (*rebuild.Reconciler, func(), error) {
 	store, err := openStore(g.stateDir, proj)
 	if err != nil {
 		return nil, nil, &exitError{code: exitUsage, err: err}
 	}
 	release := func() {}
-	if lock {
+	if changing {
 		// The project first: a second rebuildd with another --state-dir
 		// is refused too, and named (projectlock.go).
 		pl, err := lockProject(ctx, proj)
@@ -113,7 +116,11 @@ func newReconciler(ctx context.Context, g *globalFlags, proj *config.Project, co
 		release()
 		return nil, nil, &exitError{code: exitFailed, err: err}
 	}
-	runner, err := docker.DetectComposeCached(ctx, proj.Settings.ComposeCommand, docker.FlavorCachePath(store.Dir()))
+	detect := docker.DetectComposeCached
+	if !mayRunCompose(proj, changing) {
+		detect = docker.InspectCompose
+	}
+	runner, err := detect(ctx, proj.Settings.ComposeCommand, docker.FlavorCachePath(store.Dir()))
 	if err != nil {
 		engine.Close()
 		release()

@@ -16,6 +16,7 @@ type globalFlags struct {
 	quiet     bool // deprecated: build output is quiet unless --verbose
 	verbose   bool
 	listen    string // --listen: status endpoint address (status.go)
+	compose   string // --compose-command, split into project.ComposeCommand
 }
 
 // modeFlags select what the root command does.
@@ -51,6 +52,11 @@ func newRootCmd() *cobra.Command {
 			}
 		},
 	}
+	// Before any subcommand loads the project: the user's Compose CLI wins
+	// over rebuild.yaml's (config/command.go).
+	cmd.PersistentPreRun = func(*cobra.Command, []string) {
+		g.project.ComposeCommand = config.SplitCommand(g.compose)
+	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: err}
 	})
@@ -64,6 +70,7 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.logFormat, "log-format", "", "log format: console (for people, the default) or json (for machines)")
 	pf.StringVar(&g.stateDir, "state-dir", "", "where build fingerprints are kept (default: user cache dir)")
 	pf.StringVar(&g.listen, "listen", "", "serve /healthz and /status on this address (a port alone means 127.0.0.1)")
+	pf.StringVar(&g.compose, "compose-command", "", "the Compose CLI to run, any command you allow (or "+config.EnvComposeCommand+")")
 
 	f := cmd.Flags()
 	f.BoolVar(&m.once, "once", false, "build what is stale, recreate what runs an old image, then exit")
@@ -79,5 +86,9 @@ func newRootCmd() *cobra.Command {
 	cmd.AddCommand(newExplainCmd(g))
 	cmd.AddCommand(newAdviseCmd(g))
 	cmd.AddCommand(newVersionCmd(), newStatusCmd(g))
+	// -h/--help works as ever, unlisted: the help's last line names it,
+	// and the help must fit one screen (version_test.go).
+	f.BoolP("help", "h", false, "help for rebuildd")
+	f.MarkHidden("help")
 	return cmd
 }

@@ -43,7 +43,7 @@ func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []strin
 	con.log = log
 	opts := rebuild.DaemonOptions{
 		Load:      func(ctx context.Context) (*config.Project, error) { return loadSelected(ctx, g.project, services) },
-		Model:     dockerfile.Loader(projectBuilder(ctx, proj).Dialect),
+		Model:     dockerfile.Loader(projectBuilder(ctx, proj, !m.dryRun).Dialect),
 		Watch:     watchFunc(g, log),
 		DryRun:    m.dryRun,
 		NoInitial: m.noInitial,
