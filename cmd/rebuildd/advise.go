@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rebuildd/rebuildd/advice"
+	"github.com/rebuildd/rebuildd/internal/escape"
 )
 
 // adviceDoc is `rebuildd advise --json`: per service, the same "advice"
@@ -128,7 +129,7 @@ func printAdvice(out, errw io.Writer, doc *adviceDoc) {
 	counts := map[advice.Severity]int{}
 	for _, k := range order {
 		g := groups[k]
-		fmt.Fprint(out, advice.Format(g.f, cwd, g.services...))
+		fmt.Fprint(out, escape.Text(advice.Format(g.f, cwd, g.services...))) // findings quote Dockerfile text
 		counts[g.f.Severity]++
 	}
 	var names []string

@@ -14,6 +14,7 @@ import (
 	"github.com/rebuildd/rebuildd/advice"
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/internal/escape"
 	"github.com/rebuildd/rebuildd/internal/humanlog"
 )
 
@@ -186,15 +187,19 @@ func explainOne(svc config.Service, m *dockerfile.Model, cwd string, paths []str
 // with their layer, and one line per path.
 func printExplain(w io.Writer, doc *explainDoc) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "builder\t%s (%s)\n\n", doc.Builder, doc.BuilderReason)
+	// Every cell that comes from the project (paths, names, Dockerfile
+	// text) is escaped and cut: a tab or newline in a file name would break
+	// the table, a control byte would reach the terminal.
+	c := func(s string) string { return escape.Shorten(escape.Line(s)) }
+	fmt.Fprintf(tw, "builder\t%s (%s)\n\n", doc.Builder, c(doc.BuilderReason))
 	for i, s := range doc.Services {
 		if i > 0 {
 			fmt.Fprintln(tw)
 		}
-		fmt.Fprintf(tw, "%s\ttarget %s\tstages %s\n", s.Service, s.Target, strings.Join(s.Stages, " -> "))
-		fmt.Fprintf(tw, "  context\t%s\n", s.Context)
-		fmt.Fprintf(tw, "  dockerfile\t%s\n", s.Dockerfile)
-		ig := s.IgnoreFile
+		fmt.Fprintf(tw, "%s\ttarget %s\tstages %s\n", c(s.Service), c(s.Target), c(strings.Join(s.Stages, " -> ")))
+		fmt.Fprintf(tw, "  context\t%s\n", c(s.Context))
+		fmt.Fprintf(tw, "  dockerfile\t%s\n", c(s.Dockerfile))
+		ig := c(s.IgnoreFile)
 		if ig == "" {
 			ig = "(none: the whole context is sent)"
 		}
@@ -208,10 +213,10 @@ func printExplain(w io.Writer, doc *explainDoc) error {
 			if in.DepsRun != "" {
 				why = "before " + in.depsRun
 			}
-			fmt.Fprintf(tw, "  %s:%d\t%s\t%s\t%s\n", in.Stage, in.Line, humanlog.Cut(in.Instruction, 60), in.Layer, why)
+			fmt.Fprintf(tw, "  %s:%d\t%s\t%s\t%s\n", c(in.Stage), in.Line, c(humanlog.Cut(in.Instruction, 60)), in.Layer, c(why))
 		}
 		for _, p := range s.Paths {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Path, p.Impact, p.Action, p.Reason)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c(p.Path), p.Impact, p.Action, c(p.Reason))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -223,7 +228,7 @@ func printExplain(w io.Writer, doc *explainDoc) error {
 			fmt.Fprintln(w)
 		}
 		for _, f := range s.Advice {
-			text := advice.Format(f, cwd, s.Service)
+			text := escape.Text(advice.Format(f, cwd, s.Service))
 			if !strings.HasSuffix(text, "\n") {
 				text += "\n"
 			}

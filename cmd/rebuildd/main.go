@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/internal/escape"
 )
 
 // Exit codes (docs/design.md, Conventions).
@@ -84,19 +85,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return report(stderr, err)
 }
 
-// report prints err once and returns its exit code.
+// report prints err once and returns its exit code. Errors quote paths,
+// Dockerfile text and compose values, so their control bytes are escaped
+// and a huge path is cut (message).
 func report(stderr io.Writer, err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "rebuildd:", ee.err)
+			fmt.Fprintln(stderr, "rebuildd:", message(ee.err))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "rebuildd:", err)
+	fmt.Fprintln(stderr, "rebuildd:", message(err))
 	var ie *config.InputError
 	if errors.As(err, &ie) {
 		return exitUsage
 	}
 	return exitFailed
+}
+
+// message is err's text as it may reach a terminal: control bytes escaped
+// (line breaks kept: a few messages list lines to paste), runs past 512
+// bytes cut (a path longer than PATH_MAX printed several times over made a
+// 6 KB message).
+func message(err error) string {
+	return escape.Shorten(escape.Text(err.Error()))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rebuildd/rebuildd/dockerfile"
 	"github.com/rebuildd/rebuildd/fingerprint"
 	"github.com/rebuildd/rebuildd/ignore"
+	"github.com/rebuildd/rebuildd/internal/escape"
 	"github.com/rebuildd/rebuildd/rebuild"
 	"github.com/rebuildd/rebuildd/statedir"
 )
@@ -211,7 +212,7 @@ func printOutcomes(stdout, stderr io.Writer, out []rebuild.Outcome, asJSON bool)
 		}
 		fmt.Fprintf(stderr, "rebuildd: last lines of the failed build of %s:\n", o.Service)
 		for _, l := range o.Tail {
-			fmt.Fprintf(stderr, "  %s | %s\n", o.Service, l)
+			fmt.Fprintf(stderr, "  %s | %s\n", o.Service, escape.Line(l)) // a build echoes the project's text
 		}
 	}
 	if asJSON {
@@ -225,7 +226,7 @@ func printOutcomes(stdout, stderr io.Writer, out []rebuild.Outcome, asJSON bool)
 	}
 	for _, o := range out {
 		if o.Reason != "" {
-			fmt.Fprintf(stdout, "%s: %s (%s)\n", o.Service, o.Status, o.Reason)
+			fmt.Fprintf(stdout, "%s: %s (%s)\n", o.Service, o.Status, escape.Shorten(escape.Line(o.Reason))) // reasons name files
 		} else {
 			fmt.Fprintf(stdout, "%s: %s\n", o.Service, o.Status)
 		}

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/rebuildd/rebuildd/internal/escape"
 	"github.com/rebuildd/rebuildd/internal/status"
 )
 
@@ -114,7 +115,7 @@ func printStatus(w io.Writer, s status.Snapshot) {
 		svc := s.Services[name]
 		fmt.Fprintf(w, "  %-20s %-9s since %s", name, svc.State, svc.LastChange.Local().Format(time.TimeOnly))
 		if svc.LastResult != "" {
-			fmt.Fprintf(w, "  %s", svc.LastResult)
+			fmt.Fprintf(w, "  %s", escape.Line(svc.LastResult)) // results name files
 		}
 		fmt.Fprintln(w)
 	}

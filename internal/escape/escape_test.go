@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -93,5 +94,20 @@ func TestEncoderKeepsCallerFields(t *testing.T) {
 	buf.Free()
 	if fields[0].String != "a\x1bb" {
 		t.Errorf("caller's field changed to %q", fields[0].String)
+	}
+}
+
+func TestShorten(t *testing.T) {
+	long := "/tmp/" + strings.Repeat("a", 200) + "/" + strings.Repeat("é", 3000) + "/compose.yaml"
+	msg := "stat " + long + ": file name too long"
+	got := Shorten(msg)
+	if len(got) > 300 || !strings.HasPrefix(got, "stat /tmp/aaa") || !strings.HasSuffix(got, "é/compose.yaml: file name too long") ||
+		!strings.Contains(got, "(6220 bytes)") || !utf8.ValidString(got) {
+		t.Errorf("Shorten = %q (%d bytes)", got, len(got))
+	}
+	for _, s := range []string{"short message", strings.Repeat("x", 512) + " y", "a\n" + strings.Repeat("b ", 400)} {
+		if Shorten(s) != s {
+			t.Errorf("Shorten changed %.40q...", s)
+		}
 	}
 }
