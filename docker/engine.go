@@ -96,6 +96,15 @@ func NewDockerEngine(ctx context.Context) (*DockerEngine, error) {
 	return &DockerEngine{cli: cli, waitPoll: 100 * time.Millisecond}, nil
 }
 
+// Ping asks the engine whether it answers (GET /_ping): the status
+// endpoint's probe, so /healthz fails while the engine is away.
+func (e *DockerEngine) Ping(ctx context.Context) error {
+	if _, err := e.cli.Ping(ctx); err != nil {
+		return &UnreachableError{Host: e.cli.DaemonHost(), Err: err}
+	}
+	return nil
+}
+
 // Close releases the client. Safe to call twice.
 func (e *DockerEngine) Close() error {
 	if e.cli == nil {

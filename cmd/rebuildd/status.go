@@ -21,18 +21,22 @@ import (
 // structured lines (status.Observe). The endpoint closes when ctx ends.
 // Without --listen it returns log unchanged and opens nothing (docs/design.md:
 // no network listener unless asked for).
-func serveStatus(ctx context.Context, listen string, log *zap.Logger) (*zap.Logger, error) {
+//
+// The board is returned too (nil without --listen): once the engine is
+// connected, watch mode gives it the engine's ping (Board.Probe), so
+// /healthz is not 200 while the engine is away.
+func serveStatus(ctx context.Context, listen string, log *zap.Logger) (*zap.Logger, *status.Board, error) {
 	if listen == "" {
-		return log, nil
+		return log, nil, nil
 	}
 	addr, err := status.ParseListen(listen)
 	if err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, &exitError{code: exitUsage, err: err}
 	}
 	board := status.NewBoard(time.Now)
 	srv, err := status.Listen(addr, board)
 	if err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, &exitError{code: exitUsage, err: err}
 	}
 	context.AfterFunc(ctx, func() { srv.Close() })
 	log = log.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
@@ -44,7 +48,7 @@ func serveStatus(ctx context.Context, listen string, log *zap.Logger) (*zap.Logg
 	} else {
 		log.Info("status endpoint", fields...)
 	}
-	return log, nil
+	return log, board, nil
 }
 
 // statusTimeout bounds `rebuildd status`: the endpoint answers from memory
@@ -53,7 +57,8 @@ const statusTimeout = 5 * time.Second
 
 // newStatusCmd is `rebuildd status --listen ADDR`: a healthcheck that needs
 // no curl in the image. It prints every service's state and exits 0 when
-// the daemon is ready, 1 when it is starting or does not answer.
+// the daemon is ready, 1 when it is starting, does not answer, or cannot
+// reach the Docker engine.
 func newStatusCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
@@ -74,7 +79,7 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 				return &exitError{code: exitFailed, err: err}
 			}
 			printStatus(cmd.OutOrStdout(), snap)
-			if !snap.Ready {
+			if !snap.Ready || (snap.Engine != "" && snap.Engine != status.EngineOK) {
 				return &exitError{code: exitFailed}
 			}
 			return nil
@@ -111,6 +116,9 @@ func printStatus(w io.Writer, s status.Snapshot) {
 		state = "ready"
 	}
 	fmt.Fprintf(w, "rebuildd %s, up since %s\n", state, s.Since.Local().Format(time.DateTime))
+	if s.Engine != "" && s.Engine != status.EngineOK {
+		fmt.Fprintf(w, "  engine unreachable: %s\n", escape.Line(s.Engine))
+	}
 	for _, name := range s.Names() {
 		svc := s.Services[name]
 		fmt.Fprintf(w, "  %-20s %-9s since %s", name, svc.State, svc.LastChange.Local().Format(time.TimeOnly))

@@ -48,7 +48,7 @@ func TestStatusCommand(t *testing.T) {
 func TestServeStatus(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	ctx, cancel := context.WithCancel(context.Background())
-	log, err := serveStatus(ctx, "0", zap.New(core))
+	log, board, err := serveStatus(ctx, "0", zap.New(core))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +79,24 @@ func TestServeStatus(t *testing.T) {
 	if logs.FilterMessage("ready").Len() != 1 {
 		t.Error("the ready line did not reach the real logger")
 	}
+	// The engine goes away: watch mode's probe (the engine's ping) fails.
+	board.Probe(func(context.Context) error { return errors.New("cannot reach the Docker engine") })
+	if c := healthz(); c != http.StatusServiceUnavailable {
+		t.Errorf("healthz with the engine away = %d, want 503", c)
+	}
+	code, out, _ := runArgs(t, "status", "--listen", addr)
+	if code != exitFailed || !strings.Contains(out, "engine unreachable: cannot reach the Docker engine") {
+		t.Errorf("rebuildd status with the engine away: exit %d, %q; want 1 naming the engine", code, out)
+	}
+	board.Probe(func(context.Context) error { return nil })
+	if c := healthz(); c != http.StatusOK {
+		t.Errorf("healthz with the engine back = %d, want 200", c)
+	}
 	cancel() // closes the endpoint
-	if _, err := serveStatus(context.Background(), "myhost:1", zap.NewNop()); !isUsage(err) {
+	if _, _, err := serveStatus(context.Background(), "myhost:1", zap.NewNop()); !isUsage(err) {
 		t.Errorf("host name: %v, want a usage error", err)
 	}
-	if log2, err := serveStatus(context.Background(), "", log); err != nil || log2 != log {
+	if log2, board2, err := serveStatus(context.Background(), "", log); err != nil || log2 != log || board2 != nil {
 		t.Errorf("no --listen: %v, logger replaced = %v; want nothing opened", err, log2 != log)
 	}
 }

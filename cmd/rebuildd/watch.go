@@ -36,7 +36,7 @@ func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []strin
 	}
 	defer con.close()
 	defer con.log.Sync()
-	log, err := serveStatus(ctx, g.listen, con.log)
+	log, board, err := serveStatus(ctx, g.listen, con.log)
 	if err != nil {
 		return err
 	}
@@ -56,6 +56,10 @@ func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []strin
 			return err
 		}
 		defer release()
+		if eng, ok := base.Engine.(*docker.DockerEngine); ok && board != nil {
+			board.Probe(eng.Ping)
+			defer board.Probe(nil) // before release closes the client
+		}
 		wireCompose(&opts, base, con.buildOut)
 	}
 	if err := rebuild.NewDaemon(opts).Run(ctx); err != nil {
