@@ -49,7 +49,9 @@ func (s *state) start() {
 		s.attach(r, false)
 	}
 	st := s.stats()
-	s.log.Info("watching", zap.Int("roots", len(s.roots)), zap.Int("inotify_watches", st.Watches),
+	// Debug: the daemon's "ready" line carries the same counts for people
+	// and harnesses.
+	s.log.Debug("watching", zap.Int("roots", len(s.roots)), zap.Int("inotify_watches", st.Watches),
 		zap.Int("polled_dirs", st.Polled))
 }
 
