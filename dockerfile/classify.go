@@ -250,8 +250,8 @@ func (m *Model) sourceAuto(in *Input, covered bool, p string) Result {
 		r.Reason = fmt.Sprintf("read by %s at %s, source layer, %s at line %d runs after it",
 			in.Kind, m.at(in), shortText(in.RunAfter.Text), in.RunAfter.Line)
 	default:
-		r.Action = ActionNone
-		r.Reason = fmt.Sprintf("bind-mounted source (%s), no RUN after %s at %s", m.bindLabel(p), in.Kind, m.at(in))
+		r.Action, r.Mount = ActionNone, m.bindLabel(p)
+		r.Reason = fmt.Sprintf("bind-mounted source (%s), no RUN after %s at %s", r.Mount, in.Kind, m.at(in))
 	}
 	return r
 }

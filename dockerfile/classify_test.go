@@ -64,6 +64,10 @@ func TestClassifyOnSource(t *testing.T) {
 			if got.Impact != tt.impact || got.Action != tt.action || got.Reason != tt.reason {
 				t.Errorf("got %s/%s %q\nwant %s/%s %q", got.Impact, got.Action, got.Reason, tt.impact, tt.action, tt.reason)
 			}
+			// The mount is named exactly when it carries the change.
+			if wantMount := strings.HasPrefix(tt.reason, "bind-mounted"); (got.Mount == "./src:/app/src") != wantMount {
+				t.Errorf("mount %q, want it named: %v", got.Mount, wantMount)
+			}
 		})
 	}
 }

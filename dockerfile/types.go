@@ -143,4 +143,8 @@ type Result struct {
 	Action Action `json:"action"`
 	Input  *Input `json:"-"`      // the input that decided deps/source; nil otherwise
 	Reason string `json:"reason"` // for people: "read by COPY at Dockerfile:4, deps layer (RUN npm ci at line 5)"
+	// Mount is the bind mount that already carries a source change into
+	// the container ("./src:/app/src") when no RUN follows its COPY: why
+	// the action is none, unless on_source asks for more.
+	Mount string `json:"mount,omitempty"`
 }
