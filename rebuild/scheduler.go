@@ -93,6 +93,7 @@ type Scheduler struct {
 	once     sync.Once
 
 	// owned by loop
+	seq       uint64 // counts services becoming pending: their place in the queue
 	state     map[string]*svcState
 	running   int                 // requests running
 	building  int                 // rebuild requests running: these count against Parallel
@@ -101,6 +102,7 @@ type Scheduler struct {
 
 type svcState struct {
 	pending *Request
+	since   uint64             // s.seq when pending became non-nil; merges keep it
 	cancel  context.CancelFunc // non-nil while running
 }
 
@@ -180,7 +182,8 @@ func (s *Scheduler) svc(name string) *svcState {
 func (s *Scheduler) add(ctx context.Context, r Request) {
 	st := s.svc(r.Service)
 	if st.pending == nil {
-		st.pending = &r
+		s.seq++
+		st.pending, st.since = &r, s.seq
 	} else {
 		m := st.pending.merge(r)
 		st.pending = &m
@@ -208,10 +211,17 @@ func (s *Scheduler) complete(ctx context.Context, f finished) {
 	}
 }
 
-// startReady starts pending requests in service-name order, skipping
-// services that are running or whose base services are busy. Only builds
-// are limited by Parallel (they are what is CPU-bound): a restart or a
-// develop.watch sync never waits behind another service's build.
+// startReady starts pending requests in the order their services became
+// pending, skipping services that are running or whose base services are
+// busy. Only builds are limited by Parallel (they are what is CPU-bound):
+// a restart or a develop.watch sync never waits behind another service's
+// build.
+//
+// The order is what makes it fair (issue 17: in name order, a "web" whose
+// files kept changing held "worker" back for 45 s with parallel: 1). A
+// change that arrives while its service builds queues behind every service
+// already waiting, so a waiting service sees at most one more build of
+// each other service start before its own.
 func (s *Scheduler) startReady(ctx context.Context) {
 	names := make([]string, 0, len(s.state))
 	for n, st := range s.state {
@@ -219,7 +229,7 @@ func (s *Scheduler) startReady(ctx context.Context) {
 			names = append(names, n)
 		}
 	}
-	sort.Strings(names)
+	sort.Slice(names, func(i, j int) bool { return s.state[names[i]].since < s.state[names[j]].since })
 	for _, n := range names {
 		st := s.state[n]
 		build := st.pending.Action == dockerfile.ActionRebuild

@@ -245,3 +245,60 @@ func TestRestartDoesNotWaitForBuildSlot(t *testing.T) {
 		<-g.done
 	})
 }
+
+// TestNoStarvation is issue 17's scenario: with parallel: 1, "web" changes
+// during every one of its builds. "worker", queued meanwhile, must build
+// after at most one more web build; in name order web's follow-ups came
+// first for as long as web kept changing.
+func TestNoStarvation(t *testing.T) {
+	synctest.Test(t, testNoStarvation)
+}
+
+func testNoStarvation(t *testing.T) {
+	g := newGatedWork()
+	s := g.scheduler(t, SchedulerOptions{Parallel: 1})
+	s.Submit(rebuildReq("web", "a"))
+	<-g.started
+	s.Submit(rebuildReq("web", "b")) // web changed first: its follow-up is ahead of worker
+	s.Submit(rebuildReq("worker", "w"))
+	var order []string
+	for len(order) < 4 {
+		g.release <- nil
+		<-g.done
+		r := <-g.started
+		order = append(order, r.Service)
+		if r.Service == "web" && len(order) < 4 {
+			s.Submit(rebuildReq("web", "c")) // web keeps changing while it builds
+		}
+	}
+	g.release <- nil
+	<-g.done
+	if want := []string{"web", "worker", "web", "web"}; !reflect.DeepEqual(order, want) {
+		t.Errorf("builds after worker queued: %v, want %v (worker within one web build)", order, want)
+	}
+}
+
+// TestQueueOrderAcrossServices: waiting services start in the order they
+// began to wait, not by name, and a merge keeps a service's place.
+func TestQueueOrderAcrossServices(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGatedWork()
+		s := g.scheduler(t, SchedulerOptions{Parallel: 1})
+		s.Submit(rebuildReq("busy"))
+		<-g.started
+		for _, svc := range []string{"zeta", "alpha", "mid", "zeta"} {
+			s.Submit(rebuildReq(svc))
+		}
+		var order []string
+		for range 3 {
+			g.release <- nil
+			<-g.done
+			order = append(order, (<-g.started).Service)
+		}
+		g.release <- nil
+		<-g.done
+		if want := []string{"zeta", "alpha", "mid"}; !reflect.DeepEqual(order, want) {
+			t.Errorf("start order %v, want %v", order, want)
+		}
+	})
+}
