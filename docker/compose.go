@@ -218,10 +218,7 @@ func ProjectArgs(o config.Options, projectName string) []string {
 // ImageName implements Runner: `<project>-<service>` for v2,
 // `<project>_<service>` for v1.
 func (c *ComposeCLI) ImageName(project, service string) string {
-	if c.V1 {
-		return project + "_" + service
-	}
-	return project + "-" + service
+	return Names{V1: c.V1}.ImageName(project, service)
 }
 
 // Build implements Runner.

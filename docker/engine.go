@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,18 +21,18 @@ import (
 
 // Image is what the plan needs to know about an image.
 type Image struct {
-	ID      string
-	Created time.Time
+	ID string
 }
 
 // Container is one container of a compose service.
 type Container struct {
-	ID      string
-	Name    string
-	Service string
-	ImageID string
-	State   string // running, exited, ...
-	Health  string // "" when the container has no healthcheck
+	ID       string
+	Name     string
+	Service  string
+	ImageID  string
+	State    string // running, exited, created, dead, ...
+	ExitCode int    // of an exited container
+	Health   string // "" when the container has no healthcheck
 }
 
 // Engine is what rebuildd reads from the Docker Engine. Builds and
@@ -172,11 +173,7 @@ func (e *DockerEngine) Image(ctx context.Context, ref string) (*Image, error) {
 	if err != nil {
 		return nil, e.unreachable(fmt.Errorf("inspect image %q: %w", ref, err))
 	}
-	created, err := time.Parse(time.RFC3339Nano, img.Created)
-	if err != nil {
-		return nil, fmt.Errorf("inspect image %q: created %q: %w", ref, img.Created, err)
-	}
-	return &Image{ID: img.ID, Created: created}, nil
+	return &Image{ID: img.ID}, nil
 }
 
 // Containers implements Engine.
@@ -196,10 +193,22 @@ func (e *DockerEngine) Containers(ctx context.Context, project string) ([]Contai
 		}
 		out = append(out, Container{
 			ID: c.ID, Name: name, Service: c.Labels[labelService],
-			ImageID: c.ImageID, State: string(c.State),
+			ImageID: c.ImageID, State: string(c.State), ExitCode: exitCode(c.Status),
 		})
 	}
 	return out, nil
+}
+
+// exitCode reads the code from a container list's status, "Exited (137)
+// 5 seconds ago"; 0 when there is none.
+func exitCode(status string) int {
+	_, rest, ok := strings.Cut(status, "Exited (")
+	if !ok {
+		return 0
+	}
+	code, _, _ := strings.Cut(rest, ")")
+	n, _ := strconv.Atoi(code)
+	return n
 }
 
 // Wait implements Engine.

@@ -65,10 +65,10 @@ func (e *FakeEngine) Wait(_ context.Context, id string, _ time.Duration) error {
 }
 
 // SetImage puts an image under tag.
-func (e *FakeEngine) SetImage(tag, id string, created time.Time) {
+func (e *FakeEngine) SetImage(tag, id string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.Images[tag] = &Image{ID: id, Created: created}
+	e.Images[tag] = &Image{ID: id}
 }
 
 // Run replaces the containers of service with one running imageID.
@@ -120,7 +120,7 @@ func (r *FakeRunner) Build(_ context.Context, service string, out io.Writer) err
 		return nil
 	}
 	r.builds++
-	r.Engine.SetImage(tag, fmt.Sprintf("sha256:built-%s-%d", service, r.builds), r.Now())
+	r.Engine.SetImage(tag, fmt.Sprintf("sha256:built-%s-%d", service, r.builds))
 	return nil
 }
 

@@ -43,7 +43,7 @@ type prefetchRig struct {
 
 func newPrefetchRig() *prefetchRig {
 	r := &prefetchRig{eng: &countingEngine{FakeEngine: NewFakeEngine()}, clock: time.Unix(1_800_000_000, 0)}
-	r.eng.SetImage("proj-api", "sha256:one", r.clock)
+	r.eng.SetImage("proj-api", "sha256:one")
 	r.p = NewPrefetch(r.eng, func() time.Time { return r.clock })
 	return r
 }

@@ -142,6 +142,16 @@ func (m *Model) IgnoreFile() string { return m.ignFile }
 // Dialect returns the builder's ignore-file semantics the model assumes.
 func (m *Model) Dialect() ignore.Dialect { return m.dialect }
 
+// Binds names the service's bind mounts the way reasons do
+// ("./src:/app/src"), in compose order.
+func (m *Model) Binds() []string {
+	out := make([]string, len(m.binds))
+	for i, b := range m.binds {
+		out[i] = b.label
+	}
+	return out
+}
+
 // OnSource returns the on-source policy in effect.
 func (m *Model) OnSource() string { return m.onSource }
 

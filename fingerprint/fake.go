@@ -11,7 +11,7 @@ import (
 // the table are unused. For fingerprint tests here and elsewhere.
 type FakeClassifier struct {
 	Context string
-	Impacts map[string]string // rel -> impact; "deps:RUN npm ci" gives a deps run text
+	Impacts map[string]string // rel -> impact; "deps:RUN npm ci" gives a deps run text; "live" is bind-mounted source
 }
 
 // Classify implements Classifier. A table key ending in "/" covers
@@ -32,6 +32,9 @@ func (f *FakeClassifier) Classify(abs string) dockerfile.Result {
 		return dockerfile.Result{Impact: dockerfile.ImpactUnused, Action: dockerfile.ActionNone}
 	}
 	impact, run, _ := strings.Cut(v, ":")
+	if impact == "live" { // source a bind mount delivers: no build
+		return dockerfile.Result{Impact: dockerfile.ImpactSource, Action: dockerfile.ActionNone}
+	}
 	res := dockerfile.Result{Impact: dockerfile.Impact(impact), Action: dockerfile.ActionRebuild}
 	if run != "" {
 		res.Input = &dockerfile.Input{Layer: dockerfile.LayerDeps, DepsRun: &dockerfile.Step{Text: run}}

@@ -10,11 +10,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/dockerfile"
@@ -57,6 +55,11 @@ type Source struct {
 	// holds a plain digest of a secret arg that a guess could be checked
 	// against. Nil (explain, --dry-run: no records) hashes them plainly.
 	Key []byte
+	// Mounts is what decides which source files are live (FileSum.Live)
+	// besides the Dockerfile: the bind mounts and on_source; Binds names
+	// the bind mounts for reasons.
+	Mounts string
+	Binds  []string
 }
 
 // Print is the fingerprint of one service: what went into its image.
@@ -64,14 +67,12 @@ type Print struct {
 	Sum   string             // hex SHA-256 over Parts and Files; equal Sums mean equal builds
 	Parts Parts              // the build definition, part by part, for reasons
 	Files map[string]FileSum // context-relative slash path -> content, for deps and source files
-	// Newest is the latest mtime among the inputs (files, Dockerfile, ignore
-	// file): an image created after it was built from them (see plan.go).
-	Newest     time.Time
-	NewestPath string
 	// deps and source fold Files per impact (see fold.go): watch mode adds
-	// and removes single files without re-hashing the others.
-	deps, source fold
-	taken        *taken // watch mode: which changes the print includes (live.go)
+	// and removes single files without re-hashing the others. live folds
+	// the source files that reach the containers without a build (a
+	// subset of source; see FileSum.Live).
+	deps, source, live fold
+	taken              *taken // watch mode: which changes the print includes (live.go)
 }
 
 // Parts are the hashes of the non-file inputs of a build.
@@ -87,6 +88,15 @@ type Parts struct {
 	// in records written before they existed.
 	Deps   string `json:",omitempty"`
 	Source string `json:",omitempty"`
+	// Baked folds the source files only a build delivers, Live the ones a
+	// bind mount already delivers (Source is both), and Mounts hashes what
+	// decides which is which (the service's bind mounts and on_source).
+	// None of them enters Sum: they tell "the containers serve the current
+	// sources" from "the image holds them" (docs/design.md, "One
+	// decision"). Empty in records written before they existed.
+	Baked  string `json:",omitempty"`
+	Live   string `json:",omitempty"`
+	Mounts string `json:",omitempty"`
 }
 
 // FileSum is one input file of a print.
@@ -94,7 +104,12 @@ type FileSum struct {
 	Sum    string            // 16 hex digits of the content (or symlink target) hash, plus mode
 	Impact dockerfile.Impact // deps or source
 	Why    string            `json:"-"` // "deps layer, RUN npm ci": for reasons, not stored
-	mtime  time.Time
+	// Live: a source file that reaches the running containers without a
+	// build — a bind mount covers it and no RUN runs after the instruction
+	// that reads it, or on_source says not to build for it. Its layer
+	// model action is not "rebuild"; watch mode does no build for it
+	// either, so every mode gives one answer.
+	Live bool
 }
 
 // fileSumLen: 64 bits of SHA-256 per file tell "changed" from "unchanged"
@@ -102,8 +117,10 @@ type FileSum struct {
 // of a 50,000-file context near 2 MB.
 const fileSumLen = 16
 
-// ModTime is the file's mtime when it was summed (not stored).
-func (f FileSum) ModTime() time.Time { return f.mtime }
+// liveResult says whether a classified file is live (see FileSum.Live).
+func liveResult(r dockerfile.Result) bool {
+	return r.Impact == dockerfile.ImpactSource && r.Action != dockerfile.ActionRebuild
+}
 
 // Fingerprint walks src's context, keeps the files whose impact is deps or
 // source and hashes them (through idx, so unchanged files cost one lstat).
@@ -138,12 +155,6 @@ func why(r dockerfile.Result) string {
 	return string(r.Impact) + " layer"
 }
 
-func (p *Print) noteMtime(path string, t time.Time) {
-	if t.After(p.Newest) {
-		p.Newest, p.NewestPath = t, path
-	}
-}
-
 // hashParts hashes the build definition: Dockerfile, ignore file, target, args.
 func (p *Print) hashParts(src Source, idx *Index) error {
 	var err error
@@ -172,10 +183,11 @@ func (p *Print) hashParts(src Source, idx *Index) error {
 	}
 	p.Parts.Args = keyedHash(src.Key, b.String())
 	p.Parts.Compose = keyedHash(src.Key, src.Compose)
+	p.Parts.Mounts = hashString(src.Mounts)
 	return nil
 }
 
-// hashDefFile hashes the Dockerfile or ignore file and counts its mtime as an input's.
+// hashDefFile hashes the Dockerfile or ignore file.
 func (p *Print) hashDefFile(abs string, idx *Index) (string, error) {
 	fi, err := os.Stat(abs)
 	if err != nil {
@@ -185,13 +197,13 @@ func (p *Print) hashDefFile(abs string, idx *Index) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("fingerprint %q: %w", abs, err)
 	}
-	p.noteMtime(filepath.Base(abs), fi.ModTime())
 	return hex.EncodeToString(sum[:])[:fileSumLen], nil
 }
 
 // seal sets the parts that summarise the files and the Sum.
 func (p *Print) seal() {
 	p.Parts.Deps, p.Parts.Source = p.deps.String(), p.source.String()
+	p.Parts.Live, p.Parts.Baked = p.live.String(), p.source.minus(p.live).String()
 	p.Sum = p.total()
 }
 

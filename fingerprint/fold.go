@@ -36,6 +36,14 @@ func (f *fold) sub(h [32]byte) {
 	}
 }
 
+// minus is f without the files of g (g must be a subset of f's files).
+func (f fold) minus(g fold) fold {
+	for i := range f {
+		f[i] -= g[i]
+	}
+	return f
+}
+
 // String is the fold as a part of the print (fileSumLen hex digits of its hash).
 func (f fold) String() string {
 	var b [32]byte
@@ -54,28 +62,37 @@ func (p *Print) of(i dockerfile.Impact) *fold {
 	return &p.source
 }
 
-// refold recomputes both folds from Files.
+// refold recomputes the folds from Files.
 func (p *Print) refold() {
-	p.deps, p.source = fold{}, fold{}
+	p.deps, p.source, p.live = fold{}, fold{}, fold{}
 	for rel, f := range p.Files {
-		p.of(f.Impact).add(line(rel, f))
+		p.fold(rel, f, line(rel, f))
 	}
 }
 
-// put adds or replaces one file, keeping the folds and Newest current.
+// fold adds one file's line h to the folds it belongs to.
+func (p *Print) fold(rel string, f FileSum, h [32]byte) {
+	p.of(f.Impact).add(h)
+	if f.Live {
+		p.live.add(h)
+	}
+}
+
+// put adds or replaces one file, keeping the folds current.
 func (p *Print) put(rel string, f FileSum) {
 	p.remove(rel)
 	p.Files[rel] = f
-	p.of(f.Impact).add(line(rel, f))
-	p.noteMtime(rel, f.mtime)
+	p.fold(rel, f, line(rel, f))
 }
 
-// remove drops one file if the print has it. Newest only ever grows: a
-// removed file's mtime may stay the newest, which can only make a print
-// without a record look newer than its image (a build, never a missed one).
+// remove drops one file if the print has it.
 func (p *Print) remove(rel string) {
 	if old, ok := p.Files[rel]; ok {
-		p.of(old.Impact).sub(line(rel, old))
+		h := line(rel, old)
+		p.of(old.Impact).sub(h)
+		if old.Live {
+			p.live.sub(h)
+		}
 		delete(p.Files, rel)
 	}
 }

@@ -240,7 +240,7 @@ func (p *Print) update(ctx context.Context, src Source, idx *Index, abs string, 
 	if err != nil || s.Sum == "" {
 		return err
 	}
-	s.Impact, s.Why = res.Impact, why(res)
+	s.Impact, s.Why, s.Live = res.Impact, why(res), liveResult(res)
 	p.put(rel, s)
 	return nil
 }

@@ -82,7 +82,8 @@ func (l *Live) Touch(paths []string) bool {
 // mayFeed is the impact a changed path may have on src's build: deps or
 // source for a file an instruction reads, or for a directory (existing or
 // gone) holding such files; dockerfile or dockerignore for the definition
-// files; "" for what no build reads (ignored, unused, outside).
+// files; "" for what no build reads (ignored, unused, outside) and for live
+// source, which a bind mount delivers whatever the image holds.
 func mayFeed(src Source, abs string) dockerfile.Impact {
 	if abs == src.Dockerfile {
 		return dockerfile.ImpactDockerfile
@@ -93,9 +94,13 @@ func mayFeed(src Source, abs string) dockerfile.Impact {
 	if !Within(src.Context, abs) || filepath.Clean(abs) == filepath.Clean(src.Context) {
 		return ""
 	}
-	switch i := ClassifyPath(src.Classify, abs).Impact; i { // triage's: a directory is what was below it
+	r := ClassifyPath(src.Classify, abs) // triage's: a directory is what was below it
+	if liveResult(r) {
+		return "" // the containers see it through a bind mount; no build needs it settled
+	}
+	switch r.Impact {
 	case dockerfile.ImpactDeps, dockerfile.ImpactSource, dockerfile.ImpactDockerfile, dockerfile.ImpactDockerignore:
-		return i
+		return r.Impact
 	}
 	return ""
 }

@@ -1,6 +1,8 @@
 package fingerprint
 
 import (
+	"strings"
+
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/dockerfile"
 )
@@ -17,5 +19,7 @@ func SourceOf(svc config.Service, m *dockerfile.Model) Source {
 	for _, st := range m.Analysis().Stages {
 		src.Bases = append(src.Bases, st.Base)
 	}
+	src.Binds = m.Binds()
+	src.Mounts = "on_source=" + m.OnSource() + "\x00" + strings.Join(src.Binds, "\x00")
 	return src
 }

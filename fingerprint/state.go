@@ -114,6 +114,7 @@ func (s *Store) Load(service string) (*Record, error) {
 type storedFile struct {
 	S string            `json:"s"`
 	I dockerfile.Impact `json:"i"`
+	L bool              `json:"l,omitempty"`
 }
 
 // Files returns the per-file sums recorded with service's record, so a
@@ -132,7 +133,7 @@ func (s *Store) Files(service string) (map[string]FileSum, error) {
 	}
 	out := make(map[string]FileSum, len(stored))
 	for k, v := range stored {
-		out[k] = FileSum{Sum: v.S, Impact: v.I}
+		out[k] = FileSum{Sum: v.S, Impact: v.I, Live: v.L}
 	}
 	return out, nil
 }
@@ -142,7 +143,7 @@ func (s *Store) Files(service string) (map[string]FileSum, error) {
 func (s *Store) Save(r Record, files map[string]FileSum) error {
 	stored := make(map[string]storedFile, len(files))
 	for k, v := range files {
-		stored[k] = storedFile{S: v.Sum, I: v.Impact}
+		stored[k] = storedFile{S: v.Sum, I: v.Impact, L: v.Live}
 	}
 	if err := writeJSON(s.filesPath(r.Service), stored); err != nil {
 		return err

@@ -124,7 +124,7 @@ func (w *walker) dir(rel, abs string) {
 		if res.Impact != last.Impact || res.Input != last.Input { // files of a directory mostly share one
 			last, lastWhy = res, why(res)
 		}
-		s.Impact, s.Why = res.Impact, lastWhy
+		s.Impact, s.Why, s.Live = res.Impact, lastWhy, liveResult(res)
 		local, names = append(local, s), append(names, childRel)
 	}
 	lines := make([][32]byte, len(local)) // hashed here, in parallel, not under the lock
@@ -134,8 +134,7 @@ func (w *walker) dir(rel, abs string) {
 	w.mu.Lock()
 	for i, s := range local {
 		w.p.Files[names[i]] = s
-		w.p.of(s.Impact).add(lines[i])
-		w.p.noteMtime(names[i], s.mtime)
+		w.p.fold(names[i], s, lines[i])
 	}
 	w.mu.Unlock()
 }
@@ -202,7 +201,7 @@ func (w *walker) sumIn(fd int, name, abs string, d *dirIndex) (FileSum, error) {
 		if err != nil {
 			return FileSum{}, fmt.Errorf("fingerprint %q: %w", abs, err)
 		}
-		return FileSum{Sum: fileSumOf(key.fileMode(), []byte(target)), mtime: key.time()}, nil
+		return FileSum{Sum: fileSumOf(key.fileMode(), []byte(target))}, nil
 	case unix.S_IFREG:
 		_, fsum, err := w.idx.entry(abs, key, d)
 		if errors.Is(err, unix.ENOENT) {
@@ -211,7 +210,7 @@ func (w *walker) sumIn(fd int, name, abs string, d *dirIndex) (FileSum, error) {
 		if err != nil {
 			return FileSum{}, fmt.Errorf("fingerprint %q: %w", abs, err)
 		}
-		return FileSum{Sum: fsum, mtime: key.time()}, nil
+		return FileSum{Sum: fsum}, nil
 	}
 	return FileSum{}, nil // sockets, fifos, devices: not build input
 }
