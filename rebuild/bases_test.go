@@ -3,7 +3,6 @@ package rebuild
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/fingerprint"
@@ -13,16 +12,16 @@ import (
 // so is the dependent, and the base builds first (although "api" sorts
 // before "base").
 func TestPlanFollowsBaseImages(t *testing.T) {
-	v1 := printOf(t0.Add(-time.Hour), filesV1)
-	baseChanged := printOf(t0.Add(-time.Hour), filesDeps)
+	v1 := printOf(filesV1)
+	baseChanged := printOf(filesDeps)
 	api := apiInput(v1, recordOf(v1, "sha256:old"), imgOld, running)
 	api.Bases = []string{"base:dev"}
 	base := Input{Service: "base", Tag: "base:dev", Build: true, Print: baseChanged,
 		Record: &fingerprint.Record{Service: "base", Fingerprint: v1.Sum, ImageID: "sha256:b", Parts: v1.Parts},
-		Image:  &docker.Image{ID: "sha256:b", Created: t0},
+		Image:  &docker.Image{ID: "sha256:b"},
 		Files:  func() (map[string]fingerprint.FileSum, error) { return filesV1, nil }}
 	inputs := []Input{api, base}
-	ds, err := Plan(inputs)
+	ds, err := Plan(inputs, Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +35,7 @@ func TestPlanFollowsBaseImages(t *testing.T) {
 
 	// Base up to date: the dependent is left alone.
 	base.Print = v1
-	ds, err = Plan([]Input{api, base})
+	ds, err = Plan([]Input{api, base}, Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +57,7 @@ func TestNormalTag(t *testing.T) {
 // The image ID of a base that is a project image is part of the print:
 // a new base image makes the dependent stale.
 func TestPrintWithBases(t *testing.T) {
-	p := printOf(t0, filesV1)
+	p := printOf(filesV1)
 	a := p.WithBases(map[string]string{"base:dev": "sha256:1"})
 	b := p.WithBases(map[string]string{"base:dev": "sha256:2"})
 	if a.Sum == p.Sum || a.Sum == b.Sum || p.WithBases(nil).Sum != p.Sum {

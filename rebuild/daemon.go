@@ -38,7 +38,9 @@ type DaemonOptions struct {
 	// paths as soon as it is seen (watcher.Options.Touched).
 	Watch func(roots []watcher.Root, s config.Settings, touched func([]string)) (BatchSource, error)
 	// Reconciler returns the --once machinery for a project, with sources
-	// taken from the snapshot's models. Unused in dry-run mode.
+	// taken from the snapshot's models: every decision is its Decide. In
+	// dry-run mode its store is wrapped in an overlay and nothing is acted
+	// on; nil there decides from memory alone.
 	Reconciler func(p *config.Project, sources func(config.Service) (fingerprint.Source, error)) *Reconciler
 	// Restart runs `compose restart SERVICE`; Recreate runs
 	// `compose up -d --no-deps SERVICES` after a runtime-section change.
@@ -67,16 +69,23 @@ type DaemonOptions struct {
 type Daemon struct {
 	o     DaemonOptions
 	snap  atomic.Pointer[snapshot]
-	index *fingerprint.Index // dry-run fingerprints; the reconciler has its own
+	index *fingerprint.Index // used when the reconciler has none (a dry run without one)
 	live  *fingerprint.Live  // set by the first load: prints kept current from the batches
 	pre   *docker.Prefetch   // set by the first load unless dry: engine answers asked for ahead
 
-	mu     sync.Mutex
-	prints map[string]string // dry run: service -> fingerprint of the last "build"
-	down   atomic.Bool       // the engine is unreachable; a reconnect loop runs
-	sched  *Scheduler        // set by Run before the first batch; the reconnect loop submits to it
-	bg     sync.WaitGroup    // the reconnect loop
-	life   context.Context   // Run's context: the reconnect loop lives as long as Run
+	mu      sync.Mutex
+	overlay *fingerprint.Overlay // dry run: what it pretended to build (under mu)
+	down    atomic.Bool          // the engine is unreachable; a reconnect loop runs
+	sched   *Scheduler           // set by Run before the first batch; the reconnect loop submits to it
+	bg      sync.WaitGroup       // the reconnect loop
+	life    context.Context      // Run's context: the reconnect loop lives as long as Run
+
+	// Owned by Run's goroutine (batch, reload): work held back while the
+	// configuration or a service's Dockerfile is broken, and whether the
+	// last reload failed. Nothing owed is ever dropped: the next good
+	// configuration re-checks every service (owe.go).
+	owed      map[string]Request
+	configErr error
 }
 
 // NewDaemon checks the options.
@@ -90,7 +99,7 @@ func NewDaemon(o DaemonOptions) *Daemon {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
-	return &Daemon{o: o, index: fingerprint.NewIndex(o.Now), prints: map[string]string{}}
+	return &Daemon{o: o, index: fingerprint.NewIndex(o.Now), owed: map[string]Request{}}
 }
 
 // Run loads the project, reconciles once (unless NoInitial), watches and
@@ -144,18 +153,16 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 }
 
-// initial is the start-up reconcile: exactly --once, or in dry-run mode the
-// fingerprints the next decisions compare with.
+// initial is the start-up reconcile: exactly --once (in dry-run mode, its
+// decisions, with what it would build recorded in the overlay).
 func (d *Daemon) initial(ctx context.Context, snap *snapshot) {
-	if d.o.DryRun {
-		for _, w := range snap.watched {
-			if p, err := d.live.Print(ctx, snap.sources[w.Service.Name]); err == nil {
-				d.prints[w.Service.Name] = p.Sum
-			}
-		}
+	if d.o.NoInitial {
 		return
 	}
-	if d.o.NoInitial {
+	if d.o.DryRun {
+		if _, err := d.dryRun(ctx, snap, Request{Reason: "start-up reconcile"}, nil); err != nil {
+			d.o.Log.Error("start-up reconcile failed", zap.Error(err))
+		}
 		return
 	}
 	outs, err := snap.rec.Run(ctx, nil)

@@ -21,24 +21,24 @@ func (d *Daemon) batch(ctx context.Context, b watcher.Batch, w BatchSource, sche
 	// Before any request of this batch can reach a worker.
 	d.live.Dirty(b.Paths)
 	d.live.Lost(b.Rescan)
+	var reqs []Request
 	if needsReload(snap, b.Paths) || rescanDefines(snap, b.Rescan) {
-		next, reqs := d.reload(ctx, snap)
-		if next != snap {
-			d.snap.Store(next)
-			if err := w.SetRoots(Roots(next.proj, next.models)); err != nil {
-				d.o.Log.Error("watches not updated after the reload", zap.Error(err))
+		next, changed, err := d.reload(ctx, snap)
+		if err != nil {
+			d.configErr = err
+		} else {
+			if next != snap {
+				d.snap.Store(next)
+				if err := w.SetRoots(Roots(next.proj, next.models)); err != nil {
+					d.o.Log.Error("watches not updated after the reload", zap.Error(err))
+				}
+				snap = next
 			}
-			snap = next
-		}
-		for _, r := range reqs {
-			d.decided(r, nil)
-			sched.Submit(r)
+			reqs = append(reqs, changed...)
+			reqs = append(reqs, d.repaid(snap)...)
 		}
 	}
-	for _, r := range rescans(snap, b.Rescan) {
-		d.decided(r, nil)
-		sched.Submit(r)
-	}
+	reqs = append(reqs, rescans(snap, b.Rescan)...)
 	for _, v := range Triage(snap.watched, b.Paths) {
 		m := snap.models[v.Service]
 		r := Request{Service: v.Service, Action: v.Action, Impact: v.Impact,
@@ -47,12 +47,10 @@ func (d *Daemon) batch(ctx context.Context, b watcher.Batch, w BatchSource, sche
 			d.decided(r, &v)
 			continue
 		}
-		if err := snap.broken[v.Service]; err != nil {
-			d.o.Log.Warn("not rebuilding: fix the Dockerfile or ignore file first", zap.String("service", v.Service), zap.Error(err))
-			continue
-		}
-		d.decided(r, &v)
-		sched.Submit(r)
+		reqs = append(reqs, r)
+	}
+	for _, r := range reqs {
+		d.submit(snap, sched, r)
 	}
 }
 

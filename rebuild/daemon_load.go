@@ -22,7 +22,7 @@ type snapshot struct {
 	sources map[string]fingerprint.Source
 	watched []Watched
 	broken  map[string]error // services whose Dockerfile or ignore file does not load; their last good model is kept
-	rec     *Reconciler      // nil in dry-run mode
+	rec     *Reconciler      // decides every request; in dry-run mode over an overlay store
 }
 
 func (s *snapshot) service(name string) (config.Service, bool) {
@@ -58,30 +58,57 @@ func (d *Daemon) load(ctx context.Context, prev *snapshot) (*snapshot, error) {
 		s.sources[svc.Name] = fingerprint.SourceOf(svc, m)
 		s.watched = append(s.watched, Watched{Service: svc, Model: m})
 	}
-	if !d.o.DryRun {
-		s.rec = d.o.Reconciler(proj, func(svc config.Service) (fingerprint.Source, error) {
-			src, ok := s.sources[svc.Name]
-			if !ok {
-				return fingerprint.Source{}, fmt.Errorf("service %q: no layer model (it has no build: section or is excluded)", svc.Name)
-			}
-			return src, nil
-		})
-	}
+	s.rec = d.reconciler(proj, func(svc config.Service) (fingerprint.Source, error) {
+		src, ok := s.sources[svc.Name]
+		if !ok {
+			return fingerprint.Source{}, fmt.Errorf("service %q: no layer model (it has no build: section or is excluded)", svc.Name)
+		}
+		return src, nil
+	})
 	if d.live == nil { // the first load, before any worker runs
 		idx := d.index
-		if s.rec != nil && s.rec.Index != nil {
+		if s.rec.Index != nil {
 			idx = s.rec.Index // persisted: the first walk reads only what changed since the last run
 		}
 		d.live = fingerprint.NewLive(idx)
 	}
-	if s.rec != nil {
-		s.rec.Prints, s.rec.Brief, s.rec.Unsettled = d.live.Print, true, d.live.Unsettled
+	s.rec.Prints, s.rec.Brief, s.rec.Unsettled = d.live.Print, true, d.live.Unsettled
+	if s.rec.Engine != nil && !d.o.DryRun {
 		if d.pre == nil {
 			d.pre = docker.NewPrefetch(s.rec.Engine, d.o.Now)
 		}
 		s.rec.Engine, s.rec.Runner = d.pre, d.pre.Forgetful(s.rec.Runner)
 	}
 	return s, nil
+}
+
+// reconciler is the options' reconciler for p, or, in a dry run without
+// one, a reconciler that decides from memory alone: no records on disk, no
+// engine, compose v2's image names. A dry run never writes the state dir:
+// what it pretends to build is recorded in an overlay.
+func (d *Daemon) reconciler(p *config.Project, sources func(config.Service) (fingerprint.Source, error)) *Reconciler {
+	if d.o.Reconciler != nil {
+		r := d.o.Reconciler(p, sources)
+		if d.o.DryRun {
+			if _, ok := r.Store.(*fingerprint.Overlay); !ok {
+				r.Store = d.dryStore(r.Store)
+			}
+		}
+		return r
+	}
+	return &Reconciler{Project: p, Sources: sources, Runner: docker.Names{}, Store: d.dryStore(nil),
+		Index: d.index, Log: d.o.Log, Now: d.o.Now}
+}
+
+// dryStore is the one overlay a dry run keeps for its whole life, so
+// reloads remember what it pretended to build.
+func (d *Daemon) dryStore(base fingerprint.Records) *fingerprint.Overlay {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.overlay == nil {
+		d.overlay = fingerprint.NewOverlay(base)
+	}
+	return d.overlay
 }
 
 // touched gets each change's paths as the watcher sees them: counted for
@@ -92,7 +119,7 @@ func (d *Daemon) touched(paths []string) {
 		return
 	}
 	s := d.snap.Load()
-	tags := make([]string, 0, len(s.watched))
+	tags := make([]string, 0, len(s.watched)) // d.pre is set only with a reconciler
 	for _, w := range s.watched {
 		tags = append(tags, s.rec.tag(w.Service))
 	}
@@ -110,12 +137,13 @@ func prevModel(prev *snapshot, name string) (*dockerfile.Model, bool) {
 // reload re-reads everything after a definition file changed and returns
 // the requests the change implies: a changed build section rebuilds, a
 // changed runtime section recreates, a new service is reconciled. On bad
-// input it logs file and line and returns prev unchanged.
-func (d *Daemon) reload(ctx context.Context, prev *snapshot) (*snapshot, []Request) {
+// input it logs file and line and returns prev unchanged with the error;
+// changes meanwhile are held (owe.go).
+func (d *Daemon) reload(ctx context.Context, prev *snapshot) (*snapshot, []Request, error) {
 	next, err := d.load(ctx, prev)
 	if err != nil {
-		d.o.Log.Error("configuration not reloaded; the last good one keeps running until the file is fixed", zap.Error(err))
-		return prev, nil
+		d.o.Log.Error("configuration not reloaded; the last good one keeps running, and changes wait until the file is fixed", zap.Error(err))
+		return prev, nil, err
 	}
 	for name, err := range next.broken {
 		d.o.Log.Error("service not rebuilt until its Dockerfile or ignore file is fixed", zap.String("service", name), zap.Error(err))
@@ -143,7 +171,7 @@ func (d *Daemon) reload(ctx context.Context, prev *snapshot) (*snapshot, []Reque
 		}
 	}
 	d.o.Log.Info("configuration reloaded", zap.Int("build_services", len(next.watched)), zap.Int("requests", len(reqs)))
-	return next, reqs
+	return next, reqs, nil
 }
 
 // warnGlobal says which rebuild.yaml settings changed that only apply at

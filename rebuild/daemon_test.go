@@ -2,6 +2,7 @@ package rebuild
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,12 +67,13 @@ func (t *logTap) next(tb testing.TB, msg string) logLine {
 
 // dryRig runs a dry-run daemon on a real tree with a fake watcher.
 type dryRig struct {
-	dir  string
-	w    *watcher.Fake
-	tap  *logTap
-	mu   sync.Mutex
-	proj *config.Project
-	stop func()
+	dir    string
+	w      *watcher.Fake
+	tap    *logTap
+	mu     sync.Mutex
+	proj   *config.Project
+	broken error // Load fails with it when set (a compose file that does not parse)
+	stop   func()
 }
 
 const rigDockerfile = `FROM scratch
@@ -108,6 +110,9 @@ func newDryRig(t *testing.T) *dryRig {
 		Load: func(context.Context) (*config.Project, error) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
+			if r.broken != nil {
+				return nil, r.broken
+			}
 			return r.proj, nil
 		},
 		Model:  dockerfile.Load,
@@ -160,37 +165,56 @@ func (r *dryRig) write(t *testing.T, rel, body string) string {
 // decision proves every decision of the first batch was logged.
 func (r *dryRig) send(paths ...string) { r.w.Send(watcher.Batch{Paths: paths}) }
 
+// decision waits for the next "decision" line of service.
+func (r *dryRig) decision(t *testing.T, service string) logLine {
+	t.Helper()
+	for {
+		if l := r.tap.next(t, "decision"); l.fields["service"] == service {
+			return l
+		}
+	}
+}
+
+// A dry run decides exactly as a real one: through the decision function,
+// final before it is printed. A touch, a save without change and an edit
+// and its revert decide "none" at debug level: no line says "rebuild".
 func TestDaemonDryRun(t *testing.T) {
 	r := newDryRig(t)
 	web := r.write(t, "api/web/index.htm", "v2")
 	r.send(web)
-	if got := r.tap.next(t, "result").fields["result"]; got != "would rebuild (dry run)" {
+	if d := r.decision(t, "api"); d.fields["action"] != "rebuild" || d.level != zapcore.InfoLevel {
+		t.Fatalf("baked-in source edit: %v", d.fields)
+	}
+	if got := r.tap.next(t, "result").fields["result"]; got != "api would rebuild (dry run)" {
 		t.Fatalf("baked-in source edit: %v", got)
 	}
 
-	// touch: same content -> the fingerprint says nothing changed.
-	r.send(r.write(t, "api/web/index.htm", "v2"))
-	if got := r.tap.next(t, "result").fields["result"]; !strings.HasPrefix(got.(string), "unchanged") {
-		t.Fatalf("save without change: %v", got)
-	}
-
-	// edit + revert inside one batch: unchanged as well.
-	r.write(t, "api/web/index.htm", "v3")
-	r.send(r.write(t, "api/web/index.htm", "v2"))
-	if got := r.tap.next(t, "result").fields["result"]; !strings.HasPrefix(got.(string), "unchanged") {
-		t.Fatalf("edit and revert: %v", got)
+	for _, step := range []struct {
+		name  string
+		write func()
+	}{
+		{"touch (same content)", func() { r.send(r.write(t, "api/web/index.htm", "v2")) }},
+		{"edit and revert in one batch", func() {
+			r.write(t, "api/web/index.htm", "v3")
+			r.send(r.write(t, "api/web/index.htm", "v2"))
+		}},
+	} {
+		step.write()
+		if d := r.decision(t, "api"); d.fields["action"] != "none" || d.level != zapcore.DebugLevel {
+			t.Fatalf("%s: %v at %v", step.name, d.fields, d.level)
+		}
 	}
 
 	// ignored and bind-mounted paths decide "none" and run nothing; the
 	// deps edit after them is the next result.
 	r.send(r.write(t, "api/README.md", "changed"), r.write(t, "api/src/a.js", "changed"))
-	d := r.tap.next(t, "decision")
+	d := r.decision(t, "api")
 	if d.fields["action"] != "none" || d.fields["impact"] != "source" {
 		t.Fatalf("README + bind-mounted source: %v", d.fields)
 	}
 	r.send(r.write(t, "api/package.json", `{"v":2}`))
 	res := r.tap.next(t, "result")
-	if res.fields["result"] != "would rebuild (dry run)" || res.fields["service"] != "api" {
+	if res.fields["result"] != "api would rebuild (dry run)" || res.fields["service"] != "api" {
 		t.Fatalf("deps edit: %v", res.fields)
 	}
 
@@ -201,22 +225,48 @@ func TestDaemonDryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.send(web)
-	if res := r.tap.next(t, "result"); res.fields["result"] != "would rebuild (dry run)" {
+	if res := r.tap.next(t, "result"); res.fields["result"] != "api would rebuild (dry run)" {
 		t.Fatalf("directory moved away: %v", res.fields)
 	}
 }
 
-func TestDaemonBrokenDockerfileKeepsLastGoodModel(t *testing.T) {
+// A change that arrives while the Dockerfile is broken is held, not
+// dropped: the fix builds it.
+func TestDaemonBrokenDockerfileHoldsTheChange(t *testing.T) {
 	r := newDryRig(t)
 	df := r.write(t, "api/Dockerfile", "FROM scratch\nCOPY\n")
 	r.send(df)
-	l := r.tap.next(t, "not rebuilding: fix the Dockerfile or ignore file first")
+	l := r.tap.next(t, "service not rebuilt until its Dockerfile or ignore file is fixed")
 	if !strings.Contains(l.fields["error"].(string), "Dockerfile:2") {
 		t.Fatalf("want file:line in the error, got %v", l.fields)
 	}
-	r.send(r.write(t, "api/Dockerfile", rigDockerfile+"ENV X=1\n"))
+	r.send(r.write(t, "api/src/../web/index.htm", "held edit"))
+	if h := r.tap.next(t, "held until the configuration loads again; nothing is lost: the fix re-checks it"); h.fields["service"] != "api" {
+		t.Fatalf("held: %v", h.fields)
+	}
+	r.send(r.write(t, "api/Dockerfile", rigDockerfile))
 	res := r.tap.next(t, "result")
-	if res.fields["result"] != "would rebuild (dry run)" {
+	if res.fields["result"] != "api would rebuild (dry run)" {
+		t.Fatalf("after the fix: %v", res.fields)
+	}
+}
+
+// A broken compose file holds every change, and its fix re-checks them.
+func TestDaemonBrokenComposeHoldsChanges(t *testing.T) {
+	r := newDryRig(t)
+	r.mu.Lock()
+	good := r.proj
+	r.broken = errors.New("compose.yaml:3: mapping values are not allowed here")
+	r.mu.Unlock()
+	r.send(r.write(t, "compose.yaml", "services: [\n"))
+	r.tap.next(t, "configuration not reloaded; the last good one keeps running, and changes wait until the file is fixed")
+	r.send(r.write(t, "api/web/index.htm", "edited while broken"))
+	r.tap.next(t, "held until the configuration loads again; nothing is lost: the fix re-checks it")
+	r.mu.Lock()
+	r.proj, r.broken = good, nil
+	r.mu.Unlock()
+	r.send(r.write(t, "compose.yaml", "services: {}\n"))
+	if res := r.tap.next(t, "result"); res.fields["result"] != "api would rebuild (dry run)" {
 		t.Fatalf("after the fix: %v", res.fields)
 	}
 }
@@ -243,7 +293,7 @@ func TestDaemonComposeEditAddsService(t *testing.T) {
 		t.Fatalf("the new service's context must be watched; SetRoots calls: %v", calls)
 	}
 	r.send(r.write(t, "web/index.html", "x"))
-	if res := r.tap.next(t, "result"); res.fields["service"] != "web" || res.fields["result"] != "would rebuild (dry run)" {
+	if res := r.tap.next(t, "result"); res.fields["service"] != "web" || res.fields["result"] != "web would rebuild (dry run)" {
 		t.Fatalf("edit in the new service: %v", res.fields)
 	}
 }

@@ -33,45 +33,98 @@ func (d *Daemon) work(ctx context.Context, r Request) error {
 	return err
 }
 
-// rebuild compares the service's fingerprint with its last build and
-// builds + recreates only when they differ: a touch, a save without change
-// or an edit and its revert end here with nothing run.
+// rebuild asks the one decision function (Reconciler.Decide) whether the
+// service is stale, logs that decision, and only then acts: a touch, a
+// save without change or an edit and its revert end here, with nothing
+// run and nothing said at info level.
 func (d *Daemon) rebuild(ctx context.Context, snap *snapshot, r Request) (string, error) {
-	src, ok := snap.sources[r.Service]
-	if !ok {
+	if _, ok := snap.sources[r.Service]; !ok {
 		return "skipped: no longer a build service", nil
 	}
 	if d.o.DryRun {
-		p, err := d.live.Print(ctx, src)
-		if err != nil {
-			return "", err
-		}
-		d.mu.Lock()
-		same := d.prints[r.Service] == p.Sum
-		d.prints[r.Service] = p.Sum
-		d.mu.Unlock()
-		if same {
-			return "unchanged: content equals the last build (dry run)", nil
-		}
-		return "would rebuild (dry run)", nil
+		return d.dryRun(ctx, snap, r, []string{r.Service})
 	}
 	if d.down.Load() {
 		return "waiting for the Docker engine; reconciles when it is back", nil
 	}
-	outs, err := snap.rec.Run(ctx, []string{r.Service})
+	start := d.o.Now()
+	dec, err := snap.rec.Decide(ctx, []string{r.Service})
+	if err != nil {
+		d.engineError(err)
+		return "", err
+	}
+	d.decisions(r, dec)
+	if !anyStale(dec) && !r.Recreate {
+		return "", nil
+	}
+	outs, err := snap.rec.Act(ctx, dec, start)
 	if err != nil {
 		d.engineError(err)
 		return "", err
 	}
 	d.logFailures(snap, outs)
-	res := describeOutcomes(r.Service, outs)
+	res := describeOutcomes(outs)
 	if r.Recreate && !recreated(r.Service, outs) {
 		if _, err := d.recreate(ctx, r.Service); err != nil {
 			return res, err
 		}
-		res += ", recreated for the new compose configuration"
+		res = joinResult(res, "recreated for the new compose configuration")
 	}
-	return res, failedErr(r.Service, outs)
+	return res, failedErr(outs)
+}
+
+// dryRun decides exactly as rebuild does, logs the decisions and records
+// what it would build in the overlay, so the next decision compares with
+// it. names nil is every build service.
+func (d *Daemon) dryRun(ctx context.Context, snap *snapshot, r Request, names []string) (string, error) {
+	dec, err := snap.rec.Decide(ctx, names)
+	if err != nil {
+		return "", err
+	}
+	d.decisions(r, dec)
+	var did []string
+	for i, dc := range dec.Decisions {
+		in := dec.Inputs[i]
+		if !dc.Stale() {
+			continue
+		}
+		did = append(did, dc.Service+" would "+dc.Action())
+		if !dc.Builder || in.Print == nil {
+			continue
+		}
+		id := "dry-run"
+		switch {
+		case in.Image != nil && !in.Unasked:
+			id = in.Image.ID
+		case in.Record != nil:
+			id = in.Record.ImageID
+		}
+		rec := fingerprint.Record{Service: dc.Service, Fingerprint: in.Print.Sum, ImageID: id, Time: d.o.Now(),
+			Impacts: dc.Impacts, Parts: in.Print.Parts}
+		if err := snap.rec.Store.Save(rec, in.Print.Files); err != nil {
+			return "", err
+		}
+	}
+	if len(did) == 0 {
+		return "", nil
+	}
+	return strings.Join(did, ", ") + " (dry run)", nil
+}
+
+func anyStale(dec *Decided) bool {
+	for _, dc := range dec.Decisions {
+		if dc.Stale() {
+			return true
+		}
+	}
+	return false
+}
+
+func joinResult(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + ", " + b
 }
 
 // syncRestart runs develop.watch syncs and execs, then a restart when the
@@ -136,21 +189,16 @@ func (d *Daemon) changing(act func() error) error {
 }
 
 // describeOutcomes says what a reconcile did, e.g.
-// "rebuilt (api), recreated api, worker" or "unchanged: ...".
-func describeOutcomes(service string, outs []Outcome) string {
+// "api rebuilt, worker recreated" or "worker failed: ...".
+func describeOutcomes(outs []Outcome) string {
 	var parts []string
 	for _, o := range outs {
-		switch {
-		case o.Service == service && o.Status == StatusUpToDate:
-			parts = append(parts, "unchanged: content equals the last build")
-		case o.Status == StatusFailed:
+		switch o.Status {
+		case StatusFailed:
 			parts = append(parts, o.Service+" failed: "+o.Reason)
-		case o.Status == StatusRebuilt || o.Status == StatusRecreated:
+		case StatusRebuilt, StatusRecreated:
 			parts = append(parts, o.Service+" "+o.Status)
 		}
-	}
-	if len(parts) == 0 {
-		return "nothing to do"
 	}
 	return strings.Join(parts, ", ")
 }
@@ -183,7 +231,7 @@ func (d *Daemon) logFailures(snap *snapshot, outs []Outcome) {
 
 // failedErr turns a failed outcome into the request's error; the outcome
 // already carries the build's tail, logged by the reconciler.
-func failedErr(service string, outs []Outcome) error {
+func failedErr(outs []Outcome) error {
 	for _, o := range outs {
 		if o.Status == StatusFailed {
 			return fmt.Errorf("%s: %s", o.Service, o.Reason)
@@ -192,22 +240,25 @@ func failedErr(service string, outs []Outcome) error {
 	return nil
 }
 
-// decided logs one decision: info for actions, debug for "none" with its
-// reason. JSON: "msg":"decision" with service, action, impact and paths.
+// decided logs a decision made without the decision function: paths
+// whose layer model action is none (debug), or a restart, sync or
+// recreate that no fingerprint can make moot. JSON: "msg":"decision" with
+// service, action, impact, paths and reason.
 func (d *Daemon) decided(r Request, v *Verdict) {
-	fields := []zap.Field{zap.String("service", r.Service), zap.String("action", string(r.Action)),
-		zap.String("impact", string(r.Impact)), zap.Strings("paths", r.Paths), zap.String("reason", r.Reason)}
+	action := string(r.Action)
 	if r.Recreate && r.Action != dockerfile.ActionRebuild {
-		fields[1] = zap.String("action", "recreate")
+		action = "recreate"
 	}
+	fields := []zap.Field{zap.String("service", r.Service), zap.String("action", action),
+		zap.String("impact", string(r.Impact)), zap.Strings("paths", r.Paths), zap.String("reason", r.Reason)}
 	if v != nil {
 		fields = append(fields, zap.String("why", v.Result.Reason))
 	}
 	msg := "decision"
 	if d.o.Human {
-		msg = r.Service + "  " + r.Reason + " -> " + string(r.Action)
+		msg = r.Service + "  " + r.Reason + " -> " + action
 	}
-	if r.Action == dockerfile.ActionNone {
+	if r.Action == dockerfile.ActionNone && len(r.Syncs) == 0 && !r.Recreate {
 		if v != nil && d.o.Human {
 			msg = r.Service + "  " + r.Reason + " -> nothing to do: " + v.Result.Reason
 		}
@@ -217,8 +268,48 @@ func (d *Daemon) decided(r Request, v *Verdict) {
 	d.o.Log.Info(msg, fields...)
 }
 
-// result logs how a request ended, with rebuildd's and Docker's time.
+// decisions logs what the decision function decided for a rebuild
+// request, once it is final: info for each service it acts on, debug for
+// the up-to-date ones. The requested service's line carries the change
+// that asked (paths, impact); the others say why they follow.
+func (d *Daemon) decisions(r Request, dec *Decided) {
+	for _, dc := range dec.Decisions {
+		reason := dc.Reason
+		fields := []zap.Field{zap.String("service", dc.Service), zap.String("action", dc.Action()),
+			zap.String("status", dc.Status), zap.String("why", dc.Reason), zap.Strings("impacts", dc.Impacts)}
+		if dc.Service == r.Service {
+			fields = append(fields, zap.String("impact", string(r.Impact)), zap.Strings("paths", r.Paths))
+			if r.Reason != "" {
+				reason = r.Reason
+			}
+		}
+		fields = append(fields, zap.String("reason", reason))
+		msg := "decision"
+		if d.o.Human {
+			msg = dc.Service + "  " + reason + " -> " + dc.Action()
+			if dc.Reason != "" && dc.Reason != reason {
+				msg += ": " + dc.Reason
+			}
+		}
+		if dc.Stale() {
+			d.o.Log.Info(msg, fields...)
+		} else {
+			d.o.Log.Debug(msg, fields...)
+		}
+	}
+}
+
+// result logs how a request ended, with rebuildd's and Docker's time. A
+// request that found nothing to do ends at debug level: its decision said
+// so already.
 func (d *Daemon) result(r Request, what string, took time.Duration, err error) {
+	if what == "" && err == nil {
+		d.o.Log.Debug("result", zap.String("service", r.Service), zap.String("result", "nothing to do"), zap.Duration("took", took))
+		return
+	}
+	if what == "" {
+		what = "failed"
+	}
 	fields := []zap.Field{zap.String("service", r.Service), zap.String("action", string(r.Action)),
 		zap.String("result", what), zap.Duration("took", took)}
 	msg := "result"

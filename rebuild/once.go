@@ -17,15 +17,6 @@ import (
 	"github.com/rebuildd/rebuildd/fingerprint"
 )
 
-// Statuses of a service in a --once / --check result.
-const (
-	StatusUpToDate  = "up-to-date"
-	StatusStale     = "stale"
-	StatusRebuilt   = "rebuilt"
-	StatusRecreated = "recreated"
-	StatusFailed    = "failed"
-)
-
 // Outcome is what --once did (or, dry, would do) to one service.
 type Outcome struct {
 	Service  string
@@ -36,16 +27,20 @@ type Outcome struct {
 }
 
 // Reconciler brings a project's images and containers in step with their
-// sources once: fingerprint, plan, build, recreate, record. Watch mode
-// reuses it for its start-up reconcile.
+// sources once: fingerprint, decide, build, recreate, record. Watch mode
+// reuses it for its start-up reconcile and for every change it decides.
 type Reconciler struct {
 	Project *config.Project
 	// Sources describes a build service's inputs (cmd wires it to
 	// dockerfile.Load and ignore.Load).
-	Sources     func(config.Service) (fingerprint.Source, error)
-	Runner      docker.Runner
+	Sources func(config.Service) (fingerprint.Source, error)
+	Runner  docker.Runner
+	// Engine is read for images and containers; nil when it was not asked
+	// (a dry run without an engine): decisions then say what they could
+	// not know.
 	Engine      docker.Engine
-	Store       *fingerprint.Store
+	Store       fingerprint.Records
+	Policy      Policy
 	Index       *fingerprint.Index
 	Log         *zap.Logger
 	Out         io.Writer // build output, prefixed per service; nil: quiet
@@ -56,7 +51,8 @@ type Reconciler struct {
 	Prints func(ctx context.Context, src fingerprint.Source) (*fingerprint.Print, error)
 	// Brief reasons name the changed layers, not files, so a stale check
 	// never loads the stored per-file sums (megabytes for a large context)
-	// before its build starts; watch mode names the files itself.
+	// just for a reason before its build starts; watch mode names the
+	// files itself.
 	Brief bool
 	// Unsettled, when set, says whether a file of the print's layer
 	// changed after the print was taken (watch mode knows from its
@@ -115,21 +111,24 @@ func (r *Reconciler) Inputs(ctx context.Context, svcs []config.Service) ([]Input
 		images = make([]*docker.Image, len(svcs))
 		errs   = make([]error, len(svcs)+1) // the container query's, then each image's
 	)
-	wg.Add(len(svcs) + 1)
-	go func() {
-		defer wg.Done()
-		all, errs[0] = r.Engine.Containers(ctx, r.Project.Name)
-	}()
-	for i, s := range svcs {
+	if r.Engine != nil {
+		wg.Add(len(svcs) + 1)
 		go func() {
 			defer wg.Done()
-			images[i], errs[i+1] = r.Engine.Image(ctx, r.tag(s))
+			all, errs[0] = r.Engine.Containers(ctx, r.Project.Name)
 		}()
+		for i, s := range svcs {
+			go func() {
+				defer wg.Done()
+				images[i], errs[i+1] = r.Engine.Image(ctx, r.tag(s))
+			}()
+		}
 	}
 	inputs := make([]Input, 0, len(svcs))
 	var buildErr error
 	for _, s := range svcs {
-		in := Input{Service: s.Name, Tag: r.tag(s), Build: s.Build != nil, AnonVolumes: len(s.AnonVolumes) > 0}
+		in := Input{Service: s.Name, Tag: r.tag(s), Build: s.Build != nil, AnonVolumes: len(s.AnonVolumes) > 0,
+			Unasked: r.Engine == nil, Interrupted: r.Store.Recreating(s.Name), Brief: r.Brief}
 		if in.Build {
 			if buildErr = r.buildInputs(ctx, s, &in); buildErr != nil {
 				break
@@ -175,10 +174,9 @@ func (r *Reconciler) buildInputs(ctx context.Context, s config.Service, in *Inpu
 	if in.Record, err = r.Store.Load(s.Name); err != nil {
 		return err
 	}
-	if !r.Brief || in.Record == nil || in.Record.Parts.Deps == "" { // records older than the folds name files
-		name := s.Name
-		in.Files = func() (map[string]fingerprint.FileSum, error) { return r.Store.Files(name) }
-	}
+	name := s.Name
+	in.Files = func() (map[string]fingerprint.FileSum, error) { return r.Store.Files(name) }
+	in.Binds = src.Binds
 	return nil
 }
 
@@ -207,13 +205,16 @@ func (r *Reconciler) withBases(ctx context.Context, src fingerprint.Source, p *f
 		if !own[t] || ids[t] != "" {
 			continue
 		}
-		img, err := r.Engine.Image(ctx, t)
-		if err != nil {
-			return nil, nil, err
-		}
-		ids[t] = "missing"
-		if img != nil {
-			ids[t] = img.ID
+		ids[t] = "not asked"
+		if r.Engine != nil {
+			img, err := r.Engine.Image(ctx, t)
+			if err != nil {
+				return nil, nil, err
+			}
+			ids[t] = "missing"
+			if img != nil {
+				ids[t] = img.ID
+			}
 		}
 		tags = append(tags, t)
 	}
@@ -237,20 +238,49 @@ func (r *Reconciler) now() time.Time {
 	return r.Now()
 }
 
-// Check plans without changing anything: every stale service is "stale".
+// Decided is a run's decisions and what they were decided from.
+type Decided struct {
+	Inputs    []Input
+	Decisions []Decision
+}
+
+// Decide fingerprints the named services (all build services when none
+// are named), asks the engine and the records, and decides: the one
+// decision every mode acts on. It logs nothing and changes nothing but
+// the stat index in memory.
+func (r *Reconciler) Decide(ctx context.Context, names []string) (*Decided, error) {
+	svcs, err := r.Select(names)
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := r.Inputs(ctx, svcs)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 && len(svcs) == len(r.Project.BuildServices()) {
+		r.Index.Prune() // every context was walked: drop paths that left them all
+	}
+	decisions, err := Plan(inputs, r.Policy)
+	if err != nil {
+		return nil, err
+	}
+	return &Decided{Inputs: inputs, Decisions: decisions}, nil
+}
+
+// Check decides without changing anything: every service is up to date,
+// stale or unknown, with the reason.
 func (r *Reconciler) Check(ctx context.Context, names []string) ([]Outcome, error) {
-	_, decisions, err := r.plan(ctx, names)
+	dec, err := r.Decide(ctx, names)
 	if err != nil {
 		return nil, err
 	}
 	r.saveIndex()
-	out := make([]Outcome, len(decisions))
-	for i, d := range decisions {
-		out[i] = Outcome{Service: d.Service, Status: StatusUpToDate, Reason: d.Reason, Decision: d}
-		if d.Stale() {
-			out[i].Status = StatusStale
-		}
+	out := make([]Outcome, len(dec.Decisions))
+	for i, d := range dec.Decisions {
+		r.LogDecision(d)
+		out[i] = Outcome{Service: d.Service, Status: d.Status, Reason: d.Reason, Decision: d}
 	}
+	sortOutcomes(out)
 	return out, nil
 }
 
@@ -258,46 +288,29 @@ func (r *Reconciler) Check(ctx context.Context, names []string) ([]Outcome, erro
 // started and finished, not before: writing 50,000 entries would sit
 // between a saved file and its build command.
 func (r *Reconciler) saveIndex() {
-	if err := r.Index.Save(r.Store.IndexPath()); err != nil {
+	path := r.Store.IndexPath()
+	if path == "" {
+		return
+	}
+	if err := r.Index.Save(path); err != nil {
 		r.Log.Warn("index not saved; the next run reads every file again", zap.Error(err))
 	}
 }
 
-func (r *Reconciler) plan(ctx context.Context, names []string) ([]Input, []Decision, error) {
-	svcs, err := r.Select(names)
-	if err != nil {
-		return nil, nil, err
+// LogDecision logs one decision as "msg":"decision": info when it acts,
+// debug when the service is up to date.
+func (r *Reconciler) LogDecision(d Decision, extra ...zap.Field) {
+	fields := append([]zap.Field{zap.String("service", d.Service), zap.String("action", d.Action()),
+		zap.String("status", d.Status), zap.String("reason", d.Reason), zap.Strings("impacts", d.Impacts),
+		zap.Bool("renew_anon_volumes", d.RenewAnon)}, extra...)
+	if d.Stale() {
+		r.Log.Info("decision", fields...)
+		return
 	}
-	inputs, err := r.Inputs(ctx, svcs)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(names) == 0 && len(svcs) == len(r.Project.BuildServices()) {
-		r.Index.Prune() // every context was walked: drop paths that left them all
-	}
-	decisions, err := Plan(inputs)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, d := range decisions {
-		r.logDecision(d)
-	}
-	return inputs, decisions, nil
+	r.Log.Debug("decision", fields...)
 }
 
-func (r *Reconciler) logDecision(d Decision) {
-	action := "none"
-	switch {
-	case d.Builder:
-		action = "build"
-	case d.Build || d.Recreate:
-		action = "recreate"
-	}
-	r.Log.Info("plan", zap.String("service", d.Service), zap.String("action", action),
-		zap.String("reason", d.Reason), zap.Strings("impacts", d.Impacts), zap.Bool("renew_anon_volumes", d.RenewAnon))
-}
-
-// outcomes turns decisions into results before anything ran.
+// startOutcomes turns decisions into results before anything ran.
 func startOutcomes(decisions []Decision) []Outcome {
 	out := make([]Outcome, len(decisions))
 	for i, d := range decisions {
@@ -311,11 +324,17 @@ func sortOutcomes(out []Outcome) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Service < out[j].Service })
 }
 
-// failure is the reason of a failed service, with what to do.
-func failure(what string, err error) string {
+// failure is the reason of a failed service, with what stays as it was:
+// the old container only when there is one.
+func failure(what string, err error, containers []docker.Container) string {
 	msg := err.Error()
 	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg[i+2:], "exit status") {
 		msg = msg[i+2:]
 	}
-	return fmt.Sprintf("%s failed (%s); the old container keeps running", what, msg)
+	for _, c := range containers {
+		if c.State == "running" {
+			return fmt.Sprintf("%s failed (%s); the old container keeps running", what, msg)
+		}
+	}
+	return fmt.Sprintf("%s failed (%s); the service has no running container", what, msg)
 }

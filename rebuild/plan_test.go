@@ -1,6 +1,7 @@
 package rebuild
 
 import (
+	"maps"
 	"reflect"
 	"testing"
 	"time"
@@ -11,13 +12,13 @@ import (
 
 var (
 	t0      = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	imgOld  = &docker.Image{ID: "sha256:old", Created: t0}
-	running = []docker.Container{{ID: "c1", Service: "api", ImageID: "sha256:old", State: "running"}}
+	imgOld  = &docker.Image{ID: "sha256:old"}
+	running = []docker.Container{{ID: "c1", Name: "proj-api-1", Service: "api", ImageID: "sha256:old", State: "running"}}
 )
 
 // printOf is a print with the given files; Sum follows the content.
-func printOf(newest time.Time, files map[string]fingerprint.FileSum) *fingerprint.Print {
-	p := &fingerprint.Print{Files: files, Parts: fingerprint.Parts{Dockerfile: "df1"}, Newest: newest, NewestPath: "src/app.js"}
+func printOf(files map[string]fingerprint.FileSum) *fingerprint.Print {
+	p := &fingerprint.Print{Files: files, Parts: fingerprint.Parts{Dockerfile: "df1", Mounts: "m1"}}
 	p.Seal()
 	return p
 }
@@ -26,17 +27,20 @@ var (
 	filesV1 = map[string]fingerprint.FileSum{
 		"package-lock.json": {Sum: "a1", Impact: "deps", Why: "deps layer, RUN npm ci"},
 		"src/app.js":        {Sum: "b1", Impact: "source", Why: "source layer"},
+		"site/index.html":   {Sum: "d1", Impact: "source", Why: "source layer", Live: true},
 	}
-	filesDeps = map[string]fingerprint.FileSum{
-		"package-lock.json": {Sum: "a2", Impact: "deps", Why: "deps layer, RUN npm ci"},
-		"src/app.js":        {Sum: "b1", Impact: "source", Why: "source layer"},
-	}
-	filesSrc = map[string]fingerprint.FileSum{
-		"package-lock.json": {Sum: "a1", Impact: "deps", Why: "deps layer, RUN npm ci"},
-		"src/app.js":        {Sum: "b2", Impact: "source", Why: "source layer"},
-		"src/new.js":        {Sum: "c1", Impact: "source", Why: "source layer"},
-	}
+	filesDeps = with(filesV1, "package-lock.json", fingerprint.FileSum{Sum: "a2", Impact: "deps", Why: "deps layer, RUN npm ci"})
+	filesSrc  = with(with(filesV1, "src/app.js", fingerprint.FileSum{Sum: "b2", Impact: "source", Why: "source layer"}),
+		"src/new.js", fingerprint.FileSum{Sum: "c1", Impact: "source", Why: "source layer"})
+	filesLive = with(filesV1, "site/index.html", fingerprint.FileSum{Sum: "d2", Impact: "source", Why: "source layer", Live: true})
 )
+
+// with is files with rel set to f.
+func with(files map[string]fingerprint.FileSum, rel string, f fingerprint.FileSum) map[string]fingerprint.FileSum {
+	out := maps.Clone(files)
+	out[rel] = f
+	return out
+}
 
 func recordOf(p *fingerprint.Print, imageID string) *fingerprint.Record {
 	return &fingerprint.Record{Service: "api", Fingerprint: p.Sum, ImageID: imageID, Parts: p.Parts}
@@ -45,7 +49,19 @@ func recordOf(p *fingerprint.Print, imageID string) *fingerprint.Record {
 // oldFormat is r as written before the folds: no layer digests, and a
 // Sum computed another way.
 func oldFormat(r *fingerprint.Record) *fingerprint.Record {
-	r.Fingerprint, r.Parts.Deps, r.Parts.Source = "sorted-lines-sum", "", ""
+	r.Fingerprint, r.Parts.Deps, r.Parts.Source, r.Parts.Baked, r.Parts.Live, r.Parts.Mounts = "sorted-lines-sum", "", "", "", "", ""
+	return r
+}
+
+// beforeLive is r as written before the live fold: layer digests, no
+// Baked, Live or Mounts.
+func beforeLive(r *fingerprint.Record) *fingerprint.Record {
+	r.Parts.Baked, r.Parts.Live, r.Parts.Mounts = "", "", ""
+	return r
+}
+
+func otherMounts(r *fingerprint.Record) *fingerprint.Record {
+	r.Parts.Mounts = "m0"
 	return r
 }
 
@@ -56,57 +72,99 @@ func unsettled(r *fingerprint.Record, layer string) *fingerprint.Record {
 
 func apiInput(p *fingerprint.Print, rec *fingerprint.Record, img *docker.Image, cs []docker.Container) Input {
 	return Input{Service: "api", Tag: "proj-api", Build: true, Print: p, Record: rec, Image: img,
-		Containers: cs, Files: func() (map[string]fingerprint.FileSum, error) { return filesV1, nil }}
+		Containers: cs, Binds: []string{"./site:/www"},
+		Files: func() (map[string]fingerprint.FileSum, error) { return filesV1, nil }}
 }
 
-func TestPlanStaleness(t *testing.T) {
-	v1 := printOf(t0.Add(-time.Hour), filesV1)
-	dfChanged := printOf(t0.Add(-time.Hour), filesV1)
+func container(state string, code int) []docker.Container {
+	return []docker.Container{{ID: "c1", Name: "proj-api-1", Service: "api", ImageID: "sha256:old", State: state, ExitCode: code}}
+}
+
+const liveWhy = "changed source files are live in the containers (bind-mounted: ./site:/www); the image keeps the files it was built with (--images rebuilds it)"
+
+// TestDecide is the decision function's table: every status and reason.
+func TestDecide(t *testing.T) {
+	v1 := printOf(filesV1)
+	dfChanged := printOf(filesV1)
 	dfChanged.Parts.Dockerfile = "df2"
 	dfChanged.Seal()
+	build := func(status, reason string, impacts ...string) Decision {
+		return Decision{Status: status, Build: true, Builder: true, Recreate: true, Impacts: impacts, Reason: reason}
+	}
+	recreate := func(reason string) Decision {
+		return Decision{Status: StatusStale, Recreate: true, Reason: reason}
+	}
+	images := Policy{Images: true}
+	unknownWhy := "no record of what image proj-api was built from; a build (cheap from the cache) finds out and records it"
 	tests := []struct {
 		name string
 		in   Input
+		pol  Policy
 		want Decision
 	}{
-		{"up to date", apiInput(v1, recordOf(v1, "sha256:old"), imgOld, running),
-			Decision{}},
-		{"image missing", apiInput(v1, recordOf(v1, "sha256:old"), nil, running),
-			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"image missing"}, Reason: "image missing"}},
-		{"deps changed", apiInput(printOf(t0, filesDeps), recordOf(v1, "sha256:old"), imgOld, running),
-			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"deps"},
-				Reason: "package-lock.json changed (deps layer, RUN npm ci)"}},
-		{"source changed", apiInput(printOf(t0, filesSrc), recordOf(v1, "sha256:old"), imgOld, running),
-			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"source"},
-				Reason: "src/app.js changed (source layer), src/new.js added (source layer)"}},
-		{"Dockerfile changed", apiInput(dfChanged, recordOf(v1, "sha256:old"), imgOld, running),
-			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"dockerfile"}, Reason: "Dockerfile changed"}},
-		{"no record, inputs older: adopt", apiInput(v1, nil, imgOld, running),
-			Decision{Adopt: true, Impacts: []string{"adopted"}}},
-		{"no record, an input newer", apiInput(printOf(t0.Add(time.Second), filesV1), nil, imgOld, running),
-			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"dockerfile"},
-				Reason: "src/app.js is newer than the image"}},
-		{"built by hand: adopt, recreate only",
-			apiInput(v1, recordOf(v1, "sha256:older"), imgOld,
-				[]docker.Container{{ID: "c1", Service: "api", ImageID: "sha256:older"}}),
-			Decision{Adopt: true, Recreate: true, Impacts: []string{"adopted"}, Reason: "container runs an older image"}},
-		{"no container", apiInput(v1, recordOf(v1, "sha256:old"), imgOld, nil),
-			Decision{Recreate: true, Reason: "no container"}},
-		{"record from before the folds, same inputs: adopt again", apiInput(v1, oldFormat(recordOf(v1, "sha256:old")), imgOld, running),
-			Decision{Adopt: true, Impacts: []string{"adopted"}}},
-		{"record from before the folds, a file changed", apiInput(printOf(t0, filesSrc), oldFormat(recordOf(v1, "sha256:old")), imgOld, running),
-			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"source"},
-				Reason: "src/app.js changed (source layer), src/new.js added (source layer)"}},
-		{"deps edited and reverted during the last build", apiInput(v1, unsettled(recordOf(v1, "sha256:old"), "deps"), imgOld, running),
-			Decision{Build: true, Builder: true, Recreate: true, Recheck: true, Impacts: []string{"deps"},
+		{"up to date", apiInput(v1, recordOf(v1, "sha256:old"), imgOld, running), Policy{},
+			Decision{Status: StatusUpToDate}},
+		{"image missing", apiInput(v1, recordOf(v1, "sha256:old"), nil, running), Policy{},
+			build(StatusStale, "image missing", "image missing")},
+		{"no record: unknown, never a timestamp", apiInput(v1, nil, imgOld, running), Policy{},
+			build(StatusUnknown, unknownWhy, "unknown")},
+		{"image built outside rebuildd: unknown", apiInput(v1, recordOf(v1, "sha256:byhand"), imgOld, running), Policy{},
+			build(StatusUnknown, "image proj-api was built outside rebuildd, not from the inputs rebuildd recorded; a build (cheap from the cache) finds out and records it", "unknown")},
+		{"deps changed", apiInput(printOf(filesDeps), recordOf(v1, "sha256:old"), imgOld, running), Policy{},
+			build(StatusStale, "package-lock.json changed (deps layer, RUN npm ci)", "deps")},
+		{"baked source changed", apiInput(printOf(filesSrc), recordOf(v1, "sha256:old"), imgOld, running), Policy{},
+			build(StatusStale, "src/app.js changed (source layer), src/new.js added (source layer)", "source")},
+		{"live source changed: delivered", apiInput(printOf(filesLive), recordOf(v1, "sha256:old"), imgOld, running), Policy{},
+			Decision{Status: StatusUpToDate, Reason: liveWhy}},
+		{"live source changed, --images", apiInput(printOf(filesLive), recordOf(v1, "sha256:old"), imgOld, running), images,
+			build(StatusStale, "site/index.html changed (source layer)", "source")},
+		{"live source changed, bind mounts changed: file by file", apiInput(printOf(filesLive), otherMounts(recordOf(v1, "sha256:old")), imgOld, running), Policy{},
+			Decision{Status: StatusUpToDate, Reason: liveWhy}},
+		{"baked source changed, bind mounts changed", apiInput(printOf(filesSrc), otherMounts(recordOf(v1, "sha256:old")), imgOld, running), Policy{},
+			build(StatusStale, "src/app.js changed (source layer), src/new.js added (source layer)", "source")},
+		{"record before the live fold, live change", apiInput(printOf(filesLive), beforeLive(recordOf(v1, "sha256:old")), imgOld, running), Policy{},
+			Decision{Status: StatusUpToDate, Reason: liveWhy}},
+		{"Dockerfile changed", apiInput(dfChanged, recordOf(v1, "sha256:old"), imgOld, running), Policy{},
+			build(StatusStale, "Dockerfile changed", "dockerfile")},
+		{"record from before the folds, same inputs: record again", apiInput(v1, oldFormat(recordOf(v1, "sha256:old")), imgOld, running), Policy{},
+			Decision{Status: StatusUpToDate, Adopt: true, Impacts: []string{"adopted"}}},
+		{"record from before the folds, a file changed", apiInput(printOf(filesSrc), oldFormat(recordOf(v1, "sha256:old")), imgOld, running), Policy{},
+			build(StatusStale, "src/app.js changed (source layer), src/new.js added (source layer)", "source")},
+		{"deps edited and reverted during the last build", apiInput(v1, unsettled(recordOf(v1, "sha256:old"), "deps"), imgOld, running), Policy{},
+			Decision{Status: StatusStale, Build: true, Builder: true, Recreate: true, Recheck: true, Impacts: []string{"deps"},
 				Reason: "deps files changed while the last build ran; building again so the image holds what is on disk"}},
-		{"deps edited during the last build, then source", apiInput(printOf(t0, filesSrc), unsettled(recordOf(v1, "sha256:old"), "deps"), imgOld, running),
-			Decision{Build: true, Builder: true, Recreate: true, Impacts: []string{"deps", "source"},
-				Reason: "src/app.js changed (source layer), src/new.js added (source layer)"}},
+		{"deps edited during the last build, then source", apiInput(printOf(filesSrc), unsettled(recordOf(v1, "sha256:old"), "deps"), imgOld, running), Policy{},
+			build(StatusStale, "src/app.js changed (source layer), src/new.js added (source layer)", "deps", "source")},
+		{"no container", apiInput(v1, recordOf(v1, "sha256:old"), imgOld, nil), Policy{},
+			recreate("no container")},
+		{"container runs an older image", apiInput(v1, recordOf(v1, "sha256:old"), imgOld,
+			[]docker.Container{{ID: "c1", Name: "proj-api-1", Service: "api", ImageID: "sha256:older", State: "running"}}), Policy{},
+			recreate("container proj-api-1 runs an older image")},
+		{"container created, never started", apiInput(v1, recordOf(v1, "sha256:old"), imgOld, container("created", 0)), Policy{},
+			recreate("container proj-api-1 was created but never started")},
+		{"container exited with an error", apiInput(v1, recordOf(v1, "sha256:old"), imgOld, container("exited", 137)), Policy{},
+			recreate("container proj-api-1 exited with code 137")},
+		{"container finished with code 0", apiInput(v1, recordOf(v1, "sha256:old"), imgOld, container("exited", 0)), Policy{},
+			Decision{Status: StatusUpToDate}},
+		{"interrupted recreate", func() Input {
+			in := apiInput(v1, recordOf(v1, "sha256:old"), imgOld, container("exited", 0))
+			in.Interrupted = true
+			return in
+		}(), Policy{}, recreate("a recreate was interrupted before it finished")},
+		{"engine not asked, record current", func() Input {
+			in := apiInput(v1, recordOf(v1, "sha256:old"), nil, nil)
+			in.Unasked = true
+			return in
+		}(), Policy{}, Decision{Status: StatusUpToDate, Reason: "the Docker engine was not asked: containers not checked"}},
+		{"engine not asked, no record", func() Input {
+			in := apiInput(v1, nil, nil, nil)
+			in.Unasked = true
+			return in
+		}(), Policy{}, build(StatusUnknown, unknownWhy, "unknown")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Plan([]Input{tt.in})
+			got, err := Plan([]Input{tt.in}, tt.pol)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,22 +177,22 @@ func TestPlanStaleness(t *testing.T) {
 }
 
 func TestPlanRenewsAnonVolumesOnlyForDepsOrDockerfile(t *testing.T) {
-	v1 := printOf(t0.Add(-time.Hour), filesV1)
+	v1 := printOf(filesV1)
 	tests := []struct {
 		name  string
 		print *fingerprint.Print
 		anon  bool
 		want  bool
 	}{
-		{"deps, anon volume", printOf(t0, filesDeps), true, true},
-		{"deps, no anon volume", printOf(t0, filesDeps), false, false},
-		{"source, anon volume", printOf(t0, filesSrc), true, false},
+		{"deps, anon volume", printOf(filesDeps), true, true},
+		{"deps, no anon volume", printOf(filesDeps), false, false},
+		{"source, anon volume", printOf(filesSrc), true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := apiInput(tt.print, recordOf(v1, "sha256:old"), imgOld, running)
 			in.AnonVolumes = tt.anon
-			got, _ := Plan([]Input{in})
+			got, _ := Plan([]Input{in}, Policy{})
 			if got[0].RenewAnon != tt.want {
 				t.Errorf("RenewAnon = %v, want %v", got[0].RenewAnon, tt.want)
 			}
@@ -143,8 +201,8 @@ func TestPlanRenewsAnonVolumesOnlyForDepsOrDockerfile(t *testing.T) {
 }
 
 func TestPlanSharedImageBuildsOnce(t *testing.T) {
-	v1 := printOf(t0.Add(-time.Hour), filesV1)
-	changed := printOf(t0, filesSrc)
+	v1 := printOf(filesV1)
+	changed := printOf(filesSrc)
 	api := apiInput(changed, recordOf(v1, "sha256:old"), imgOld, running)
 	api.Tag = "shared:dev"
 	worker := api
@@ -153,7 +211,7 @@ func TestPlanSharedImageBuildsOnce(t *testing.T) {
 		Containers: []docker.Container{{ID: "c3", Service: "web", ImageID: "sha256:old"}}}
 	other := apiInput(v1, recordOf(v1, "sha256:old"), imgOld, running)
 	other.Service = "other"
-	got, err := Plan([]Input{api, other, web, worker})
+	got, err := Plan([]Input{api, other, web, worker}, Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,10 +235,10 @@ func TestChangeReasonNamesFirstFewDepsFirst(t *testing.T) {
 		"c.js":   {Sum: "1", Impact: "source", Why: "source layer"},
 		"go.sum": {Sum: "1", Impact: "deps", Why: "deps layer, RUN go mod download"},
 	}
-	p := printOf(t0, cur)
+	p := printOf(cur)
 	in := Input{Print: p, Record: &fingerprint.Record{Parts: p.Parts},
 		Files: func() (map[string]fingerprint.FileSum, error) { return old, nil }}
-	reason, impacts, err := changeReason(in)
+	reason, impacts, err := changeReason(in, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

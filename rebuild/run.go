@@ -25,23 +25,33 @@ type run struct {
 	docker  time.Duration   // time spent in compose build and up
 }
 
-// Run builds what is stale, records the new fingerprints, recreates what
-// runs an old image and waits for it. A failed build or recreate is an
-// Outcome with StatusFailed, not an error; errors are for the engine or
-// the state directory failing.
+// Run decides, logs each decision, and acts on them (Act).
 func (r *Reconciler) Run(ctx context.Context, names []string) ([]Outcome, error) {
 	start := r.now()
-	inputs, decisions, err := r.plan(ctx, names)
+	dec, err := r.Decide(ctx, names)
 	if err != nil {
 		return nil, err
 	}
+	for _, d := range dec.Decisions {
+		r.LogDecision(d)
+	}
+	return r.Act(ctx, dec, start)
+}
+
+// Act builds what the decisions say, records the new fingerprints,
+// recreates what runs an old image (or no longer runs) and waits for it.
+// A failed build or recreate is an Outcome with StatusFailed, not an
+// error; errors are for the engine or the state directory failing. start
+// is when the work began, for the log's split of Docker's time from
+// rebuildd's own.
+func (r *Reconciler) Act(ctx context.Context, dec *Decided, start time.Time) ([]Outcome, error) {
 	defer r.saveIndex()
-	x := &run{r: r, inputs: map[string]Input{}, out: startOutcomes(decisions),
+	x := &run{r: r, inputs: map[string]Input{}, out: startOutcomes(dec.Decisions),
 		built: map[string]*docker.Image{}, failed: map[string]string{}, tailOf: map[string][]string{}, touched: map[string]bool{}}
-	for _, in := range inputs {
+	for _, in := range dec.Inputs {
 		x.inputs[in.Service] = in
 	}
-	for _, d := range BuildOrder(inputs, decisions) { // bases first
+	for _, d := range BuildOrder(dec.Inputs, dec.Decisions) { // bases first
 		if err := x.build(ctx, d); err != nil {
 			return nil, err
 		}
@@ -73,7 +83,7 @@ func (x *run) build(ctx context.Context, d Decision) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		x.failed[d.Tag] = failure("build", err)
+		x.failed[d.Tag] = failure("build", err, x.inputs[d.Service].Containers)
 		x.tailOf[d.Tag] = tail
 		x.r.Log.Error("build failed", zap.String("service", d.Service), zap.Duration("docker", took), zap.Error(err))
 		return nil
@@ -92,7 +102,8 @@ func (x *run) build(ctx context.Context, d Decision) error {
 }
 
 // record saves the fingerprint of every build service whose tag was built,
-// and adopts images built outside rebuildd whose inputs are all older.
+// and records again an old record whose files all equal the current ones.
+// A record says what the image was built from, nothing about containers.
 func (x *run) record() error {
 	for _, o := range x.out {
 		in, d := x.inputs[o.Service], o.Decision
@@ -182,9 +193,17 @@ func (x *run) needsUp(o *Outcome) bool {
 func (x *run) up(ctx context.Context, services []string, renew bool) error {
 	w := docker.NewPrefixWriter(strings.Join(services, ","), x.r.Out)
 	start := x.r.now()
+	// The journal outlives a kill: a later run finds the mark and brings
+	// the service up whatever state compose left it in.
+	if err := x.r.Store.BeginRecreate(services); err != nil {
+		return err
+	}
 	// Never cancelled half-way (shutdown, on_busy: cancel): a half-done up
 	// leaves the service without a container.
 	err := x.r.Runner.Up(context.WithoutCancel(ctx), services, renew, w)
+	if jerr := x.r.Store.EndRecreate(services); jerr != nil {
+		x.r.Log.Warn("recreate journal not cleared; the next run brings these services up again", zap.Strings("services", services), zap.Error(jerr))
+	}
 	took := x.r.now().Sub(start)
 	x.docker += took
 	x.r.Log.Info("recreate", zap.Strings("services", services), zap.Bool("renew_anon_volumes", renew),
@@ -194,7 +213,7 @@ func (x *run) up(ctx context.Context, services []string, renew bool) error {
 			return ctx.Err()
 		}
 		for _, s := range services {
-			x.fail(s, failure("recreate", err), w.Tail())
+			x.fail(s, failure("recreate", err, x.inputs[s].Containers), w.Tail())
 		}
 		return nil
 	}
@@ -236,6 +255,12 @@ func (x *run) fail(service, reason string, tail []string) {
 	}
 }
 
+// sameImage: the build of tag gave the image that was under it before.
+func (x *run) sameImage(service, tag string) bool {
+	before, after := x.inputs[service].Image, x.built[tag]
+	return before != nil && after != nil && before.ID == after.ID
+}
+
 // settle gives every service its final status.
 func (x *run) settle() {
 	for i := range x.out {
@@ -249,6 +274,13 @@ func (x *run) settle() {
 			continue
 		}
 		switch {
+		case d.Build && x.inputs[o.Service].Build && d.Status == StatusUnknown && x.sameImage(o.Service, d.Tag):
+			// No record vouched for the image, and the build from the
+			// current sources gave it again: it held them all along.
+			o.Status, o.Reason = StatusUpToDate, "recorded: a build from the current sources gave the image the containers run"
+			if x.touched[o.Service] {
+				o.Status, o.Reason = StatusRecreated, "recorded: a build from the current sources gave the image already under the tag"
+			}
 		case d.Build && x.inputs[o.Service].Build:
 			o.Status = StatusRebuilt
 			if !x.touched[o.Service] {

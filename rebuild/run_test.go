@@ -57,7 +57,8 @@ func newRig(t *testing.T, extra ...config.Service) *rig {
 		Sources: func(s config.Service) (fingerprint.Source, error) {
 			return fingerprint.Source{Service: s.Name, Context: s.Build.Context, Dockerfile: s.Build.Dockerfile,
 				Classify: &fingerprint.FakeClassifier{Context: s.Build.Context, Impacts: map[string]string{
-					"package.json": "deps:RUN npm ci", "src/": "source"}}}, nil
+					"package.json": "deps:RUN npm ci", "src/": "source", "site/": "live"}},
+				Binds: []string{"./site:/www"}, Mounts: "./site"}, nil
 		}}
 	return r
 }
@@ -194,18 +195,92 @@ func TestRunSharedImageBuiltOnce(t *testing.T) {
 	r.calls(t)
 }
 
-func TestRunBuiltByHandOnlyRecreates(t *testing.T) {
+// An image under the service's tag that rebuildd did not build says
+// nothing about the sources (never a timestamp): one build finds out, and
+// a cached build that gives the image already there recreates nothing.
+func TestRunBuiltByHandBuildsOnceAndRecordsIt(t *testing.T) {
+	r := newRig(t)
+	r.engine.SetImage("proj-api", "sha256:byhand")
+	r.engine.Run("api", "sha256:byhand")
+	out, err := r.rec.Check(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Status != StatusUnknown {
+		t.Errorf("check: %+v, want unknown", out[0])
+	}
+	r.runner.SameID["api"] = true // BuildKit's cache: the same inputs give the same image
+	got := r.once(t)
+	r.calls(t, "build api")
+	status(t, got, "api", StatusUpToDate)
+	if want := "recorded: a build from the current sources gave the image the containers run"; got["api"].Reason != want {
+		t.Errorf("reason = %q, want %q", got["api"].Reason, want)
+	}
+	r.once(t)
+	r.calls(t)
+	if out, _ := r.rec.Check(context.Background(), nil); out[0].Status != StatusUpToDate {
+		t.Errorf("check after --once: %+v", out[0])
+	}
+}
+
+// An image built by hand from other content: the build gives another
+// image, and the containers are recreated from it.
+func TestRunBuiltByHandFromOtherContentRecreates(t *testing.T) {
 	r := newRig(t)
 	r.once(t)
 	r.calls(t, "build api", "up api")
-	// `docker compose build` by hand: a new image, older than nothing we hold.
-	r.tick()
-	r.engine.SetImage("proj-api", "sha256:byhand", r.clock)
+	r.engine.SetImage("proj-api", "sha256:byhand")
+	r.engine.Run("api", "sha256:byhand")
+	got := r.once(t)
+	r.calls(t, "build api", "up -V api")
+	status(t, got, "api", StatusRebuilt)
+	r.once(t)
+	r.calls(t)
+}
+
+// A bind-mounted edit is delivered: --once does nothing, --check agrees,
+// and only --images calls the image stale.
+func TestRunLiveEditIsUpToDateUnlessImages(t *testing.T) {
+	r := newRig(t)
+	testfs.Write(t, r.dir, "api/site/index.html", "1")
+	r.once(t)
+	r.calls(t, "build api", "up api")
+	testfs.Write(t, r.dir, "api/site/index.html", "2")
+	got := r.once(t)
+	r.calls(t)
+	status(t, got, "api", StatusUpToDate)
+	if !strings.Contains(got["api"].Reason, "live in the containers (bind-mounted: ./site:/www)") {
+		t.Errorf("reason = %q", got["api"].Reason)
+	}
+	r.rec.Policy.Images = true
+	out, err := r.rec.Check(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Status != StatusStale || out[0].Reason != "site/index.html changed (source layer)" {
+		t.Errorf("check --images: %+v", out[0])
+	}
+}
+
+// A container left Created by an interrupted recreate is brought up, and
+// so is one whose recreate never reported back.
+func TestRunRepairsInterruptedRecreate(t *testing.T) {
+	r := newRig(t)
+	r.once(t)
+	r.calls(t, "build api", "up api")
+	r.engine.List[0].State = "created"
 	got := r.once(t)
 	r.calls(t, "up api")
 	status(t, got, "api", StatusRecreated)
-	if got["api"].Reason != "container runs an older image" {
-		t.Errorf("reason = %q", got["api"].Reason)
+
+	if err := r.rec.Store.BeginRecreate([]string{"api"}); err != nil { // as if killed during up
+		t.Fatal(err)
+	}
+	got = r.once(t)
+	r.calls(t, "up api")
+	status(t, got, "api", StatusRecreated)
+	if r.rec.Store.Recreating("api") {
+		t.Error("the journal still marks api after a finished up")
 	}
 	r.once(t)
 	r.calls(t)
