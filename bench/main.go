@@ -7,7 +7,8 @@
 //  2. write -> build started (rebuildd's own part, seen as the compose
 //     build process starting) and write -> new content served;
 //  3. builds run by scripted edit sessions, counted from outside the tools;
-//  4. rebuildd --once on an up-to-date project vs docker compose build;
+//  4. rebuildd --once on an up-to-date project vs docker compose build, and
+//     vs the floor: a bare walk of the same directories and files;
 //  5. classification ns/path (dockerfile's BenchmarkClassify);
 //  6. idle CPU and RSS of watch mode on a 100,000-file tree.
 //
@@ -55,6 +56,13 @@ func (o options) wants(n int) bool {
 
 func main() {
 	// The stamp wrapper runs before anything else: see stamp.go.
+	if len(os.Args) > 1 && os.Args[1] == floorFlag {
+		if err := runFloor(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == stampFlag {
 		if err := runStamp(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)

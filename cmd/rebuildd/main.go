@@ -19,10 +19,11 @@ import (
 
 // Exit codes (docs/design.md, Conventions).
 const (
-	exitOK     = 0 // done or up to date
-	exitFailed = 1 // a build or recreate failed
-	exitUsage  = 2 // bad usage or bad input
-	exitStale  = 3 // --check found something stale
+	exitOK      = 0 // done or up to date
+	exitFailed  = 1 // a build or recreate failed
+	exitUsage   = 2 // bad usage or bad input
+	exitStale   = 3 // --check found something stale
+	exitUnknown = 4 // --check found nothing stale but something it cannot know (no record)
 )
 
 // exitError carries an exit code through cobra's error return.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
 
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/docker"
@@ -62,6 +63,7 @@ func runOnce(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []string
 		return err
 	}
 	defer release()
+	rec.Policy.Images = m.images
 	var out []rebuild.Outcome
 	if dry {
 		out, err = rec.Check(ctx, services)
@@ -78,6 +80,12 @@ func runOnce(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []string
 	if err := printOutcomes(cmd.OutOrStdout(), tails, out, m.json); err != nil {
 		return err
 	}
+	for _, o := range out {
+		if o.Status == rebuild.StatusUnknown {
+			fmt.Fprintln(cmd.ErrOrStderr(), "rebuildd: unknown means no record says what the image was built from; `rebuildd --once` builds it once (cheap from the cache) and records it")
+			break
+		}
+	}
 	return onceExit(out, m.check)
 }
 
@@ -87,7 +95,9 @@ func runOnce(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []string
 // engine answers its ping.
 //
 // changing is false for --check and --dry-run: no lock (they change
-// nothing), and a compose_command from rebuild.yaml is never started.
+// nothing), no record written (an overlay keeps what they decide), no
+// engine needed (without one they decide from the records alone), and a
+// compose_command from rebuild.yaml is never started.
 func newReconciler(ctx context.Context, g *globalFlags, proj *config.Project, con *console, changing bool) (*rebuild.Reconciler, func(), error) {
 	store, err := openStore(g.stateDir, proj)
 	if err != nil {
@@ -110,32 +120,54 @@ func newReconciler(ctx context.Context, g *globalFlags, proj *config.Project, co
 	}
 	index := make(chan *fingerprint.Index, 1)
 	go func() { index <- fingerprint.LoadIndex(store.IndexPath(), nil) }()
-	pingCtx, cancel := context.WithTimeout(ctx, enginePingTimeout)
-	engine, err := docker.NewDockerEngine(pingCtx)
-	cancel()
+	eng, closeEngine, err := dialEngine(ctx, con, !changing)
 	if err != nil {
 		release()
-		return nil, nil, &exitError{code: exitFailed, err: err}
+		return nil, nil, err
 	}
 	detect := docker.DetectComposeCached
 	if !mayRunCompose(proj, changing) {
 		detect = docker.InspectCompose
 	}
+	var run docker.Runner = docker.Names{} // a dry run without a Compose CLI only needs image names
+	builder := docker.DefaultBuilder
 	runner, err := detect(ctx, proj.Settings.ComposeCommand, docker.FlavorCachePath(store.Dir()))
-	if err != nil {
-		engine.Close()
+	switch {
+	case err == nil:
+		runner.ProjectArgs = docker.ProjectArgs(g.project, proj.Name)
+		runner.Dir = g.project.WorkDir
+		runner.Progress = con.progress
+		run, builder = runner, docker.ChooseBuilder(proj.Settings.Builder, runner)
+	case changing:
+		closeEngine()
 		release()
 		return nil, nil, &exitError{code: exitFailed, err: err}
 	}
-	runner.ProjectArgs = docker.ProjectArgs(g.project, proj.Name)
-	runner.Dir = g.project.WorkDir
-	runner.Progress = con.progress
 	rec := &rebuild.Reconciler{
-		Project: proj, Sources: onceSources(proj, docker.ChooseBuilder(proj.Settings.Builder, runner).Dialect), Runner: runner, Engine: engine,
+		Project: proj, Sources: onceSources(proj, builder.Dialect), Runner: run, Engine: eng,
 		Store: store, Index: <-index, Log: con.log,
 		Out: con.buildOut, WaitTimeout: onceWaitTimeout,
 	}
-	return rec, func() { engine.Close(); release() }, nil
+	if !changing {
+		rec.Store = fingerprint.NewOverlay(store) // decides like a real run; writes nothing
+	}
+	return rec, func() { closeEngine(); release() }, nil
+}
+
+// dialEngine connects to the engine. A dry run goes on without one, and
+// says so: it decides from the records alone.
+func dialEngine(ctx context.Context, con *console, dry bool) (docker.Engine, func(), error) {
+	pingCtx, cancel := context.WithTimeout(ctx, enginePingTimeout)
+	engine, err := docker.NewDockerEngine(pingCtx)
+	cancel()
+	switch {
+	case err != nil && dry:
+		con.log.Warn("the Docker engine does not answer: deciding from the records alone (images and containers not checked)", zap.Error(err))
+		return nil, func() {}, nil
+	case err != nil:
+		return nil, nil, &exitError{code: exitFailed, err: err}
+	}
+	return engine, func() { engine.Close() }, nil
 }
 
 // openStore opens --state-dir, or the default under the user cache dir.
@@ -175,7 +207,9 @@ func onceError(err error) error {
 	return &exitError{code: exitFailed, err: err}
 }
 
-// onceExit: 1 when anything failed, 3 when --check found something stale.
+// onceExit: 1 when anything failed; for --check, 3 when something is
+// stale, else 4 when something is unknown (no record says what its image
+// holds; one `rebuildd --once` records it).
 func onceExit(out []rebuild.Outcome, check bool) error {
 	code := exitOK
 	for _, o := range out {
@@ -184,6 +218,8 @@ func onceExit(out []rebuild.Outcome, check bool) error {
 			return &exitError{code: exitFailed}
 		case check && o.Status == rebuild.StatusStale:
 			code = exitStale
+		case check && o.Status == rebuild.StatusUnknown && code == exitOK:
+			code = exitUnknown
 		}
 	}
 	if code != exitOK {

@@ -95,6 +95,19 @@ func (r *onceRig) mustRun(code int, args ...string) result {
 	return res
 }
 
+// expectNoNewImage runs fn and checks that it made no image the project
+// did not have and created no container: a build may have run (a cache
+// hit, which Compose v1's builder reports as a tag), but it gave the same
+// image.
+func (r *onceRig) expectNoNewImage(what string, fn func()) {
+	r.t.Helper()
+	since := r.p.Mark()
+	fn()
+	if fresh, ev := r.p.NewImages(since), r.p.Events(since); len(fresh) != 0 || ev.Creates("") != 0 {
+		r.t.Fatalf("%s: new images %v, %d container creates; want none\nevents:\n%s", what, fresh, ev.Creates(""), ev)
+	}
+}
+
 func (r *onceRig) expect(what string, fn func(), builds, creates int) {
 	r.t.Helper()
 	since := time.Now()
@@ -139,6 +152,8 @@ func TestOnceE2E(t *testing.T) {
 			t.Run("lifecycle", func(t *testing.T) { testOnceLifecycle(t, bin, c, base) })
 			t.Run("deps-renews-anon-volume", func(t *testing.T) { testOnceDepsVolume(t, bin, c, base) })
 			t.Run("built-by-hand", func(t *testing.T) { testOnceBuiltByHand(t, bin, c, base) })
+			t.Run("hand-up-then-once", func(t *testing.T) { testOnceHandUp(t, bin, c, base) })
+			t.Run("bind-mounted-edit", func(t *testing.T) { testOnceBindMount(t, bin, c, base) })
 			t.Run("broken-build", func(t *testing.T) { testOnceBrokenBuild(t, bin, c, base) })
 			t.Run("shared-image", func(t *testing.T) { testOnceSharedImage(t, bin, c, base) })
 			t.Run("engine-unreachable", func(t *testing.T) { testOnceNoEngine(t, bin, c, base) })
@@ -212,21 +227,89 @@ func testOnceDepsVolume(t *testing.T, bin string, c e2e.Compose, base string) {
 }
 
 // testOnceBuiltByHand: `compose build` without up leaves a new image the
-// container does not run: --once recreates without building.
+// container does not run, and no record of what it holds: --once builds
+// once (from the cache: the same image) and recreates.
 func testOnceBuiltByHand(t *testing.T, bin string, c e2e.Compose, base string) {
 	port := e2e.FreePort(t)
 	r := newOnceRig(t, bin, c, webFiles(base, port))
 	r.mustRun(0, "--once")
 	r.p.Write("site/index.html", "by hand "+r.p.Name)
 	r.p.MustCompose("build", "web")
-	r.expect("--once after a hand build", func() {
-		out := r.mustRun(0, "--once").stdout
-		if out != "web: recreated (container runs an older image)\n" {
-			t.Errorf("--once printed %q", out)
-		}
-	}, 0, 1)
+	since := r.p.Mark()
+	out := r.mustRun(0, "--once").stdout
+	// No record vouches for the hand-built image: one build (a cache hit,
+	// no new image) finds it holds the current sources.
+	want := "web: recreated (recorded: a build from the current sources gave the image already under the tag)\n"
+	if out != want {
+		t.Errorf("--once printed %q, want %q", out, want)
+	}
+	if fresh, ev := r.p.NewImages(since), r.p.Events(since); len(fresh) != 0 || ev.Creates("") != 1 {
+		t.Fatalf("--once after a hand build: new images %v, %d creates; want none, 1\n%s", fresh, ev.Creates(""), ev)
+	}
 	e2e.WaitServing(t, e2e.URL(port, "/index.html"), "by hand", serveTimeout)
 	r.expect("--once after that", func() { r.mustRun(0, "--once") }, 0, 0)
+}
+
+// testOnceHandUp: a stack brought up by hand with `compose up --build` is
+// never called stale from timestamps: --check says unknown (exit 4),
+// --once builds once from the cache (same image, nothing recreated) and
+// records it, and --check then says up to date.
+func testOnceHandUp(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	r := newOnceRig(t, bin, c, webFiles(base, port))
+	r.p.MustCompose("up", "-d", "--build")
+	e2e.WaitServing(t, e2e.URL(port, "/index.html"), "v1", serveTimeout)
+	image := r.p.ContainerImage("web", 1)
+	r.expect("--check with no record", func() {
+		res := r.mustRun(4, "--check")
+		if !strings.HasPrefix(res.stdout, "web: unknown (no record of what image") {
+			t.Errorf("--check printed %q", res.stdout)
+		}
+	}, 0, 0)
+	r.expectNoNewImage("--once with no record", func() {
+		out := r.mustRun(0, "--once").stdout
+		if out != "web: up-to-date (recorded: a build from the current sources gave the image the containers run)\n" {
+			t.Errorf("--once printed %q", out)
+		}
+	})
+	if after := r.p.ContainerImage("web", 1); after != image {
+		t.Errorf("container image changed from %s to %s", image, after)
+	}
+	r.expect("--check after --once", func() { r.mustRun(0, "--check") }, 0, 0)
+}
+
+// testOnceBindMount: an edit a bind mount delivers is up to date for
+// --check and --once (no build, no recreate: the container already serves
+// it); --check --images says the image is stale.
+func testOnceBindMount(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	files := webFiles(base, port)
+	files["compose.yaml"] = fmt.Sprintf("services:\n  web:\n    build: .\n    volumes:\n      - ./site:/www\n    ports:\n      - \"127.0.0.1:%d:80\"\n", port)
+	r := newOnceRig(t, bin, c, files)
+	url := e2e.URL(port, "/index.html")
+	r.mustRun(0, "--once")
+	e2e.WaitServing(t, url, "v1", serveTimeout)
+	r.p.Write("site/index.html", "v2")
+	e2e.WaitServing(t, url, "v2", serveTimeout) // through the bind mount
+	r.expect("--check and --once after a bind-mounted edit", func() {
+		res := r.mustRun(0, "--check")
+		if !strings.Contains(res.stdout, "web: up-to-date (changed source files are live in the containers (bind-mounted: ./site:/www)") {
+			t.Errorf("--check printed %q", res.stdout)
+		}
+		r.mustRun(0, "--once")
+	}, 0, 0)
+	r.expect("--check --images", func() {
+		res := r.mustRun(3, "--check", "--images")
+		if !strings.Contains(res.stdout, "web: stale (site/index.html changed (source layer))") {
+			t.Errorf("--check --images printed %q", res.stdout)
+		}
+	}, 0, 0)
+	r.expect("a deps-less Dockerfile edit is stale everywhere", func() {
+		r.p.Write("Dockerfile", files["Dockerfile"]+"ENV EDITED=1\n")
+		r.mustRun(3, "--check")
+		r.mustRun(0, "--once")
+		r.mustRun(0, "--check")
+	}, 1, 1)
 }
 
 // testOnceBrokenBuild: a failing build exits 1, shows the build's tail and
@@ -297,4 +380,14 @@ func testOnceNoEngine(t *testing.T, bin string, c e2e.Compose, base string) {
 	if !strings.Contains(res.stderr, want) {
 		t.Errorf("stderr %q lacks %q", res.stderr, want)
 	}
+	// A dry run needs no engine: it decides from the records and says what
+	// it could not know.
+	res = r.mustRun(0, "--once", "--dry-run")
+	if res.stdout != "web: unknown (no record of what image "+r.p.ImageName("web")+" was built from; a build (cheap from the cache) finds out and records it)\n" {
+		t.Errorf("--once --dry-run without an engine printed %q", res.stdout)
+	}
+	if !strings.Contains(res.stderr, "does not answer: deciding from the records alone") {
+		t.Errorf("--once --dry-run without an engine does not say so: %q", res.stderr)
+	}
+	r.mustRun(4, "--check")
 }

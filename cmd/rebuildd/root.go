@@ -24,6 +24,7 @@ type modeFlags struct {
 	once      bool
 	check     bool
 	dryRun    bool
+	images    bool
 	json      bool
 	noInitial bool
 }
@@ -38,8 +39,7 @@ func newRootCmd() *cobra.Command {
 		Long: "rebuildd reads the Dockerfile and .dockerignore to run the smallest action per change: nothing, restart, or build + recreate.",
 		Example: `  rebuildd                        watch and rebuild as files change
   rebuildd --once                 build what is stale, recreate, exit
-  rebuildd --check                exit 3 when anything is stale (CI)
-  rebuildd explain api --path services/api/package.json`,
+  rebuildd --check                exit 3 when anything is stale, 4 when unknown (CI)`,
 		Args:          cobra.ArbitraryArgs, // service names; unknown ones are reported with the list
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -76,6 +76,7 @@ func newRootCmd() *cobra.Command {
 	f.BoolVar(&m.once, "once", false, "build what is stale, recreate what runs an old image, then exit")
 	f.BoolVar(&m.check, "check", false, "like --once --dry-run, but exit 3 when anything is stale")
 	f.BoolVar(&m.dryRun, "dry-run", false, "decide as usual but run nothing")
+	f.BoolVar(&m.images, "images", false, "with --once/--check: the images, not only the containers, must be current")
 	f.BoolVar(&m.json, "json", false, "with --once/--check: print the result as JSON")
 	f.BoolVar(&m.noInitial, "no-initial", false, "watch mode: skip the start-up reconcile")
 	f.BoolVar(&g.poll, "poll", false, "watch by polling instead of inotify")

@@ -50,16 +50,22 @@ func runWatch(cmd *cobra.Command, g *globalFlags, m *modeFlags, services []strin
 		Log:       log,
 		Advise:    adviseBanner(log),
 	}
-	if !m.dryRun {
-		base, release, err := newReconciler(ctx, g, proj, con, true)
-		if err != nil {
-			return err
+	base, release, err := newReconciler(ctx, g, proj, con, !m.dryRun)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if eng, ok := base.Engine.(*docker.DockerEngine); ok && board != nil {
+		board.Probe(eng.Ping)
+		defer board.Probe(nil) // before release closes the client
+	}
+	if m.dryRun { // decisions as usual, over the records; nothing runs
+		opts.Reconciler = func(p *config.Project, sources func(config.Service) (fingerprint.Source, error)) *rebuild.Reconciler {
+			r := *base
+			r.Project, r.Sources = p, sources
+			return &r
 		}
-		defer release()
-		if eng, ok := base.Engine.(*docker.DockerEngine); ok && board != nil {
-			board.Probe(eng.Ping)
-			defer board.Probe(nil) // before release closes the client
-		}
+	} else {
 		wireCompose(&opts, base, con.buildOut)
 	}
 	if err := rebuild.NewDaemon(opts).Run(ctx); err != nil {

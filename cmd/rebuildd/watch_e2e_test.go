@@ -200,6 +200,7 @@ func TestWatchE2E(t *testing.T) {
 			both("source-edits", testWatchSourceEdits)
 			both("deps-renews-anon-volume", testWatchDeps)
 			v2("bind-mounted-source", testWatchBindMount)
+			both("broken-compose-holds-edit", testWatchBrokenCompose)
 			both("on-source-restart", testWatchRestart)
 			v2("edits-during-build", testWatchDuringBuild)
 			both("broken-dockerfile", testWatchBroken)
@@ -227,7 +228,7 @@ func testWatchSourceEdits(t *testing.T, bin string, c e2e.Compose, base string) 
 	}
 	r.expect("touch", func() {
 		r.touch("site/index.html")
-		if got := r.result("web"); !strings.HasPrefix(got, "unchanged") {
+		if got := r.result("web"); got != "nothing to do" {
 			t.Fatalf("touch: %s", got)
 		}
 	}, 0, 0, 0)
@@ -235,14 +236,14 @@ func testWatchSourceEdits(t *testing.T, bin string, c e2e.Compose, base string) 
 		r.p.Write("README.md", "# edited")
 		r.wait("decision", func(m map[string]any) bool { return m["action"] == "none" })
 		r.touch("site/index.html")
-		if got := r.result("web"); !strings.HasPrefix(got, "unchanged") {
+		if got := r.result("web"); got != "nothing to do" {
 			t.Fatalf("sentinel: %s", got)
 		}
 	}, 0, 0, 0)
 	r.expect("edit and revert", func() {
 		r.p.Write("site/index.html", "v-temp")
 		r.p.Write("site/index.html", "v1")
-		if got := r.result("web"); !strings.HasPrefix(got, "unchanged") {
+		if got := r.result("web"); got != "nothing to do" {
 			t.Fatalf("edit+revert: %s", got)
 		}
 	}, 0, 0, 0)
@@ -333,7 +334,7 @@ func testWatchDuringBuild(t *testing.T, bin string, c e2e.Compose, base string) 
 		r.wait("progress", func(m map[string]any) bool { return m["service"] == "web" && m["instruction"] == "RUN sleep 4" })
 		for _, v := range []string{"v3", "v4", "v5"} {
 			r.p.Write("site/index.html", v)
-			r.wait("decision", func(m map[string]any) bool { return m["service"] == "web" })
+			r.wait("queued", func(m map[string]any) bool { return m["service"] == "web" })
 		}
 		for i := 0; i < 2; i++ {
 			if got := r.result("web"); !strings.Contains(got, "rebuilt") {
@@ -341,7 +342,7 @@ func testWatchDuringBuild(t *testing.T, bin string, c e2e.Compose, base string) 
 			}
 		}
 		r.touch("site/index.html") // sentinel: nothing else was queued
-		if got := r.result("web"); !strings.HasPrefix(got, "unchanged") {
+		if got := r.result("web"); got != "nothing to do" {
 			t.Fatalf("a third build ran: %s", got)
 		}
 	}, 2, 2, 0)
@@ -357,7 +358,7 @@ func testWatchBroken(t *testing.T, bin string, c e2e.Compose, base string) {
 	e2e.WaitServing(t, url, "v1", serveTimeout)
 	r.expect("syntax error, then a failing RUN", func() {
 		r.p.Write("Dockerfile", "FROM "+base+"\nCOPY\n")
-		l := r.wait("not rebuilding: fix the Dockerfile or ignore file first", nil)
+		l := r.wait("service not rebuilt until its Dockerfile or ignore file is fixed", nil)
 		if !strings.Contains(fmt.Sprint(l["error"]), "Dockerfile:2") {
 			t.Errorf("error does not name Dockerfile:2: %v", l)
 		}
@@ -374,6 +375,32 @@ func testWatchBroken(t *testing.T, bin string, c e2e.Compose, base string) {
 		r.p.Write("Dockerfile", "FROM "+base+"\nCOPY site /www\n"+e2e.HTTPDCmd)
 		if got := r.result("web"); !strings.Contains(got, "rebuilt") {
 			t.Fatalf("after the fix: %s", got)
+		}
+	}, 1, 1, 0)
+	e2e.WaitServing(t, url, "v2", serveTimeout)
+}
+
+// testWatchBrokenCompose: an edit made while compose.yaml is broken is
+// held, not built against a project that does not load and not lost: the
+// fix builds it, exactly once.
+func testWatchBrokenCompose(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	files := webFiles(base, port)
+	r := newWatchRig(t, bin, c, files, "")
+	url := e2e.URL(port, "/index.html")
+	e2e.WaitServing(t, url, "v1", serveTimeout)
+	r.expect("edit while compose.yaml is broken, then the fix", func() {
+		r.p.Write("compose.yaml", files["compose.yaml"]+"  oops: [\n")
+		r.wait("configuration not reloaded; the last good one keeps running, and changes wait until the file is fixed", nil)
+		r.p.Write("site/index.html", "v2")
+		r.wait("held until the configuration loads again; nothing is lost: the fix re-checks it", nil)
+		r.p.Write("compose.yaml", files["compose.yaml"])
+		if got := r.result("web"); !strings.Contains(got, "web rebuilt") {
+			t.Fatalf("after the fix: %s", got)
+		}
+		r.touch("site/index.html") // sentinel: no second build queued
+		if got := r.result("web"); got != "nothing to do" {
+			t.Fatalf("a second build ran: %s", got)
 		}
 	}, 1, 1, 0)
 	e2e.WaitServing(t, url, "v2", serveTimeout)
@@ -445,7 +472,7 @@ func testWatchCheckout(t *testing.T, bin string, c e2e.Compose, base string) {
 			t.Fatalf("checkout: %s", got)
 		}
 		r.touch("site/index.html") // sentinel: no second build queued
-		if got := r.result("web"); !strings.HasPrefix(got, "unchanged") {
+		if got := r.result("web"); got != "nothing to do" {
 			t.Fatalf("a second build ran: %s", got)
 		}
 	}, 1, 1, 0)
