@@ -27,9 +27,9 @@ const syncBatch = 10
 
 // syncStats counts what the oracle checked.
 type syncStats struct {
-	cases, files, synced, dirs, syncedDirs, diffs int
-	why                                           map[string]int // not-syncable reasons, by kind
-	forms                                         map[string]int // synced targets, by what they exercise
+	cases, files, synced, dirs, syncedDirs, diffs, removals int
+	why                                                     map[string]int // not-syncable reasons, by kind
+	forms                                                   map[string]int // synced targets, by what they exercise
 }
 
 // TestSyncOracle builds generated Dockerfiles with BuildKit and checks,
@@ -50,8 +50,8 @@ func TestSyncOracle(t *testing.T) {
 			seeds := cases(syncCasesCI)
 			st := &syncStats{why: map[string]int{}, forms: map[string]int{}}
 			ran := inBatches(t, seeds, syncBatch, func(batch []uint64) { runSyncBatch(t, b, base, batch, st) })
-			t.Logf("sync oracle (%s): %d of %d cases from seed %d: %d files (%d syncable), %d directories (%d syncable), %d differences; synced targets: %v; not syncable: %v",
-				b.name, ran, len(seeds), seeds[0], st.files, st.synced, st.dirs, st.syncedDirs, st.diffs, st.forms, st.why)
+			t.Logf("sync oracle (%s): %d of %d cases from seed %d: %d files (%d syncable), %d directories (%d syncable), %d removals, %d differences; synced targets: %v; not syncable: %v",
+				b.name, ran, len(seeds), seeds[0], st.files, st.synced, st.dirs, st.syncedDirs, st.removals, st.diffs, st.forms, st.why)
 		})
 	}
 }
@@ -62,6 +62,8 @@ type syncRun struct {
 	dir   string
 	model *dockerfile.Model
 	tag   string
+	rm    string   // the file removed for the second build
+	rmAt  []string // where Sync said the image held it
 }
 
 func runSyncBatch(t *testing.T, b builder, base string, seeds []uint64, st *syncStats) {
@@ -89,14 +91,93 @@ func runSyncBatch(t *testing.T, b builder, base string, seeds []uint64, st *sync
 	}
 	for _, r := range runs {
 		st.cases++
-		problems := r.check(imgs[r.tag], st)
-		if len(problems) == 0 {
+		r.report(t, st, r.check(imgs[r.tag], st))
+	}
+	removeAndRebuild(t, b, root, runs, imgs, st)
+}
+
+func (r *syncRun) report(t *testing.T, st *syncStats, problems []string) {
+	t.Helper()
+	if len(problems) == 0 {
+		return
+	}
+	st.diffs++
+	t.Errorf("sync difference, seed %d:\n%s\n.dockerignore %q\n- %s\nreproduce: go test ./conformance -run 'TestSyncOracle' -args -conformance.seed=%d -conformance.n=1",
+		r.c.Seed, numbered(r.c.Dockerfile), r.c.Ignore, strings.Join(problems, "\n- "), r.c.Seed)
+}
+
+// removeAndRebuild checks removals: in each case one file Sync may remove
+// is deleted and the case built again; the new image must hold nothing at
+// the places Sync named (resolved in the first image, as in the running
+// container).
+func removeAndRebuild(t *testing.T, b builder, root string, runs []*syncRun, imgs map[string]*imageFS, st *syncStats) {
+	t.Helper()
+	var again []*syncRun
+	var jobs []job
+	var tags []string
+	for _, r := range runs {
+		if r.pickRemoval(imgs[r.tag]) {
+			again = append(again, r)
+			jobs = append(jobs, job{dir: r.dir, dockerfile: "Dockerfile", tag: r.tag + "-rm"})
+			tags = append(tags, r.tag+"-rm")
+		}
+	}
+	if len(jobs) == 0 {
+		return
+	}
+	t.Cleanup(func() { removeImages(t, tags) })
+	if _, err := b.build(jobs, root); err != nil {
+		t.Fatalf("build after removals %q: %v", removals(again), err)
+	}
+	after, err := saveImages(tags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range again {
+		st.removals++
+		var problems []string
+		for _, at := range r.rmAt {
+			if h := after[r.tag+"-rm"].entries[at]; h != nil {
+				problems = append(problems, fmt.Sprintf("removed %s: Sync removes %s, but the rebuilt image still has it (%d bytes)", r.rm, at, h.Size))
+			}
+		}
+		r.report(t, st, problems)
+	}
+}
+
+// pickRemoval deletes the first context file whose removal Sync allows,
+// noting where it was; false when there is none.
+func (r *syncRun) pickRemoval(img *imageFS) bool {
+	if img == nil {
+		return false
+	}
+	for _, p := range r.c.Tree.Paths() {
+		abs := filepath.Join(r.dir, filepath.FromSlash(p))
+		s := r.model.Sync(dockerfile.Change{Path: abs, Removed: true})
+		if !s.OK || len(s.Targets) == 0 {
 			continue
 		}
-		st.diffs++
-		t.Errorf("sync difference, seed %d:\n%s\n.dockerignore %q\n- %s\nreproduce: go test ./conformance -run 'TestSyncOracle' -args -conformance.seed=%d -conformance.n=1",
-			r.c.Seed, numbered(r.c.Dockerfile), r.c.Ignore, strings.Join(problems, "\n- "), r.c.Seed)
+		var at []string
+		for _, tg := range s.Targets {
+			if p, err := tg.Resolve(img); err == nil {
+				at = append(at, p)
+			}
+		}
+		if len(at) == 0 || os.Remove(abs) != nil {
+			continue
+		}
+		r.rm, r.rmAt = p, at
+		return true
 	}
+	return false
+}
+
+func removals(runs []*syncRun) []string {
+	var out []string
+	for _, r := range runs {
+		out = append(out, fmt.Sprintf("%d:%s", r.c.Seed, r.rm))
+	}
+	return out
 }
 
 // prepareSync writes case seed with its modes and owners and loads its

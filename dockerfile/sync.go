@@ -207,6 +207,13 @@ func (m *Model) vetoSpot(plan *syncPlan, at wpos, w *write, j int, s spot, rel s
 		return fmt.Sprintf("ADD at %s extracts a local tar archive (BuildKit tells one by its content, not its name); use COPY for files that are not archives", m.atLine(w.step.Line))
 	case s.top && ch.Dir && ch.Removed:
 		return fmt.Sprintf("it is a source of %s at %s: removing it changes what the instruction copies", w.input.Kind, m.at(w.input))
+	case s.top && ch.Removed && !hasWildcard(w.srcs[j]):
+		return fmt.Sprintf("%s at %s names it: without it the build fails", w.input.Kind, m.at(w.input))
+	case s.top && ch.Removed && !w.parents && m.lastMatch(w.srcs[j], rel):
+		// Docker 20.10's BuildKit sends only the files the sources match,
+		// then fails to find the wildcard's directory
+		// ("lstat .../conf: no such file or directory").
+		return fmt.Sprintf("it is the last file %s at %s matches: Docker 20.10's BuildKit then fails the build", w.srcs[j], m.at(w.input))
 	}
 	if why := m.overwriter(plan, at, j, s, rel, ch.Removed); why != "" {
 		return why
@@ -215,6 +222,17 @@ func (m *Model) vetoSpot(plan *syncPlan, at wpos, w *write, j int, s spot, rel s
 		return why
 	}
 	return m.flowsOut(plan, at.stage, s)
+}
+
+// lastMatch reports whether rel is the only context path the wildcard
+// source src matches.
+func (m *Model) lastMatch(src, rel string) bool {
+	for _, c := range m.globContext(cleanSource(src)) {
+		if _, ok := m.inContext(c); ok && c != rel {
+			return false
+		}
+	}
+	return true
 }
 
 // userDBChanged says why the container's /etc/passwd or /etc/group may not
