@@ -43,7 +43,7 @@ var (
 	syncFileModes = []fs.FileMode{0o644, 0o644, 0o755, 0o600, 0o640, 0o444, 0o700, 0o664}
 	syncDirModes  = []fs.FileMode{0o755, 0o755, 0o775, 0o750, 0o700}
 	syncOwners    = [][2]int{{0, 0}, {1000, 1000}, {1234, 5678}, {33, 50}}
-	syncChowns    = []string{"1000", "1000:50", "app", "app:staff", "www:www", "root", "nosuch", "33", "0:1001", "app:7"}
+	syncChowns    = []string{"1000", "1000:50", "app", "app:staff", "www:www", "root", "nosuch", "33", "0:1001", "app:7", ":50", "7:", "app:"}
 	syncChmods    = []string{"0640", "755", "0600", "444", "0700", "0751"}
 )
 

@@ -11,8 +11,9 @@ import (
 //
 // BuildKit (llb.WithUser and the file op's readUser, the same in Docker
 // 20.10's BuildKit 0.8 and today's) reads --chown=user[:group] this way:
-// "root" and decimal numbers are ids; a numeric user alone sets the group to
-// the same number; a user name is looked up in the stage's /etc/passwd
+// "root" and decimal numbers are ids, and so is an empty name (as 0: llb
+// marshals a UserOpt without a name by id); a numeric user alone sets the
+// group to the same number; a user name is looked up in the stage's /etc/passwd
 // (uid and primary gid) and a group name in its /etc/group, and a name that
 // is not there silently counts as 0 for a user and changes nothing for a
 // group. Without --chown the file belongs to 0:0 whoever owns it on the
@@ -45,14 +46,16 @@ func parseChown(s string) Owner {
 	user, group, hasGroup := strings.Cut(s, ":")
 	if id, ok := chownID(user); ok {
 		o.UID, o.GID = id, id
-	} else if user != "" { // "" is a name no passwd has: uid 0, gid 0
+	} else if user != "" {
 		o.User = user
 	}
 	if hasGroup {
 		if id, ok := chownID(group); ok {
 			o.GID, o.gidGiven = id, true
-		} else if group != "" { // "" matches no group: the gid stays
+		} else if group != "" {
 			o.Group = group
+		} else {
+			o.GID, o.gidGiven = 0, true // "7:": an empty name goes to the engine as id 0 (seen on 20.10)
 		}
 	}
 	return o

@@ -62,7 +62,7 @@ func TestOwnerResolve(t *testing.T) {
 		{"12:nosuch", 12, 12, false},
 		{"bad", 0, 7, false}, // a bad number reads as 0
 		{":9", 0, 9, true},   // no user name: 0
-		{"9:", 9, 9, true},   // no group name: unchanged
+		{"9:", 9, 0, true},   // an empty group is id 0 (Docker 20.10 does so)
 	}
 	for _, tt := range tests {
 		o := parseChown(tt.chown)

@@ -23,9 +23,9 @@
 //     --watch, webpack-dev-server, next dev, nuxt dev, astro dev, remix dev,
 //     react-scripts start, ng serve, vue-cli-service serve, parcel (not
 //     build);
-//   - PHP, which reads scripts on every request: php-fpm (.php .phtml
-//     .inc) and php -S (everything under -t, default the working
-//     directory);
+//   - PHP, which shares nothing between requests: php-fpm (every file but
+//     .ini and .conf, read at start) and php -S (everything under -t,
+//     default the working directory);
 //   - static servers, for files under what they serve: busybox httpd (-h,
 //     default the working directory), nginx (/usr/share/nginx/html, the
 //     official image's root), Apache httpd (/usr/local/apache2/htdocs;

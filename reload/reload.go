@@ -3,6 +3,7 @@ package reload
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -64,6 +65,7 @@ type scope struct {
 	serves bool     // a server that reads files per request, rather than a watcher
 	dirs   []string // absolute directories; nil: anywhere
 	exts   []string // file extensions without the dot; nil: any
+	skip   []string // extensions it reads only at start (configuration)
 }
 
 // covers reports whether a change to p reaches the program.
@@ -80,16 +82,11 @@ func (s scope) covers(p string) bool {
 			return false
 		}
 	}
-	if s.exts == nil {
-		return true
-	}
 	ext := strings.ToLower(strings.TrimPrefix(path.Ext(p), "."))
-	for _, e := range s.exts {
-		if e == ext {
-			return true
-		}
+	if slices.Contains(s.skip, ext) {
+		return false
 	}
-	return false
+	return s.exts == nil || slices.Contains(s.exts, ext)
 }
 
 func (s scope) verb() string {
@@ -109,6 +106,9 @@ func (s scope) describe() string {
 	}
 	if s.exts != nil {
 		parts = append(parts, "only ."+strings.Join(s.exts, " ."))
+	}
+	if s.skip != nil {
+		parts = append(parts, "not ."+strings.Join(s.skip, " .")+", read at start")
 	}
 	return strings.Join(parts, ", ")
 }

@@ -68,7 +68,8 @@ func TestDecide(t *testing.T) {
 		{"yarn install", Process{Cmd: []string{"yarn", "install"}}, []string{"/app/a.js"}, false, "yarn install"},
 		// PHP
 		{"php-fpm", Process{Entrypoint: []string{"docker-php-entrypoint"}, Cmd: []string{"php-fpm"}}, []string{"/var/www/html/index.php"}, true, "php-fpm reloads"},
-		{"php-fpm, a config file", Process{Cmd: []string{"php-fpm8.2", "-F"}}, []string{"/usr/local/etc/php/php.ini"}, false, "only .php .phtml .inc"},
+		{"php-fpm, a config file", Process{Cmd: []string{"php-fpm8.2", "-F"}}, []string{"/usr/local/etc/php/php.ini"}, false, "not .ini .conf, read at start"},
+		{"php-fpm, a template", Process{Cmd: []string{"php-fpm"}}, []string{"/var/www/html/views/a.twig"}, true, ""},
 		{"php -S", Process{Cmd: []string{"php", "-S", "0.0.0.0:8000", "-t", "public"}, WorkingDir: "/app"}, []string{"/app/public/style.css"}, true, "php -S serves /app/public"},
 		{"php script", Process{Cmd: []string{"php", "worker.php"}}, []string{"/app/a.php"}, false, "not its built-in server"},
 		{"docker-php-entrypoint with a flag", Process{Entrypoint: []string{"docker-php-entrypoint"}, Cmd: []string{"-S", "0.0.0.0:80"}, WorkingDir: "/srv"}, []string{"/srv/i.php"}, true, ""},
@@ -90,7 +91,7 @@ func TestDecide(t *testing.T) {
 		{"shell chain", Process{Cmd: sh("npm install && exec nodemon --watch src src/index.js"), WorkingDir: "/app"}, []string{"/app/src/x.js"}, true, ""},
 		{"shell with cd and export", Process{Cmd: sh("cd /srv/api; export FLASK_DEBUG=1; flask run --host 0.0.0.0 > /dev/null 2>&1")}, []string{"/srv/api/a.py"}, true, ""},
 		{"shell, assignment prefix", Process{Cmd: sh(`FLASK_DEBUG=true flask run`)}, []string{"/app/a.py"}, true, ""},
-		{"shell, background and wait", Process{Cmd: sh("php-fpm -D; nginx -g 'daemon off;'")}, []string{"/usr/share/nginx/html/x.php"}, true, "php-fpm reloads, nginx serves"},
+		{"shell, background and wait", Process{Cmd: sh("php-fpm -D; nginx -g 'daemon off;'")}, []string{"/usr/share/nginx/html/x.php", "/var/www/html/site.css"}, true, "php-fpm reloads, nginx serves"},
 		{"shell, a background process that does not reload", Process{Cmd: sh("node worker.js & nodemon app.js")}, []string{"/a.js"}, false, "node runs without --watch"},
 		{"shell, unknown last command", Process{Cmd: sh("nodemon a.js; ./run.sh")}, []string{"/a.js"}, false, "./run.sh is a program rebuildd does not know"},
 		{"shell, command substitution", Process{Cmd: sh("exec $(which nodemon) a.js")}, []string{"/a.js"}, false, "not followed"},

@@ -5,13 +5,15 @@ import (
 	"strings"
 )
 
-// phpExts are what PHP reads again on every request (opcache, when on,
-// revalidates timestamps by default).
-var phpExts = []string{"php", "phtml", "inc"}
+// phpConfig are the files PHP reads only when it starts (php.ini, the
+// pool configuration).
+var phpConfig = []string{"ini", "conf"}
 
-// phpFPM runs PHP scripts, read per request.
+// phpFPM runs PHP scripts, which share nothing between requests: a script
+// (opcache, when on, revalidates timestamps by default) and whatever it
+// reads is read afresh on the next request.
 func phpFPM([]string, map[string]string, string) (scope, string) {
-	return scope{what: "php-fpm", exts: phpExts}, ""
+	return scope{what: "php-fpm", skip: phpConfig}, ""
 }
 
 // phpServer is php -S: it serves (and runs) everything under -t, default
