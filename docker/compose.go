@@ -36,6 +36,9 @@ type ComposeCLI struct {
 	ProjectArgs []string // -f ..., -p ..., passed before every subcommand
 	Dir         string   // working directory the user's relative -f paths resolve against
 	Env         []string // the process environment plus what the builds need
+	// Children, when set, tracks the running commands for a shutdown
+	// that must stop them (Children.Stop); nil tracks nothing.
+	Children *Children
 	// Progress, when set, hears each command begin and end and each build
 	// step start (progress.go).
 	Progress Progress
@@ -259,10 +262,18 @@ func (c *ComposeCLI) run(ctx context.Context, out io.Writer, sub ...string) erro
 	// Cancelling (on_busy: cancel, shutdown) stops the whole process group:
 	// compose v1 and `docker build` run children that would otherwise go on
 	// building after their parent died.
+	// The group is also why a terminal's Ctrl-C reaches rebuildd alone
+	// (children.go): rebuildd decides what a signal stops.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = cancelGrace
-	if err := cmd.Run(); err != nil {
+	err := cmd.Start()
+	if err == nil {
+		gone := c.Children.add(cmd.Process.Pid)
+		err = cmd.Wait()
+		gone()
+	}
+	if err != nil {
 		return fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
 	}
 	return nil

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/internal/escape"
@@ -47,30 +45,6 @@ func main() {
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
-}
-
-// onSignals cancels ctx on the first SIGINT/SIGTERM (stop watching, cancel
-// a running build, let a running recreate finish) and exits at once on the
-// second, for the user who does not want to wait.
-func onSignals(cancel context.CancelFunc) (stop func()) {
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-ch:
-			cancel()
-		case <-done:
-			return
-		}
-		select {
-		case <-ch:
-			fmt.Fprintln(os.Stderr, "rebuildd: second signal, exiting now")
-			os.Exit(130)
-		case <-done:
-		}
-	}()
-	return func() { signal.Stop(ch); close(done) }
 }
 
 // run executes the command line and maps errors to exit codes.

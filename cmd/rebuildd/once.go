@@ -135,6 +135,7 @@ func newReconciler(ctx context.Context, g *globalFlags, proj *config.Project, co
 	switch {
 	case err == nil:
 		runner.ProjectArgs = docker.ProjectArgs(g.project, proj.Name)
+		runner.Children = children // stopped by a second signal (signals.go)
 		runner.Dir = g.project.WorkDir
 		runner.Progress = con.progress
 		run, builder = runner, docker.ChooseBuilder(proj.Settings.Builder, runner)

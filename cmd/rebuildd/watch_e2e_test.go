@@ -38,6 +38,9 @@ type watchRig struct {
 	lines   chan map[string]any // every JSON log line, in order; closed at exit
 	done    chan struct{}       // closed when the process has exited; err is then set
 	started time.Time           // e2e.Project.Mark taken just before rebuildd started
+	bin     string
+	state   string   // --state-dir, kept across relaunch
+	env     []string // added to rebuildd's environment
 	err     error
 	mu      sync.Mutex
 	seen    []string // raw lines, for failure messages
@@ -63,14 +66,28 @@ func newWatchRig(t *testing.T, bin string, c e2e.Compose, files map[string]strin
 func startWatchRig(t *testing.T, bin string, c e2e.Compose, files map[string]string, settings string, prepare func(*e2e.Project), env ...string) *watchRig {
 	t.Helper()
 	files["rebuild.yaml"] = composeCommandYAML(c) + settings
-	r := &watchRig{t: t, c: c, p: e2e.NewProject(t, c, files), lines: make(chan map[string]any, 1<<16), done: make(chan struct{})}
+	r := &watchRig{t: t, c: c, p: e2e.NewProject(t, c, files), bin: bin, state: t.TempDir(), env: env}
 	if prepare != nil {
 		prepare(r.p)
 	}
+	r.launch()
+	t.Cleanup(func() { r.stop() })
+	return r
+}
+
+// launch starts rebuildd on the rig's project and state dir (again, after
+// it has exited) and waits for its ready line. It is the leader of a
+// process group, as a terminal's foreground job is, so a test can signal
+// the group as a Ctrl-C does.
+func (r *watchRig) launch() {
+	t := r.t
+	t.Helper()
+	r.lines, r.done, r.err = make(chan map[string]any, 1<<16), make(chan struct{}), nil
 	r.started = r.p.Mark()
-	r.cmd = exec.Command(bin, "-p", r.p.Name, "--state-dir", t.TempDir(), "--log-format", "json")
+	r.cmd = exec.Command(r.bin, "-p", r.p.Name, "--state-dir", r.state, "--log-format", "json")
 	r.cmd.Dir = r.p.Dir
-	r.cmd.Env = append(append(append(os.Environ(), r.p.Env()...), "REBUILDD_DEBUG=1"), env...)
+	r.cmd.Env = append(append(append(os.Environ(), r.p.Env()...), "REBUILDD_DEBUG=1"), r.env...)
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -79,15 +96,13 @@ func startWatchRig(t *testing.T, bin string, c e2e.Compose, files map[string]str
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go r.read(stderr)
-	t.Cleanup(r.stop)
+	go r.read(r.cmd, r.lines, r.done, stderr)
 	r.wait("ready", nil)
-	return r
 }
 
 // read parses rebuildd's stderr: JSON log lines as they are, build output
 // as {"msg": "", "raw": line}.
-func (r *watchRig) read(rd io.Reader) {
+func (r *watchRig) read(cmd *exec.Cmd, lines chan map[string]any, done chan struct{}, rd io.Reader) {
 	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -99,11 +114,11 @@ func (r *watchRig) read(rd io.Reader) {
 		if json.Unmarshal([]byte(line), &m) != nil {
 			m = map[string]any{"msg": "", "raw": line} // build output
 		}
-		r.lines <- m
+		lines <- m
 	}
-	close(r.lines)
-	r.err = r.cmd.Wait()
-	close(r.done)
+	close(lines)
+	r.err = cmd.Wait()
+	close(done)
 }
 
 func (r *watchRig) stop() {
@@ -210,6 +225,8 @@ func TestWatchE2E(t *testing.T) {
 			v2("develop-watch-sync", testWatchDevelopSync)
 			v2("engine-goes-away", testWatchEngineAway)
 			v2("second-instance-refused", testWatchSecondInstance)
+			both("ctrl-c-twice-during-recreate", testWatchCtrlCTwiceDuringRecreate)
+			v2("kill-9-during-recreate", testWatchKill9DuringRecreate)
 		})
 	}
 }
