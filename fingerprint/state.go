@@ -104,7 +104,8 @@ func (s *Store) Load(service string) (*Record, error) {
 	}
 	var r Record
 	if err := json.Unmarshal(b, &r); err != nil {
-		// A damaged record is no record: the image is then judged by its age.
+		// A damaged record is no record: what the image holds is unknown
+		// until a build records it again (docs/design.md, "One decision").
 		return nil, nil
 	}
 	return &r, nil

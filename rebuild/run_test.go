@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -324,5 +325,34 @@ func TestSelectUnknownServiceIsInputError(t *testing.T) {
 	var ie *config.InputError
 	if !errors.As(err, &ie) {
 		t.Fatalf("err = %v, want InputError", err)
+	}
+}
+
+// A damaged record is no record: the service is unknown (never judged by
+// a file's age), --once builds it once and records it again.
+func TestRunDamagedRecordIsUnknown(t *testing.T) {
+	r := newRig(t)
+	r.once(t)
+	r.calls(t, "build api", "up api")
+	testfs.Write(t, r.dir, "api/src/app.js", "2")
+	recs, err := filepath.Glob(filepath.Join(r.rec.Store.(*fingerprint.Store).Dir(), "*", "service-api.json"))
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("record file: %v %v", recs, err)
+	}
+	if err := os.WriteFile(recs[0], []byte("{damaged"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.rec.Check(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Status != StatusUnknown {
+		t.Errorf("check with a damaged record: %+v, want unknown", out[0])
+	}
+	got := r.once(t)
+	r.calls(t, "build api", "up -V api")
+	status(t, got, "api", StatusRebuilt)
+	if out, _ := r.rec.Check(context.Background(), nil); out[0].Status != StatusUpToDate {
+		t.Errorf("check after --once: %+v", out[0])
 	}
 }
