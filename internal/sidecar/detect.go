@@ -127,8 +127,8 @@ func (e Env) CandidateIDs() []string {
 		}
 	}
 	if b, err := e.ReadFile("/proc/self/mountinfo"); err == nil {
-		for _, m := range containerPathID.FindAllSubmatch(b, -1) {
-			add(string(m[1]))
+		for _, id := range mountinfoIDs(b) {
+			add(id)
 		}
 	}
 	if b, err := e.ReadFile("/proc/self/cgroup"); err == nil {
@@ -138,6 +138,33 @@ func (e Env) CandidateIDs() []string {
 	}
 	if h := e.Getenv("HOSTNAME"); shortID.MatchString(h) && !coveredBy(h, ids) {
 		add(h)
+	}
+	return ids
+}
+
+// engineFiles are where Docker bind-mounts a container's own files from
+// /var/lib/docker/containers/<id>/ inside the container.
+var engineFiles = map[string]bool{"/etc/hostname": true, "/etc/hosts": true, "/etc/resolv.conf": true}
+
+// mountinfoIDs returns the container IDs in the roots of the mounts at
+// engineFiles. Only those: the engine's own mounts in the host's namespace
+// show the same roots at other mount points (a `docker cp` mounts a
+// container's file system with its hostname file at .../merged/etc/hostname),
+// and a host that merely looks like a container (/.dockerenv) took a
+// stranger's container for itself.
+func mountinfoIDs(mountinfo []byte) []string {
+	var ids []string
+	sc := bufio.NewScanner(bytes.NewReader(mountinfo))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		// Field 4 is the mount's root in its file system, field 5 the mount point.
+		f := strings.Fields(sc.Text())
+		if len(f) < 5 || !engineFiles[f[4]] {
+			continue
+		}
+		if m := containerPathID.FindStringSubmatch(f[3] + "/"); m != nil {
+			ids = append(ids, m[1])
+		}
 	}
 	return ids
 }

@@ -29,6 +29,16 @@ const containerMountinfo = `612 540 0:56 / / rw,relatime master:305 - overlay ov
 643 612 254:0 /home/me/app /home/me/app rw,relatime - ext4 /dev/vda rw
 `
 
+// hostDuringCopy is a host's table (with /.dockerenv, as a VM image built
+// from a container has) while the engine runs `docker cp` into container
+// B: B's file system and its hostname, hosts and resolv.conf files are
+// mounted below the storage driver's directory, in the host's namespace.
+const hostDuringCopy = hostMountinfo + `700 26 0:60 / /var/lib/docker/fuse-overlayfs/abc/merged rw - fuse.fuse-overlayfs fuse-overlayfs rw
+701 700 254:0 /var/lib/docker/containers/` + idB + `/hostname /var/lib/docker/fuse-overlayfs/abc/merged/etc/hostname rw - ext4 /dev/vda rw
+702 700 254:0 /var/lib/docker/containers/` + idB + `/hosts /var/lib/docker/fuse-overlayfs/abc/merged/etc/hosts rw - ext4 /dev/vda rw
+703 26 0:61 / /var/lib/docker/containers/` + idB + `/mounts/shm rw - tmpfs shm rw
+`
+
 func TestInContainer(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -61,6 +71,7 @@ func TestCandidateIDs(t *testing.T) {
 		want  []string
 	}{
 		{"mountinfo", map[string]string{"/proc/self/mountinfo": containerMountinfo}, "", []string{idA}},
+		{"a host while the engine copies into a container", map[string]string{"/proc/self/mountinfo": hostDuringCopy}, "", nil},
 		{"hostname prefix of a found ID is dropped", map[string]string{"/proc/self/mountinfo": containerMountinfo}, idA[:12], []string{idA}},
 		{"cgroup then hostname", map[string]string{"/proc/self/cgroup": "4:cpu:/docker/" + idB + "\n"}, "abcdef012345", []string{idB, "abcdef012345"}},
 		{"hostname set by the user is no ID", map[string]string{}, "rebuildd", nil},
@@ -95,6 +106,14 @@ func TestFind(t *testing.T) {
 		s, err := Find(context.Background(), FakeEnv(map[string]string{"/proc/self/mountinfo": hostMountinfo}, map[string]string{"HOSTNAME": idA[:12]}), eng)
 		if s != nil || err != nil || eng.Calls != 0 {
 			t.Errorf("Find() = %v, %v after %d calls; want nil, nil, 0 calls", s, err, eng.Calls)
+		}
+	})
+	t.Run("a host that looks like a container does not take a stranger's for its own", func(t *testing.T) {
+		env := FakeEnv(map[string]string{"/.dockerenv": "", "/proc/self/mountinfo": hostDuringCopy}, map[string]string{"HOSTNAME": "vm"})
+		eng := &FakeEngine{Containers: []container.InspectResponse{FakeContainer(idB, "app-web-1", "app", "web")}}
+		s, err := Find(context.Background(), env, eng)
+		if s != nil || err != nil {
+			t.Errorf("Find() = %+v, %v; want nil, nil (the process is on the host)", s, err)
 		}
 	})
 	t.Run("a container of another engine is treated as the host", func(t *testing.T) {
