@@ -84,6 +84,8 @@ the project cannot be read.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
 	engineAPIFlag(cmd, &engineAPI)
+	addProjectFlags(cmd, g)
+	cmd.ValidArgsFunction = completeServices(g)
 	return cmd
 }
 

@@ -87,6 +87,8 @@ func newExplainCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringArrayVar(&paths, "path", nil, "a path to classify (repeatable; relative to the current directory)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	engineAPIFlag(cmd, &engineAPI)
+	addProjectFlags(cmd, g)
+	cmd.ValidArgsFunction = completeServices(g)
 	return cmd
 }
 

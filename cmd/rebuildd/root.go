@@ -1,13 +1,15 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/rebuildd/rebuildd/config"
 )
 
-// globalFlags are the project options every subcommand shares. They mirror
-// docker compose's own flags because they are passed through to it unchanged.
+// globalFlags are the options of the root command and of the subcommands
+// that load a project (flags.go says which command carries which).
 type globalFlags struct {
 	project   config.Options
 	logFormat string
@@ -40,10 +42,17 @@ func newRootCmd() *cobra.Command {
 		Example: `  rebuildd                        watch and rebuild as files change
   rebuildd --once                 build what is stale, recreate, exit
   rebuildd --check                exit 3 when anything is stale, 4 when unknown (CI)`,
-		Args:          cobra.ArbitraryArgs, // service names; unknown ones are reported with the list
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Args:              cobra.ArbitraryArgs, // service names; unknown ones are reported with the list
+		ValidArgsFunction: completeServices(g),
+		SilenceUsage:      true,
+		SilenceErrors:     true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkModeFlags(cmd.Flags()); err != nil {
+				return err
+			}
+			if g.quiet {
+				fmt.Fprintln(cmd.ErrOrStderr(), "rebuildd: --quiet is deprecated: build output is shown only with --verbose or when a build fails")
+			}
 			switch {
 			case m.once || m.check:
 				return runOnce(cmd, g, m, args)
@@ -60,19 +69,15 @@ func newRootCmd() *cobra.Command {
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: err}
 	})
-	pf := cmd.PersistentFlags()
-	pf.StringArrayVarP(&g.project.Files, "file", "f", nil, "compose file (repeatable; default: COMPOSE_FILE or compose.yaml discovery)")
-	pf.StringVarP(&g.project.ProjectName, "project-name", "p", "", "compose project name")
-	pf.StringVar(&g.project.ProjectDir, "project-directory", "", "compose project directory")
-	pf.StringArrayVar(&g.project.Profiles, "profile", nil, "compose profile to enable (repeatable)")
-	pf.StringArrayVar(&g.project.EnvFiles, "env-file", nil, "compose env file (repeatable)")
-	pf.StringVarP(&g.project.ConfigFile, "config", "c", "", "rebuild.yaml (default: <project dir>/rebuild.yaml)")
-	pf.StringVar(&g.logFormat, "log-format", "", "log format: console (for people, the default) or json (for machines)")
-	pf.StringVar(&g.stateDir, "state-dir", "", "where build fingerprints are kept (default: user cache dir)")
-	pf.StringVar(&g.listen, "listen", "", "serve /healthz and /status on this address (a port alone means 127.0.0.1)")
-	pf.StringVar(&g.compose, "compose-command", "", "the Compose CLI to run, any command you allow (or "+config.EnvComposeCommand+")")
-
+	// No persistent flags: each subcommand shows only its own (flags.go).
+	addProjectFlags(cmd, g)
 	f := cmd.Flags()
+	f.StringVar(&g.logFormat, "log-format", "", "log format: console (for people, the default) or json (for machines)")
+	f.StringVar(&g.stateDir, "state-dir", "", "where build fingerprints are kept (default: user cache dir)")
+	f.StringVar(&g.listen, "listen", "", "serve /healthz and /status on this address (a port alone means 127.0.0.1)")
+	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"console", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("state-dir", dirCompletion)
+
 	f.BoolVar(&m.once, "once", false, "build what is stale, recreate what runs an old image, then exit")
 	f.BoolVar(&m.check, "check", false, "like --once --dry-run, but exit 3 when anything is stale")
 	f.BoolVar(&m.dryRun, "dry-run", false, "decide as usual but run nothing")
@@ -82,11 +87,14 @@ func newRootCmd() *cobra.Command {
 	f.BoolVar(&g.poll, "poll", false, "watch by polling instead of inotify")
 	f.BoolVarP(&g.verbose, "verbose", "v", false, "stream build output (without it, only a failed build's last lines are shown)")
 	f.BoolVarP(&g.quiet, "quiet", "q", false, "do not stream build output")
-	_ = f.MarkDeprecated("quiet", "build output is shown only with --verbose or when a build fails")
+	// Deprecated, and said so on stderr (RunE): pflag's own deprecation
+	// notice goes to the command's output, stdout here, where it would
+	// corrupt --once --json.
+	_ = f.MarkHidden("quiet")
 
 	cmd.AddCommand(newExplainCmd(g))
 	cmd.AddCommand(newAdviseCmd(g))
-	cmd.AddCommand(newVersionCmd(), newStatusCmd(g))
+	cmd.AddCommand(newVersionCmd(), newStatusCmd())
 	// -h/--help works as ever, unlisted: the help's last line names it,
 	// and the help must fit one screen (version_test.go).
 	f.BoolP("help", "h", false, "help for rebuildd")

@@ -59,18 +59,19 @@ const statusTimeout = 5 * time.Second
 // no curl in the image. It prints every service's state and exits 0 when
 // the daemon is ready, 1 when it is starting, does not answer, or cannot
 // reach the Docker engine.
-func newStatusCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
+func newStatusCmd() *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Ask a running rebuildd (started with --listen) for its state; exit 0 when ready",
 		Example: `  rebuildd status --listen 127.0.0.1:7878
   healthcheck: {test: ["CMD", "rebuildd", "status", "--listen", "127.0.0.1:7878"]}`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if g.listen == "" {
+			if listen == "" {
 				return &exitError{code: exitUsage, err: fmt.Errorf("status: give the address the daemon listens on: --listen 127.0.0.1:PORT")}
 			}
-			addr, err := status.ParseListen(g.listen)
+			addr, err := status.ParseListen(listen)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
@@ -85,6 +86,9 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&listen, "listen", "", "the address the running rebuildd serves its status on: "+
+		"what it was started with (--listen); a port alone means 127.0.0.1")
+	return cmd
 }
 
 func fetchStatus(ctx context.Context, url string) (status.Snapshot, error) {
