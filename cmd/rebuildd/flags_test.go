@@ -23,6 +23,8 @@ func TestModeFlagsThatDoNotBelongTogether(t *testing.T) {
 		{[]string{"--check", "--poll"}, "--poll is how watch mode watches"},
 		{[]string{"--once", "--listen", "127.0.0.1:7878"}, "--listen serves watch mode's status"},
 		{[]string{"-q", "-v"}, "contradict"},
+		{[]string{"--images"}, "--images says what --once and --check must find current"},
+		{[]string{"--check", "--images", "--json"}, ""},
 		{[]string{"--once", "--json"}, ""},
 		{[]string{"--check", "--json"}, ""},
 		{[]string{"--once", "--dry-run", "-v"}, ""},
