@@ -180,6 +180,9 @@ func (f *imageFS) resolve(p string) string {
 
 // IsDir implements dockerfile.Container.
 func (f *imageFS) IsDir(p string) (bool, error) {
+	if f.resolve(p) == "/" { // the root has no entry of its own
+		return true, nil
+	}
 	h, ok := f.entries[f.resolve(p)]
 	return ok && h.Typeflag == tar.TypeDir, nil
 }

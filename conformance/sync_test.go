@@ -286,12 +286,11 @@ func (r *syncRun) checkDir(img *imageFS, d string, s dockerfile.Sync) []string {
 			problems = append(problems, fmt.Sprintf("%s/: Resolve: %v", d, err))
 			continue
 		}
-		h := img.entries[img.resolve(at)]
-		if h == nil || h.Typeflag != tar.TypeDir {
+		if dir, _ := img.IsDir(at); !dir {
 			problems = append(problems, fmt.Sprintf("%s/ (%s): Sync places the directory at %s, the image has no directory there", d, s.Reason, at))
 			continue
 		}
-		if !t.Mkdir {
+		if h := img.entries[img.resolve(at)]; !t.Mkdir && h != nil {
 			problems = append(problems, r.metadata(img, d+"/", at, t, h, r.c.Modes[d])...)
 		}
 	}
