@@ -12,7 +12,12 @@
 //   - the layer oracle: random multi-stage Dockerfiles, built, one file
 //     changed, built again; the steps that missed the cache must start at
 //     the inputs dockerfile.Model.Classify names, and a path it calls unused
-//     or ignored must re-run nothing.
+//     or ignored must re-run nothing;
+//   - the sync oracle: generated Dockerfiles that copy files with their own
+//     modes and owners every way COPY can; where dockerfile.Model.Sync says
+//     the image holds each file, with which owner and mode, must be exactly
+//     where the built image has it, and a removal Sync allows must leave
+//     nothing there after a rebuild.
 //
 // Every case comes from its own seed (math/rand/v2 PCG), so a difference is
 // reproduced with -conformance.seed=S -conformance.n=1 whatever machine it was

@@ -38,10 +38,12 @@
 //
 // The owner is --chown's (Owner: numeric, or names the runtime resolves in
 // the container's /etc/passwd and /etc/group with Owner.Resolve, exactly as
-// BuildKit does in the stage), else 0:0; the mode is --chmod's octal bits,
-// else the host file's own. A symbolic --chmod, one with a variable, and
-// one with bits above 0777 are not syncable: Docker 20.10's BuildKit
-// ignores the first two and masks the last, later versions apply them.
+// BuildKit does in the stage; a later write of those files makes the path
+// not syncable, the container's database being another), else 0:0. The
+// mode is --chmod's octal bits, else the host file's own. A symbolic
+// --chmod, one with a variable, and one with bits above 0777 are not
+// syncable: Docker 20.10's BuildKit ignores the first two and masks the
+// last, later versions apply them.
 //
 // What the runtime must do with a Sync (the sync action builds on this):
 //
@@ -62,14 +64,18 @@
 //   - skip a path under a volume or bind mount of the container: the image
 //     is not what the container sees there;
 //   - a removal is exact with respect to the Dockerfile's context COPYs
-//     (Sync vetoes one an earlier source would show through); the base
-//     image, an earlier RUN or COPY --from may also hold the path, which
-//     only the rebuilt image shows, so the image's convergence must compare
-//     removed paths before it spares a container its recreation.
+//     (Sync vetoes one an earlier source would show through, and one the
+//     next build would fail on: a file a COPY names, the last file a
+//     wildcard matches); the base image, an earlier RUN or COPY --from may
+//     also hold the path, which only the rebuilt image shows, so the
+//     image's convergence must compare removed paths before it spares a
+//     container its recreation.
 //
 // Sync reads the context's directory listing where BuildKit would (which
 // files a wildcard matches; whether a later source holds the same path),
-// never file contents; it takes ~20µs per path and is safe for concurrent
+// never file contents; it takes 10–70µs per path (BenchmarkSync,
+// BenchmarkSyncOverrides: the context is looked up when a later source may
+// write the same place) and is safe for concurrent
 // use.
 package dockerfile
 
@@ -145,5 +151,5 @@ package dockerfile
 //   type Owner struct { Chown string; UID, GID int; User, Group string }; func (o Owner) Known() bool
 //   type Container interface { IsDir(path string) (bool, error); Workdir() (string, error) }
 //   func (t Target) Resolve(c Container) (string, error) // errors.Is(err, ErrNotSyncable): rebuild instead
-//   func (m *Model) Sync(ch Change) Sync // safe for concurrent use; ~20µs/path
+//   func (m *Model) Sync(ch Change) Sync // safe for concurrent use; 10-70µs/path
 //   type FakeContainer struct { Dirs map[string]bool; WorkingDir string; Err error; Asked []string } // for tests

@@ -113,3 +113,17 @@ func BenchmarkSync(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSyncOverrides is the costlier shape: a later directory merges
+// into the same place, so every Sync looks the path up in the context.
+func BenchmarkSyncOverrides(b *testing.B) {
+	m := syncModel(b, base+"\nWORKDIR /app\nCOPY src/ ./\nCOPY overrides/ ./\nCOPY *.json ./\n",
+		[]string{"src/a/b/c.js", "overrides/x.js", "a.json", "b.json"}, nil, "")
+	p := m.Context() + "/src/a/b/c.js"
+	b.ReportAllocs()
+	for b.Loop() {
+		if s := m.Sync(Change{Path: p}); !s.OK {
+			b.Fatal(s.Reason)
+		}
+	}
+}
