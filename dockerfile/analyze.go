@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,8 +33,7 @@ type cmd struct {
 	from  string // COPY --from, as written
 	uses  []int  // stages this instruction reads: COPY --from, RUN --mount=from
 	isRun bool
-	adds  bool // COPY, ADD or a context-binding RUN: a layer that follows a RUN
-	input *Input
+	input *Input // the context input it is (COPY, ADD or a context-binding RUN); nil when none
 	stmt  *Stmt
 }
 
@@ -43,6 +42,7 @@ type analyzer struct {
 	file   string
 	args   map[string]string
 	lex    *shell.Lex
+	escape rune // the Dockerfile's escape character (\ or `)
 	global *env // meta ARGs (before the first FROM) plus BuildKit's platform args
 	stages []*stage
 	chain  []bool // chain[i]: stage i is in the target's chain
@@ -58,7 +58,7 @@ func Analyze(src []byte, file, target string, args map[string]string) (*Analysis
 	if err != nil {
 		return nil, locErr(file, err)
 	}
-	a := &analyzer{file: file, args: args, lex: shell.NewLex(res.EscapeToken)}
+	a := &analyzer{file: file, args: args, lex: shell.NewLex(res.EscapeToken), escape: res.EscapeToken}
 	metaArgs, err := a.parseStages(res.AST)
 	if err != nil {
 		return nil, err
@@ -80,8 +80,10 @@ func Analyze(src []byte, file, target string, args map[string]string) (*Analysis
 	if syntax, _, _, ok := parser.DetectSyntax(src); ok {
 		an.Syntax = syntax
 	}
+	if err := a.assignLayers(); err != nil {
+		return nil, err
+	}
 	a.collect(an)
-	a.assignLayers()
 	an.plan = a.syncPlan(t)
 	return an, nil
 }
@@ -135,9 +137,7 @@ func newCmd(c instructions.Command, step Step) *cmd {
 	k := &cmd{step: step, name: strings.ToUpper(c.Name()), node: c}
 	switch n := c.(type) {
 	case *instructions.CopyCommand:
-		k.adds, k.from = true, n.From
-	case *instructions.AddCommand:
-		k.adds = true
+		k.from = n.From
 	case *instructions.RunCommand:
 		k.isRun = true
 	}
@@ -244,6 +244,13 @@ func (a *analyzer) resolveUses(c *cmd) error {
 
 // collect fills the analysis with the chain's stages, statements and inputs.
 func (a *analyzer) collect(an *Analysis) {
+	n := 0
+	for _, s := range a.stages {
+		if a.chain[s.Index] {
+			n += len(s.cmds)
+		}
+	}
+	an.Stmts = make([]Stmt, 0, n)
 	for _, s := range a.stages {
 		if !a.chain[s.Index] {
 			continue
@@ -256,7 +263,12 @@ func (a *analyzer) collect(an *Analysis) {
 			}
 		}
 	}
-	sort.SliceStable(an.Inputs, func(i, j int) bool { return an.Inputs[i].Line < an.Inputs[j].Line })
+	// Stages and their instructions come in file order, so inputs are
+	// sorted already but for the ONBUILD triggers placed at a FROM line.
+	byLine := func(x, y *Input) int { return x.Line - y.Line }
+	if !slices.IsSortedFunc(an.Inputs, byLine) {
+		slices.SortStableFunc(an.Inputs, byLine)
+	}
 }
 
 // locErr turns a BuildKit error carrying a source location into an

@@ -141,10 +141,12 @@ RUN --mount=target=/src go build /src
 		stages: "0",
 		inputs: []string{"L3 COPY [app] source"},
 	}, {
-		name:   "a COPY --from after the RUN makes a deps layer",
+		// docs/design.md, "Layer of an input": a COPY --from is no context
+		// input, so it does not make the RUN before it a deps RUN.
+		name:   "a COPY --from after the RUN leaves it source",
 		src:    "FROM node AS build\nCOPY . .\nRUN npm run build\nFROM node\nCOPY package.json ./\nRUN npm ci\nCOPY --from=build /dist ./dist\n",
 		stages: "build,1",
-		inputs: []string{"L2 COPY [.] source after@3", "L5 COPY [package.json] deps@6 after@6"},
+		inputs: []string{"L2 COPY [.] source after@3", "L5 COPY [package.json] source after@6"},
 	}, {
 		name:   "ONBUILD triggers of a base stage run in the stage built FROM it",
 		src:    "FROM alpine AS base\nONBUILD COPY . /app\nONBUILD RUN make\nFROM base\nCOPY extra /x\n",
@@ -193,6 +195,11 @@ func TestAnalyzeErrors(t *testing.T) {
 		{"bad mount", "FROM alpine\nRUN --mount=type=nope echo\n", "", 2, "unsupported mount type"},
 		{"required variable", "FROM alpine\nCOPY ${X:?needed} /x\n", "", 2, "needed"},
 		{"empty file", "", "", 0, "file with no instructions"},
+		{"stage reads itself", "FROM alpine AS a\nCOPY --from=a /x /x\n", "", 2, "circular dependency detected on stage a: stage a reads it here"},
+		// BuildKit allows COPY --from a later stage, but not a cycle; the
+		// message names a reading on the cycle, not stage c that only
+		// feeds it.
+		{"cycle of stages", "FROM alpine AS c\nFROM alpine AS a\nCOPY --from=c /c /c\nCOPY --from=b /x /x\nFROM a AS b\nFROM b\n", "", 5, "circular dependency detected on stage a: stage b reads it here, and stage a is built from stage b's result"},
 		{"bad ONBUILD trigger", "FROM alpine AS b\nONBUILD COPY onlyone\nFROM b\n", "", 3, "ONBUILD COPY onlyone of stage b"},
 	}
 	for _, tt := range tests {

@@ -122,12 +122,35 @@ func TestClassifyBindMountedFileAndTrigger(t *testing.T) {
 // TestClassifyRunAfterInOtherStage: a source file built in one stage and
 // copied into the target is not fixed by a bind mount.
 func TestClassifyRunAfterInOtherStage(t *testing.T) {
-	src := "FROM node AS build\nCOPY src ./src\nRUN npm run build\nFROM node\nCOPY --from=build /dist /dist\nCOPY src/static /static\n"
-	m := mustModel(t, src, Parts{Context: "/c", Dockerfile: "/c/Dockerfile", BindMounts: []string{"/c/src"}})
-	got := m.Classify("/c/src/static/logo.svg")
-	want := "read by COPY at Dockerfile:2, source layer, RUN npm run build at line 3 runs after it"
-	if got.Impact != ImpactSource || got.Action != ActionRebuild || got.Reason != want || got.Input.Line != 2 {
-		t.Errorf("got %+v, want rebuild %q", got, want)
+	tests := []struct{ name, src, path, impact, reason string }{{
+		// The RUN is in the stage that copies --from the input's stage, and
+		// no context input follows it: source, but it needs a build.
+		name:   "COPY --from then RUN",
+		src:    "FROM node AS build\nCOPY src ./src\nFROM node\nCOPY --from=build /src /src\nRUN npm run build\n",
+		path:   "/c/src/app.js",
+		impact: "source", reason: "read by COPY at Dockerfile:2, source layer, RUN npm run build at line 5 runs after it",
+	}, {
+		name:   "RUN --mount=from",
+		src:    "FROM node AS build\nCOPY src ./src\nFROM node\nRUN --mount=from=build,source=/src,target=/src npm run build\n",
+		path:   "/c/src/app.js",
+		impact: "source", reason: "read by COPY at Dockerfile:2, source layer, RUN npm run build at line 4 runs after it",
+	}, {
+		// docs/design.md, "Across stages": the RUN re-runs, the dist
+		// stage's COPY --from brings that into the final stage, and the
+		// context COPY after it has to be done again: deps.
+		name:   "context COPY after the COPY --from",
+		src:    "FROM node AS build\nCOPY src ./src\nRUN npm run build\nFROM node\nCOPY --from=build /dist /dist\nCOPY src/static /static\n",
+		path:   "/c/src/static/logo.svg",
+		impact: "deps", reason: "read by COPY at Dockerfile:2, deps layer (RUN npm run build at line 3)",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustModel(t, tt.src, Parts{Context: "/c", Dockerfile: "/c/Dockerfile", BindMounts: []string{"/c/src"}})
+			got := m.Classify(tt.path)
+			if string(got.Impact) != tt.impact || got.Action != ActionRebuild || got.Reason != tt.reason || got.Input.Line != 2 {
+				t.Errorf("got %+v, want %s rebuild %q", got, tt.impact, tt.reason)
+			}
+		})
 	}
 }
 

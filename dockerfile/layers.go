@@ -1,156 +1,214 @@
 package dockerfile
 
-import "sort"
+import "fmt"
 
-// span is a run of instructions: stage s from instruction start to its end.
-type span struct{ s, start int }
+// following summarises what follows one position of the Dockerfile
+// (docs/design.md, "Layer stack" and "Across stages"): later instructions
+// of its stage, every chain stage built FROM that stage, and every
+// instruction that reads the stage's result (COPY --from, RUN
+// --mount=from) with everything that follows that one, transitively.
+type following struct {
+	ctx     bool // a context input follows
+	run     *cmd // the first RUN that follows; nil when none
+	depsRun *cmd // the first RUN that follows and is itself followed by a context input
+}
+
+// merge adds what follows in another place. Of two RUNs the earlier line
+// is kept, so the answer does not depend on the order stages are visited.
+func (f *following) merge(o following) {
+	f.ctx = f.ctx || o.ctx
+	f.run = earlier(f.run, o.run)
+	f.depsRun = earlier(f.depsRun, o.depsRun)
+}
+
+func earlier(a, b *cmd) *cmd {
+	if a == nil || b != nil && b.step.Line < a.step.Line {
+		return b
+	}
+	return a
+}
+
+// reader is one chain stage that takes another's result: at instruction
+// entry and after (0 for FROM, which stacks the whole stage on it). line
+// is the reading instruction's (the FROM line for FROM), for errors.
+type reader struct{ stage, entry, line int }
 
 // assignLayers sets Layer, DepsRun and RunAfter of every chain input
-// (docs/design.md, "Layer of an input" and "Action").
-func (a *analyzer) assignLayers() {
-	for _, s := range a.stages {
-		if !a.chain[s.Index] {
+// (docs/design.md, "Layer of an input" and "Action"). It is linear in the
+// size of the Dockerfile: stages are visited readers first, each with one
+// backwards pass that knows what follows its end (the readers' answers,
+// merged), and hands its own answer at each entry point on to the stage
+// read there. A cycle of stages is BuildKit's "circular dependency" error.
+func (a *analyzer) assignLayers() error {
+	readers := a.readers()
+	order, err := a.readersFirst(readers)
+	if err != nil {
+		return err
+	}
+	tail := make([]following, len(a.stages)) // what follows the end of each stage
+	entries := a.entries(readers)            // stage -> the entry points others read it at
+	for _, s := range order {
+		// tail[s] is complete: every reader of s came before it.
+		at := a.passBack(a.stages[s], tail[s], entries[s])
+		for u, from := range entries[s] {
+			for _, e := range from {
+				tail[u].merge(at[e])
+			}
+		}
+	}
+	return nil
+}
+
+// readers lists, for each chain stage, the chain stages that read its
+// result and where.
+func (a *analyzer) readers() [][]reader {
+	out := make([][]reader, len(a.stages))
+	for _, t := range a.stages {
+		if !a.chain[t.Index] {
 			continue
 		}
-		for i, c := range s.cmds {
-			if c.input == nil {
-				continue
-			}
-			if r := a.depsRun(s.Index, i); r != nil {
-				c.input.Layer, c.input.DepsRun = LayerDeps, &r.step
-			}
-			if r := a.runAfter(s.Index, i); r != nil {
-				c.input.RunAfter = &r.step
-			}
+		if t.parent >= 0 {
+			out[t.parent] = append(out[t.parent], reader{t.Index, 0, t.Line})
 		}
-	}
-}
-
-// depsRun finds the RUN that puts the input at (s, i) in the deps layer: a
-// RUN that follows it (or is the input itself) and is followed by a COPY, ADD
-// or context-binding RUN. "Follows" is the layer stack: later in the stage,
-// or anywhere in a chain stage built FROM it, directly or transitively.
-func (a *analyzer) depsRun(s, i int) *cmd {
-	if c := a.stages[s].cmds[i]; c.isRun && a.anyIn(a.stacked(s, i+1), func(k *cmd) bool { return k.adds }) {
-		return c
-	}
-	var found *cmd
-	a.each(a.stacked(s, i+1), func(t, j int, k *cmd) bool {
-		if k.isRun && a.anyIn(a.stacked(t, j+1), func(k *cmd) bool { return k.adds }) {
-			found = k
-			return false
-		}
-		return true
-	})
-	return found
-}
-
-// runAfter finds the first RUN that runs after the input at (s, i): later in
-// its stage, or in a chain stage that builds on that stage through FROM,
-// COPY --from or RUN --mount=from (after the instruction that brings it in).
-// A RUN that bind-mounts the context runs with the files it reads, so it is
-// its own "RUN after": a bind mount into the container does not redo it.
-func (a *analyzer) runAfter(s, i int) *cmd {
-	if c := a.stages[s].cmds[i]; c.isRun {
-		return c
-	}
-	var found *cmd
-	a.each(a.builtOn(s, i+1), func(_, _ int, k *cmd) bool {
-		if k.isRun {
-			found = k
-			return false
-		}
-		return true
-	})
-	return found
-}
-
-// stacked lists the instructions that follow position (s, start-1) on the
-// layer stack: the rest of s, and every chain stage whose FROM names s,
-// transitively.
-func (a *analyzer) stacked(s, start int) []span {
-	out := []span{{s, start}}
-	for _, t := range a.stages[s+1:] {
-		if !a.chain[t.Index] || t.parent < 0 {
-			continue
-		}
-		for _, sp := range out {
-			if sp.s == t.parent {
-				out = append(out, span{t.Index, 0})
-				break
+		for j, c := range t.cmds {
+			for _, u := range c.uses {
+				out[u] = append(out[u], reader{t.Index, j, c.step.Line})
 			}
 		}
 	}
 	return out
 }
 
-// builtOn lists what runs after position (s, start-1): the rest of s, and
-// every chain stage that takes s's result through FROM (all of it), COPY
-// --from (after the COPY) or RUN --mount=from (from that RUN), transitively.
-func (a *analyzer) builtOn(s, start int) []span {
-	best := map[int]int{s: start}
-	queue := []int{s}
-	for len(queue) > 0 {
-		u := queue[0]
-		queue = queue[1:]
-		for _, t := range a.stages {
-			if !a.chain[t.Index] || t.Index == u {
-				continue
+// entries turns readers around: for each reading stage t, the stages it
+// reads and the entry points in t, so t's pass can hand its answer there.
+func (a *analyzer) entries(readers [][]reader) []map[int][]int {
+	out := make([]map[int][]int, len(a.stages))
+	for u, rs := range readers {
+		for _, r := range rs {
+			if out[r.stage] == nil {
+				out[r.stage] = map[int][]int{}
 			}
-			from, ok := a.entryPoint(t, u)
-			if !ok {
-				continue
-			}
-			if old, seen := best[t.Index]; !seen || from < old {
-				best[t.Index] = from
-				queue = append(queue, t.Index)
-			}
+			out[r.stage][u] = append(out[r.stage][u], r.entry)
 		}
 	}
-	out := make([]span, 0, len(best))
-	for st, from := range best {
-		out = append(out, span{st, from})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].s < out[j].s })
 	return out
 }
 
-// entryPoint is the first instruction of t that sees stage u's result.
-func (a *analyzer) entryPoint(t *stage, u int) (int, bool) {
-	if t.parent == u {
-		return 0, true
-	}
-	for j, c := range t.cmds {
-		for _, x := range c.uses {
-			if x != u {
-				continue
-			}
-			if c.isRun {
-				return j, true
-			}
-			return j + 1, true
+// readersFirst orders the chain stages so that every stage comes after all
+// the stages that read it (Kahn's algorithm on the reversed graph). A stage
+// left over is on a cycle: BuildKit refuses such a Dockerfile.
+func (a *analyzer) readersFirst(readers [][]reader) ([]int, error) {
+	waiting := make([]int, len(a.stages)) // readers of each stage not yet visited
+	var order, ready []int
+	for u, rs := range readers {
+		waiting[u] = len(rs)
+		if a.chain[u] && len(rs) == 0 {
+			ready = append(ready, u)
 		}
 	}
-	return 0, false
-}
-
-// each calls fn for every instruction in spans, in order, until fn returns false.
-func (a *analyzer) each(spans []span, fn func(s, j int, c *cmd) bool) {
-	for _, sp := range spans {
-		cmds := a.stages[sp.s].cmds
-		for j := sp.start; j < len(cmds); j++ {
-			if !fn(sp.s, j, cmds[j]) {
-				return
+	for len(ready) > 0 {
+		t := ready[len(ready)-1]
+		ready = ready[:len(ready)-1]
+		order = append(order, t)
+		for _, c := range a.stages[t].readsFrom() {
+			if waiting[c]--; waiting[c] == 0 {
+				ready = append(ready, c)
 			}
 		}
 	}
+	for u := range a.stages {
+		if a.chain[u] && waiting[u] > 0 {
+			return nil, a.cycleErr(readers, waiting, u)
+		}
+	}
+	return order, nil
 }
 
-func (a *analyzer) anyIn(spans []span, pred func(*cmd) bool) bool {
-	found := false
-	a.each(spans, func(_, _ int, c *cmd) bool {
-		found = pred(c)
-		return !found
-	})
-	return found
+// cycleErr names a reading on a cycle of stages. A stage left over by
+// readersFirst waits for a reader left over too; following such readers
+// from u comes back to a stage already seen, which is on the cycle.
+func (a *analyzer) cycleErr(readers [][]reader, waiting []int, u int) error {
+	next := func(u int) reader {
+		for _, r := range readers[u] {
+			if waiting[r.stage] > 0 {
+				return r
+			}
+		}
+		return reader{} // not reached: u would not be waiting
+	}
+	seen := map[int]bool{}
+	for !seen[u] {
+		seen[u] = true
+		u = next(u).stage
+	}
+	r := next(u)
+	return inputErr(a.file, r.line, fmt.Sprintf(
+		"circular dependency detected on stage %s: stage %s reads it here, and stage %s is built from stage %s's result in turn (through FROM, COPY --from or RUN --mount=from); fix the Dockerfile",
+		a.stageName(u), a.stageName(r.stage), a.stageName(u), a.stageName(r.stage)), nil)
+}
+
+// readsFrom lists the stages s reads, once per reading (as readers counts
+// them): the stage its FROM names, then each COPY --from and RUN
+// --mount=from.
+func (s *stage) readsFrom() []int {
+	var out []int
+	if s.parent >= 0 {
+		out = append(out, s.parent)
+	}
+	for _, c := range s.cmds {
+		out = append(out, c.uses...)
+	}
+	return out
+}
+
+// passBack walks stage s backwards from what follows its end (tail),
+// setting the layer of each input, and returns what follows each entry
+// point that other stages' results enter at (the entry instruction
+// included: a RUN --mount=from re-runs with the stage it reads).
+func (a *analyzer) passBack(s *stage, tail following, entries map[int][]int) map[int]following {
+	want := map[int]bool{}
+	for _, from := range entries {
+		for _, e := range from {
+			want[e] = true
+		}
+	}
+	at := make(map[int]following, len(want))
+	f := tail // what follows instruction i, once i is done
+	for i := len(s.cmds) - 1; i >= 0; i-- {
+		c := s.cmds[i]
+		if c.input != nil {
+			c.input.setLayer(c, f)
+		}
+		if c.isRun {
+			if f.ctx {
+				f.depsRun = c
+			}
+			f.run = c
+		}
+		f.ctx = f.ctx || c.input != nil
+		if want[i] {
+			at[i] = f
+		}
+	}
+	return at
+}
+
+// setLayer applies "Layer of an input" and the action rule's "RUN after"
+// to the input of c, given what follows c. A RUN is its own first RUN
+// after (a bind mount into the container does not redo it) and its own
+// deps RUN when a context input follows it.
+func (in *Input) setLayer(c *cmd, f following) {
+	run, deps := f.run, f.depsRun
+	if c.isRun {
+		run = c
+		if f.ctx {
+			deps = c
+		}
+	}
+	if run != nil {
+		in.RunAfter = &run.step
+	}
+	if deps != nil {
+		in.Layer, in.DepsRun = LayerDeps, &deps.step
+	}
 }

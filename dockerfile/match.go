@@ -34,6 +34,13 @@ func isRemote(src string) bool {
 	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
 		return true
 	}
+	// Every git ref BuildKit fetches has a ":" (a scheme's "://" or scp's
+	// "host:path"); the one without ("github.com/...") is read as local.
+	// Skipping its regexps for the rest keeps a huge Dockerfile linear
+	// and fast (BenchmarkAnalyzeHuge).
+	if !strings.Contains(src, ":") {
+		return false
+	}
 	ref, isGit, err := dfgitutil.ParseGitRef(src)
 	return err == nil && isGit && ref != nil && !ref.IndistinguishableFromLocal
 }
