@@ -3,8 +3,6 @@ package ignore
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -92,14 +90,13 @@ func (d Dialect) Load(context, dockerfile string) (*Matcher, string, error) {
 		return Load(context, dockerfile)
 	}
 	file := d.Candidates(context, dockerfile)[0]
-	data, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
+	data, ok, err := readFile(file)
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
 		m, _ := New(nil)
 		return m, "", nil
-	}
-	if err != nil {
-		return nil, "", &inputerr.Error{File: file, Err: err,
-			Msg: fmt.Sprintf("cannot read ignore file: %v; fix its permissions or remove it", err)}
 	}
 	m, err := d.Parse(data, file, dockerfileRel(context, dockerfile))
 	if err != nil {
@@ -113,7 +110,7 @@ func (d Dialect) Load(context, dockerfile string) (*Matcher, string, error) {
 // "Dockerfile", the builders' default).
 func (d Dialect) Parse(data []byte, file, dockerfile string) (*Matcher, error) {
 	m, err := Parse(data, file) // Docker's reading: the daemon's, and the CLI's
-	if err != nil && d == DockerPy {
+	if err != nil && d == DockerPy && !errors.Is(err, ErrNotText) {
 		// Only the daemon reads the file with Go, to delete the build files;
 		// a pattern Go rejects makes it delete nothing, and docker-py's
 		// own reading decides the rest.

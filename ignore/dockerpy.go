@@ -128,26 +128,37 @@ func newPyPattern(line string) (*pyPattern, error) {
 	return p, nil
 }
 
-// match is fnmatch(rel, pattern): case-insensitive.
-func (p *pyPattern) match(rel string) bool {
-	rel = strings.ToLower(rel)
-	if p.seg != nil && isPlain(rel) {
-		return matchSegs(p.seg.segs, p.seg.starAt, strings.Split(rel, "/"))
+// match is fnmatch(lower, pattern) for a path already lower-cased (the
+// match is case-insensitive) and split at "/" into parts; plain is
+// isPlain(lower).
+func (p *pyPattern) match(lower string, parts []string, plain bool) bool {
+	if p.seg != nil && plain {
+		return matchSegs(p.seg.segs, p.seg.starAt, parts)
 	}
-	return p.re.MatchString(rel)
+	return p.re.MatchString(lower)
 }
 
 // pyMatches is docker-py's PatternMatcher.matches: every pattern in order,
 // on rel and (one-parent rule) on rel's first directories; the last that
-// matches decides.
+// matches decides. rel is lower-cased and split once, not per pattern: a
+// deep path against thousands of patterns must stay cheap.
 func pyMatches(pats []*pyPattern, rel string) bool {
-	dirs := strings.Split(rel, "/")
-	dirs = dirs[:len(dirs)-1]
+	lower := strings.ToLower(rel)
+	parts := strings.Split(lower, "/")
+	plain := isPlain(lower)
+	dirs := parts[:len(parts)-1]
+	ends := make([]int, len(dirs)+1) // ends[k]: length of the first k parts joined
+	for k := 1; k <= len(dirs); k++ {
+		ends[k] = ends[k-1] + len(dirs[k-1])
+		if k > 1 {
+			ends[k]++
+		}
+	}
 	matched := false
 	for _, p := range pats {
-		match := p.match(rel)
+		match := p.match(lower, parts, plain)
 		if !match && len(dirs) > 0 && p.ndirs <= len(dirs) {
-			match = p.match(strings.Join(dirs[:p.ndirs], "/"))
+			match = p.match(lower[:ends[p.ndirs]], dirs[:p.ndirs], plain)
 		}
 		if match {
 			matched = !p.exclusion

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -26,13 +27,12 @@ import (
 // file and, for a bad pattern, its line.
 func Load(context, dockerfile string) (*Matcher, string, error) {
 	for _, file := range Candidates(context, dockerfile) {
-		data, err := os.ReadFile(file)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
+		data, ok, err := readFile(file)
 		if err != nil {
-			return nil, "", &inputerr.Error{File: file, Err: err,
-				Msg: fmt.Sprintf("cannot read ignore file: %v; fix its permissions or remove it", err)}
+			return nil, "", err
+		}
+		if !ok {
+			continue
 		}
 		m, err := Parse(data, file)
 		if err != nil {
@@ -42,6 +42,38 @@ func Load(context, dockerfile string) (*Matcher, string, error) {
 	}
 	m, _ := New(nil)
 	return m, "", nil
+}
+
+// MaxFileSize bounds the ignore files rebuildd reads. Every pattern is
+// tried on every path of the context, so the cost grows with the file: a
+// 256 KiB file of globs (about 14,000 patterns) takes about 2 s to load and
+// a few ms per new directory, and a 1 MiB one 8 s and 27 ms (measured on
+// the 2-core test machine under load). Real ignore files are a few
+// hundred lines, tens of KiB at most; a larger one is almost surely the
+// wrong file (or a hostile one), so it is bad input, not a slow start.
+const MaxFileSize = 256 << 10
+
+// readFile reads an ignore file; ok is false when it does not exist. It
+// never reads more than MaxFileSize+1 bytes: /dev/zero linked as
+// .dockerignore must not fill memory. Errors are *inputerr.Error.
+func readFile(file string) (data []byte, ok bool, err error) {
+	f, err := os.Open(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err == nil {
+		defer f.Close()
+		data, err = io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	}
+	if err != nil {
+		return nil, false, &inputerr.Error{File: file, Err: err,
+			Msg: fmt.Sprintf("cannot read ignore file: %v; fix its permissions or remove it", err)}
+	}
+	if len(data) > MaxFileSize {
+		return nil, false, &inputerr.Error{File: file, Msg: fmt.Sprintf(
+			"ignore file is larger than %d KiB, the most rebuildd reads: an ignore file holds patterns, a few hundred lines at most; check that this is the right file, or shorten it", MaxFileSize>>10)}
+	}
+	return data, true, nil
 }
 
 // Candidates returns the ignore files Docker looks for, in order of
@@ -69,6 +101,10 @@ func Parse(data []byte, file string) (*Matcher, error) {
 	}
 	m, err := New(patterns)
 	var pe *PatternError
+	if errors.As(err, &pe) && errors.Is(err, ErrNotText) {
+		return nil, &inputerr.Error{File: file, Line: patternLine(data, pe.Index), Err: err,
+			Msg: fmt.Sprintf("%v; an ignore file must be text: fix the line (\"?\" matches one byte of a file name that is not UTF-8) or remove it", pe)}
+	}
 	if errors.As(err, &pe) {
 		return nil, &inputerr.Error{File: file, Line: patternLine(data, pe.Index), Err: err,
 			Msg: fmt.Sprintf("%v; fix the pattern (write \\[ for a literal bracket) or remove the line", pe)}

@@ -53,7 +53,7 @@ type PatternError struct {
 }
 
 func (e *PatternError) Error() string {
-	return fmt.Sprintf("bad ignore pattern %q: %v", e.Pattern, e.Err)
+	return fmt.Sprintf("bad ignore pattern %s: %v", quoteShort(e.Pattern), e.Err)
 }
 
 func (e *PatternError) Unwrap() error { return e.Err }
@@ -68,6 +68,9 @@ func New(patterns []string) (*Matcher, error) {
 		dirs:     make(map[string]dirResult),
 	}
 	for i, p := range patterns {
+		if err := checkText(p); err != nil {
+			return nil, &PatternError{Index: i, Pattern: p, Err: err}
+		}
 		// patternmatcher cleans the pattern and splits off the "!"; taking
 		// its result keeps those rules in one place.
 		pm, err := patternmatcher.New([]string{p})
