@@ -21,8 +21,11 @@ type stage struct {
 	parent   int // index of the stage FROM names; -1 when FROM names an image
 	cmds     []*cmd
 	triggers []string    // ONBUILD expressions: they run in stages built FROM this one
-	env      *env        // ARG/ENV values at the end of the stage (chain stages only)
 	notes    *stageNotes // what its instructions write, for Sync (syncnote.go)
+	// triggerNodes are the triggers parsed, once (triggerNodes()); triggerErr
+	// is the first that does not parse.
+	triggerNodes []*parser.Node
+	triggerErr   error
 }
 
 // cmd is one instruction of a stage.
@@ -43,6 +46,12 @@ type analyzer struct {
 	args   map[string]string
 	lex    *shell.Lex
 	escape rune // the Dockerfile's escape character (\ or `)
+	// expanded counts the bytes ARG/ENV expansion produced, up to budget
+	// (expandBudget); triggered the instructions ONBUILD triggers added
+	// (maxTriggered).
+	expanded, budget, triggered int
+	// byName maps a lower-case stage name to the first stage of that name.
+	byName map[string]int
 	global *env // meta ARGs (before the first FROM) plus BuildKit's platform args
 	stages []*stage
 	chain  []bool // chain[i]: stage i is in the target's chain
@@ -54,11 +63,18 @@ type analyzer struct {
 // compose build args; they override the Dockerfile's ARG defaults. Errors are
 // *config.InputError naming file and line.
 func Analyze(src []byte, file, target string, args map[string]string) (*Analysis, error) {
+	if len(src) > MaxSize {
+		return nil, inputErr(file, 0, fmt.Sprintf("the Dockerfile is larger than %d MiB, the most rebuildd analyses; check that this is the right file", MaxSize>>20), nil)
+	}
+	src, err := textOf(src, file)
+	if err != nil {
+		return nil, err
+	}
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		return nil, locErr(file, err)
 	}
-	a := &analyzer{file: file, args: args, lex: shell.NewLex(res.EscapeToken), escape: res.EscapeToken}
+	a := &analyzer{file: file, args: args, lex: shell.NewLex(res.EscapeToken), escape: res.EscapeToken, budget: expandBudget(len(src))}
 	metaArgs, err := a.parseStages(res.AST)
 	if err != nil {
 		return nil, err
@@ -162,13 +178,19 @@ func (a *analyzer) names() []string {
 	return out
 }
 
-// findStage finds a stage by name the way BuildKit does (case-insensitive),
-// among the stages before limit.
+// findStage finds a stage by name the way BuildKit does (names are
+// compared lower-case), among the stages before limit.
 func (a *analyzer) findStage(name string, limit int) int {
-	for i := 0; i < limit && i < len(a.stages); i++ {
-		if a.stages[i].Name != "" && strings.EqualFold(a.stages[i].Name, name) {
-			return i
+	if a.byName == nil {
+		a.byName = map[string]int{}
+		for i := len(a.stages) - 1; i >= 0; i-- {
+			if n := a.stages[i].Name; n != "" {
+				a.byName[strings.ToLower(n)] = i
+			}
 		}
+	}
+	if i, ok := a.byName[strings.ToLower(name)]; ok && i < limit {
+		return i
 	}
 	return -1
 }

@@ -153,6 +153,14 @@ RUN --mount=target=/src go build /src
 		stages: "base,1",
 		inputs: []string{"L4 COPY [.] deps@4 after@4", "L5 COPY [extra] source"},
 	}, {
+		// BuildKit's lexer reads a byte that is not UTF-8 as U+FFFD (and
+		// says so on stderr, which rebuildd must not): such a name never
+		// matches the file.
+		name:   "bytes that are not UTF-8 are read as U+FFFD",
+		src:    "FROM alpine\nCOPY caf\xe9 /x\n",
+		stages: "0",
+		inputs: []string{"L2 COPY [caf\uFFFD] source"},
+	}, {
 		name:   "ONBUILD triggers do not run in their own stage",
 		src:    "FROM alpine AS base\nONBUILD COPY . /app\nFROM base\n",
 		target: "base",
@@ -195,12 +203,16 @@ func TestAnalyzeErrors(t *testing.T) {
 		{"bad mount", "FROM alpine\nRUN --mount=type=nope echo\n", "", 2, "unsupported mount type"},
 		{"required variable", "FROM alpine\nCOPY ${X:?needed} /x\n", "", 2, "needed"},
 		{"empty file", "", "", 0, "file with no instructions"},
+		{"NUL byte", "FROM alpine\nRUN a\x00b\n", "", 2, "NUL byte: a Dockerfile is text"},
+		{"too large", "FROM alpine\n" + strings.Repeat("#", MaxSize), "", 0, "larger than 8 MiB"},
+		{"expansion doubles every line", "FROM a\nARG A=xx\n" + strings.Repeat("ARG A=${A}${A}\n", 40), "", 23, "expansions add up to more than 4 MiB"},
+		{"ONBUILD triggers times stages", "FROM a AS b\n" + strings.Repeat("ONBUILD RUN x\n", 1000) + strings.Repeat("FROM b\n", 100), "", 1067, "more than 65536 instructions"},
 		{"stage reads itself", "FROM alpine AS a\nCOPY --from=a /x /x\n", "", 2, "circular dependency detected on stage a: stage a reads it here"},
 		// BuildKit allows COPY --from a later stage, but not a cycle; the
 		// message names a reading on the cycle, not stage c that only
 		// feeds it.
 		{"cycle of stages", "FROM alpine AS c\nFROM alpine AS a\nCOPY --from=c /c /c\nCOPY --from=b /x /x\nFROM a AS b\nFROM b\n", "", 5, "circular dependency detected on stage a: stage b reads it here, and stage a is built from stage b's result"},
-		{"bad ONBUILD trigger", "FROM alpine AS b\nONBUILD COPY onlyone\nFROM b\n", "", 3, "ONBUILD COPY onlyone of stage b"},
+		{"bad ONBUILD trigger", "FROM alpine AS b\nONBUILD COPY onlyone\nFROM b\n", "", 3, `ONBUILD "COPY onlyone" of stage b`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

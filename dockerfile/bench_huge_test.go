@@ -31,7 +31,7 @@ func BenchmarkAnalyzeHuge(b *testing.B) {
 		src := hugeDockerfile(n)
 		b.Run(fmt.Sprintf("copies=%d", n), func(b *testing.B) {
 			c0 := cpuNow()
-			defer func() { b.ReportMetric((cpuNow() - c0).Seconds()/float64(b.N), "cpu-s/op") }()
+			defer func() { b.ReportMetric((cpuNow()-c0).Seconds()/float64(b.N), "cpu-s/op") }()
 			for b.Loop() {
 				an, err := Analyze(src, "Dockerfile", "", nil)
 				if err != nil {

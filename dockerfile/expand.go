@@ -9,33 +9,6 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
-// env is an ordered set of variables, the shell.EnvGetter that BuildKit's
-// word expansion reads ARG and ENV values from.
-type env struct {
-	m    map[string]string
-	keys []string
-}
-
-func newEnv() *env { return &env{m: map[string]string{}} }
-
-func (e *env) Get(k string) (string, bool) { v, ok := e.m[k]; return v, ok }
-func (e *env) Keys() []string              { return e.keys }
-
-func (e *env) set(k, v string) {
-	if _, ok := e.m[k]; !ok {
-		e.keys = append(e.keys, k)
-	}
-	e.m[k] = v
-}
-
-func (e *env) clone() *env {
-	c := &env{m: make(map[string]string, len(e.m)), keys: append([]string(nil), e.keys...)}
-	for k, v := range e.m {
-		c.m[k] = v
-	}
-	return c
-}
-
 // platformArgs are the automatic platform ARGs BuildKit defines in the global
 // scope. rebuildd builds for the local engine, so build and target platform
 // are the machine's own.
@@ -71,7 +44,7 @@ func (a *analyzer) expandBases(meta []*instructions.ArgCommand, target string) e
 			if kv.Value == nil {
 				continue
 			}
-			v, _, err := a.lex.ProcessWord(*kv.Value, a.global)
+			v, err := a.expandWord(*kv.Value, a.global)
 			if err != nil {
 				return inputErr(a.file, c.Location()[0].Start.Line, fmt.Sprintf("ARG %s: %v", kv.Key, err), err)
 			}
@@ -79,7 +52,7 @@ func (a *analyzer) expandBases(meta []*instructions.ArgCommand, target string) e
 		}
 	}
 	for _, s := range a.stages {
-		base, _, err := a.lex.ProcessWord(s.Base, a.global)
+		base, err := a.expandWord(s.Base, a.global)
 		if err != nil {
 			return inputErr(a.file, s.Line, fmt.Sprintf("FROM %s: %v", s.Base, err), err)
 		}
@@ -97,47 +70,104 @@ func (a *analyzer) expandBases(meta []*instructions.ArgCommand, target string) e
 	return nil
 }
 
+// maxTriggered bounds the instructions ONBUILD triggers add. Every stage
+// built FROM a stage runs all of its triggers, so a few kilobytes of
+// Dockerfile (many triggers, many stages FROM that one) can ask for a
+// number of instructions quadratic in its size; real Dockerfiles add a
+// handful. 65,536 is about a second of parsing on the test machine.
+const maxTriggered = 1 << 16
+
 // runTriggers puts the ONBUILD triggers of the stage s is built FROM at the
 // start of s, as BuildKit does (at s's FROM line). An ONBUILD COPY in a base
 // stage reads the context when a stage built on it runs. Triggers are not
 // inherited further: the child image no longer carries them.
 func (a *analyzer) runTriggers(s *stage) error {
-	var cmds []*cmd
-	for _, expr := range a.stages[s.parent].triggers {
-		res, err := parser.Parse(strings.NewReader(expr))
-		if err == nil && len(res.AST.Children) != 1 {
-			err = fmt.Errorf("an ONBUILD trigger must be a single instruction")
-		}
+	p := a.stages[s.parent]
+	if len(p.triggers) == 0 {
+		return nil
+	}
+	if a.triggered += len(p.triggers); a.triggered > maxTriggered {
+		return inputErr(a.file, s.Line, fmt.Sprintf("ONBUILD triggers of stage %s make more than %d instructions in the stages built FROM it; a Dockerfile this large is not one rebuildd can analyse", a.stageName(s.parent), maxTriggered), nil)
+	}
+	nodes, err := a.triggerNodes(p)
+	cmds := make([]*cmd, 0, len(p.triggers)+len(s.cmds))
+	for i, expr := range p.triggers {
 		var ic instructions.Command
 		if err == nil {
-			ic, err = instructions.ParseCommand(res.AST.Children[0])
+			// A command of its own per stage: Expand changes it in place.
+			ic, err = instructions.ParseCommand(nodes[i])
 		}
 		if err != nil {
-			return inputErr(a.file, s.Line, fmt.Sprintf("ONBUILD %s of stage %s: %v (fix the Dockerfile)", expr, a.stageName(s.parent), err), err)
+			return inputErr(a.file, s.Line, fmt.Sprintf("ONBUILD %s of stage %s: %v (fix the Dockerfile)", quoteShort(expr), a.stageName(s.parent), err), err)
 		}
-		k := newCmd(ic, Step{Stage: a.stageName(s.Index), Line: s.Line, Text: "ONBUILD " + strings.TrimSpace(expr)})
-		cmds = append(cmds, k)
+		cmds = append(cmds, newCmd(ic, Step{Stage: a.stageName(s.Index), Line: s.Line, Text: "ONBUILD " + strings.TrimSpace(expr)}))
 	}
 	s.cmds = append(cmds, s.cmds...)
 	return nil
 }
 
-// expandChain walks the chain stages in order, tracking ARG and ENV as
-// BuildKit's dispatch does, expanding each instruction and recording its
-// context input. A stage built FROM another stage starts with that stage's
+// triggerNodes parses the ONBUILD triggers of p once, however many stages
+// are built FROM it (the parser's set-up alone costs ~10 µs a call).
+func (a *analyzer) triggerNodes(p *stage) ([]*parser.Node, error) {
+	if p.triggerNodes != nil || p.triggerErr != nil {
+		return p.triggerNodes, p.triggerErr
+	}
+	nodes := make([]*parser.Node, len(p.triggers))
+	for i, expr := range p.triggers {
+		res, err := parser.Parse(strings.NewReader(expr))
+		if err == nil && len(res.AST.Children) != 1 {
+			err = fmt.Errorf("an ONBUILD trigger must be a single instruction")
+		}
+		if err != nil {
+			p.triggerErr = err
+			return nil, err
+		}
+		nodes[i] = res.AST.Children[0]
+	}
+	p.triggerNodes = nodes
+	return nodes, nil
+}
+
+// expandChain walks the chain stages, tracking ARG and ENV as BuildKit's
+// dispatch does, expanding each instruction and recording its context
+// input. A stage built FROM another stage starts with that stage's
 // variables; a stage FROM an image starts empty (the image's ENV is unknown
 // without pulling it, and unset variables expand to "" as in BuildKit).
+//
+// Stages are visited depth first along FROM, with one set of variables
+// that a stage's changes are undone from when its subtree is done: copying
+// the variables into every stage would be quadratic in a long FROM chain
+// (issue 17: hostile Dockerfiles must not hang).
 func (a *analyzer) expandChain() error {
+	children := make([][]int, len(a.stages))
+	var roots []int
 	for _, s := range a.stages {
-		if !a.chain[s.Index] {
-			continue
+		switch {
+		case !a.chain[s.Index]:
+		case s.parent >= 0:
+			children[s.parent] = append(children[s.parent], s.Index)
+		default:
+			roots = append(roots, s.Index)
 		}
-		s.env = newEnv()
-		if s.parent >= 0 {
-			s.env = a.stages[s.parent].env.clone()
+	}
+	e := newEnv()
+	type frame struct{ stage, next, undo int }
+	for _, root := range roots {
+		stack := []frame{{root, 0, e.mark()}}
+		if err := a.expandStage(a.stages[root], e); err != nil {
+			return err
 		}
-		for _, c := range s.cmds {
-			if err := a.expandCmd(s, c); err != nil {
+		for len(stack) > 0 {
+			f := &stack[len(stack)-1]
+			if f.next == len(children[f.stage]) {
+				e.undo(f.undo)
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			c := children[f.stage][f.next]
+			f.next++
+			stack = append(stack, frame{c, 0, e.mark()})
+			if err := a.expandStage(a.stages[c], e); err != nil {
 				return err
 			}
 		}
@@ -145,24 +175,29 @@ func (a *analyzer) expandChain() error {
 	return nil
 }
 
-func (a *analyzer) expandCmd(s *stage, c *cmd) error {
-	expand := func(w string) (string, error) {
-		if a.plainWord(w) {
-			return w, nil
+// expandStage expands the instructions of s, with e holding the variables
+// s starts with; e ends with those it ends with.
+func (a *analyzer) expandStage(s *stage, e *env) error {
+	for _, c := range s.cmds {
+		if err := a.expandCmd(s, c, e); err != nil {
+			return err
 		}
-		v, _, err := a.lex.ProcessWord(w, s.env)
-		return v, err
 	}
+	return nil
+}
+
+func (a *analyzer) expandCmd(s *stage, c *cmd, e *env) error {
+	expand := func(w string) (string, error) { return a.expandWord(w, e) }
 	c.stmt = &Stmt{Step: c.step, Cmd: c.name, From: c.from}
-	a.noteWrite(s, c) // before the instruction is expanded in place
+	a.noteWrite(s, c, e) // before the instruction is expanded in place
 	var err error
 	switch n := c.node.(type) {
 	case *instructions.ArgCommand:
-		err = a.dispatchArg(s, n)
+		err = a.dispatchArg(e, n)
 	case *instructions.EnvCommand:
 		if err = n.Expand(expand); err == nil {
 			for _, kv := range n.Env {
-				s.env.set(kv.Key, kv.Value)
+				e.set(kv.Key, kv.Value)
 			}
 		}
 	case *instructions.CopyCommand:
@@ -184,33 +219,25 @@ func (a *analyzer) expandCmd(s *stage, c *cmd) error {
 	return nil
 }
 
-// plainWord reports whether BuildKit's word expansion leaves w as it is:
-// no variable, quote, heredoc or escape character in it. Most COPY sources
-// are such words, and skipping the expansion keeps a huge Dockerfile fast
-// (BenchmarkAnalyzeHuge).
-func (a *analyzer) plainWord(w string) bool {
-	return !strings.ContainsAny(w, "$'\"<") && !strings.ContainsRune(w, a.escape)
-}
-
 // dispatchArg mirrors BuildKit's dispatchArg: a build arg wins, then the
 // ARG's default (expanded), then the global value of a meta ARG that the
 // stage re-declares without a default.
-func (a *analyzer) dispatchArg(s *stage, n *instructions.ArgCommand) error {
+func (a *analyzer) dispatchArg(e *env, n *instructions.ArgCommand) error {
 	for _, kv := range n.Args {
 		if v, ok := a.args[kv.Key]; ok {
-			s.env.set(kv.Key, v)
+			e.set(kv.Key, v)
 			continue
 		}
 		if kv.Value != nil {
-			v, _, err := a.lex.ProcessWord(*kv.Value, s.env)
+			v, err := a.expandWord(*kv.Value, e)
 			if err != nil {
 				return err
 			}
-			s.env.set(kv.Key, v)
+			e.set(kv.Key, v)
 			continue
 		}
 		if v, ok := a.global.Get(kv.Key); ok {
-			s.env.set(kv.Key, v)
+			e.set(kv.Key, v)
 		}
 	}
 	return nil

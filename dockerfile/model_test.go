@@ -25,6 +25,14 @@ func TestLoadErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bad, "Dockerfile"), []byte("FROM alpine\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// /dev/zero as a Dockerfile: read up to the limit, never to the end.
+	zero := filepath.Join(dir, "zero")
+	if err := os.MkdirAll(zero, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(zero, "Dockerfile")); err != nil {
+		t.Fatal(err)
+	}
 	build := func(b config.Build) *config.Build { return &b }
 	tests := []struct {
 		name string
@@ -45,6 +53,8 @@ func TestLoadErrors(t *testing.T) {
 			config.ServiceSettings{Ignore: []string{"["}}, "", 0, "services.a.ignore"},
 		{"bad ignore file", config.Service{Name: "a", Build: build(config.Build{Context: dir})},
 			config.ServiceSettings{}, filepath.Join(dir, ".dockerignore"), 2, ""},
+		{"endless Dockerfile", config.Service{Name: "a", Build: build(config.Build{Context: zero})},
+			config.ServiceSettings{}, filepath.Join(zero, "Dockerfile"), 0, "larger than 8 MiB"},
 		{"inline syntax error", config.Service{Name: "a", Build: build(config.Build{Context: bad, DockerfileInline: "FROM alpine\nNOPE x\n"})},
 			config.ServiceSettings{}, `dockerfile_inline of service "a"`, 2, "unknown instruction"},
 	}

@@ -86,12 +86,15 @@ func (a *analyzer) notesFor(s *stage) *stageNotes {
 // before expandCmd changes the instruction in place, with the variables of
 // that point, and expands the words itself so it can tell a variable the
 // Dockerfile never sets (the base image may) from one that is empty.
-func (a *analyzer) noteWrite(s *stage, c *cmd) {
+func (a *analyzer) noteWrite(s *stage, c *cmd, e *env) {
 	n := a.notesFor(s)
 	w := &write{step: c.step}
 	n.writes = append(n.writes, w)
 	expand := func(word string) string {
-		v, unmatched, err := a.lex.ProcessWord(word, s.env)
+		if a.plainWord(word) {
+			return word // what ProcessWord would return, with nothing unmatched
+		}
+		v, unmatched, err := a.lex.ProcessWord(word, e)
 		if err != nil {
 			w.unknown = fmt.Sprintf("%q cannot be expanded: %v", word, err)
 			return word
