@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,11 +21,31 @@ type FakeEngine struct {
 	Waited []string              // container IDs passed to Wait, in order
 	WaitFn func(id string) error // nil: every container is ready at once
 	Err    error                 // returned by every call when set (engine down)
+
+	// Volumes: the fake runs one container per service, and a plain up
+	// keeps its volumes the way compose carries them over to the new one.
+	Vols       map[string][]FakeVolume // service -> the volumes its container mounts
+	Declared   map[string][]string     // image tag -> the paths its images declare with VOLUME
+	Filled     map[string][]string     // image tag -> the paths where its images have files
+	RefreshErr error                   // returned by RefreshVolume when set
+	LookErr    error                   // returned by Populated when set (a probe that failed)
+	Stopped    []string                // containers StopContainer stopped, in order
+	Refreshed  []string                // "volume path" per RefreshVolume, in order
+	renewed    int
+}
+
+// FakeVolume is a volume mounted in a fake service's container.
+type FakeVolume struct {
+	Name string
+	Path string
+	Anon bool   // anonymous: up -V gives the container a new one
+	Data string // what it holds: "image <id>" when filled from an image, else what the test says
 }
 
 // NewFakeEngine returns an engine with no images and no containers.
 func NewFakeEngine() *FakeEngine {
-	return &FakeEngine{Images: map[string]*Image{}}
+	return &FakeEngine{Images: map[string]*Image{}, Vols: map[string][]FakeVolume{},
+		Declared: map[string][]string{}, Filled: map[string][]string{}}
 }
 
 // Image implements Engine.
@@ -142,6 +163,9 @@ func (r *FakeRunner) Up(_ context.Context, services []string, renewAnon bool, _ 
 		img, _ := r.Engine.Image(context.Background(), r.Tags[s])
 		if img != nil {
 			r.Engine.Run(s, img.ID)
+			if renewAnon {
+				r.Engine.renew(s, r.Tags[s], img.ID)
+			}
 		}
 	}
 	return nil
@@ -169,4 +193,130 @@ func (r *FakeRunner) CallLog() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.Calls...)
+}
+
+// Mounts implements Volumes.
+func (e *FakeEngine) Mounts(_ context.Context, id string) ([]Mount, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.Err != nil {
+		return nil, e.Err
+	}
+	for _, c := range e.List {
+		if c.ID != id {
+			continue
+		}
+		var out []Mount
+		for _, v := range e.Vols[c.Service] {
+			out = append(out, Mount{Volume: v.Name, Path: v.Path})
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("inspect container %q: no such container", id)
+}
+
+// ImageVolumes implements Volumes.
+func (e *FakeEngine) ImageVolumes(_ context.Context, image string) ([]string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.Err != nil {
+		return nil, e.Err
+	}
+	return append([]string(nil), e.Declared[e.tagOf(image)]...), nil
+}
+
+// Populated implements Volumes.
+func (e *FakeEngine) Populated(_ context.Context, _, image string, paths []string) (map[string]bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.Err != nil {
+		return nil, e.Err
+	}
+	if e.LookErr != nil {
+		return nil, e.LookErr
+	}
+	out := map[string]bool{}
+	for _, p := range paths {
+		out[p] = slices.Contains(e.Filled[e.tagOf(image)], p)
+	}
+	return out, nil
+}
+
+// StopContainer implements Volumes.
+func (e *FakeEngine) StopContainer(_ context.Context, id string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.Err != nil {
+		return e.Err
+	}
+	e.Stopped = append(e.Stopped, id)
+	for i := range e.List {
+		if e.List[i].ID == id {
+			e.List[i].State = "exited"
+		}
+	}
+	return nil
+}
+
+// RefreshVolume implements Volumes: the volume then holds the image.
+func (e *FakeEngine) RefreshVolume(_ context.Context, _, image, volume, path string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.Err != nil {
+		return e.Err
+	}
+	if e.RefreshErr != nil {
+		return e.RefreshErr
+	}
+	e.Refreshed = append(e.Refreshed, volume+" "+path)
+	for _, vs := range e.Vols {
+		for i := range vs {
+			if vs[i].Name == volume {
+				vs[i].Data = "image " + image
+			}
+		}
+	}
+	return nil
+}
+
+// Volume returns the named volume; false when no container mounts it.
+func (e *FakeEngine) Volume(name string) (FakeVolume, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, vs := range e.Vols {
+		for _, v := range vs {
+			if v.Name == name {
+				return v, true
+			}
+		}
+	}
+	return FakeVolume{}, false
+}
+
+// renew gives a service's container new anonymous volumes, as up -V does:
+// filled from the image where it has files, else empty.
+func (e *FakeEngine) renew(service, tag, imageID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, v := range e.Vols[service] {
+		if !v.Anon {
+			continue
+		}
+		e.renewed++
+		v.Name, v.Data = fmt.Sprintf("anon-%d", e.renewed), ""
+		if slices.Contains(e.Filled[tag], v.Path) {
+			v.Data = "image " + imageID
+		}
+		e.Vols[service][i] = v
+	}
+}
+
+// tagOf is the tag whose image has the ID; the fake's rules are by tag.
+func (e *FakeEngine) tagOf(id string) string {
+	for tag, img := range e.Images {
+		if img.ID == id {
+			return tag
+		}
+	}
+	return ""
 }
