@@ -34,9 +34,9 @@ type Policy struct {
 // Input is everything known about one service before deciding.
 type Input struct {
 	Service     string
-	Tag         string // the image the service runs (image: or compose's default name)
-	Build       bool   // has a build: section (else it only names Tag)
-	AnonVolumes bool
+	Tag         string              // the image the service runs (image: or compose's default name)
+	Build       bool                // has a build: section (else it only names Tag)
+	AnonVolumes []string            // container paths of the compose file's anonymous volumes
 	Print       *fingerprint.Print  // current fingerprint; nil without build:
 	Record      *fingerprint.Record // last build rebuildd recorded; nil when none
 	// Files loads the per-file sums stored with Record: to name changed
@@ -59,17 +59,21 @@ type Input struct {
 
 // Decision is the answer for one service and what to do about it.
 type Decision struct {
-	Service   string
-	Tag       string
-	Status    string // StatusUpToDate, StatusStale or StatusUnknown
-	Build     bool   // Tag is built (by this service or one sharing the tag)
-	Builder   bool   // this service's build runs (one per tag)
-	Recreate  bool   // up -d the service after any build (recreate or create)
-	RenewAnon bool   // recreate with --renew-anon-volumes
-	Adopt     bool   // record the current print for the current image: an old record's files all equal
-	Recheck   bool   // built again only because inputs changed during the last build
-	Impacts   []string
-	Reason    string
+	Service  string
+	Tag      string
+	Status   string // StatusUpToDate, StatusStale or StatusUnknown
+	Build    bool   // Tag is built (by this service or one sharing the tag)
+	Builder  bool   // this service's build runs (one per tag)
+	Recreate bool   // up -d the service after any build (recreate or create)
+	// RefreshVolumes: the build's cause (deps, the Dockerfile, or unknown)
+	// may change what the image has under an anonymous volume, so the
+	// recreate refreshes the volumes that hide the new image's files
+	// (volumes.go).
+	RefreshVolumes bool
+	Adopt          bool // record the current print for the current image: an old record's files all equal
+	Recheck        bool // built again only because inputs changed during the last build
+	Impacts        []string
+	Reason         string
 }
 
 // Stale reports whether the decision changes anything.

@@ -38,7 +38,10 @@ type Reconciler struct {
 	// Engine is read for images and containers; nil when it was not asked
 	// (a dry run without an engine): decisions then say what they could
 	// not know.
-	Engine      docker.Engine
+	Engine docker.Engine
+	// Volumes looks into volumes and images and refreshes a volume after a
+	// rebuild; nil refreshes nothing (volumes.go).
+	Volumes     docker.Volumes
 	Store       fingerprint.Records
 	Policy      Policy
 	Index       *fingerprint.Index
@@ -127,7 +130,7 @@ func (r *Reconciler) Inputs(ctx context.Context, svcs []config.Service) ([]Input
 	inputs := make([]Input, 0, len(svcs))
 	var buildErr error
 	for _, s := range svcs {
-		in := Input{Service: s.Name, Tag: r.tag(s), Build: s.Build != nil, AnonVolumes: len(s.AnonVolumes) > 0,
+		in := Input{Service: s.Name, Tag: r.tag(s), Build: s.Build != nil, AnonVolumes: s.AnonVolumes,
 			Unasked: r.Engine == nil, Interrupted: r.Store.Recreating(s.Name), Brief: r.Brief}
 		if in.Build {
 			if buildErr = r.buildInputs(ctx, s, &in); buildErr != nil {
@@ -302,7 +305,7 @@ func (r *Reconciler) saveIndex() {
 func (r *Reconciler) LogDecision(d Decision, extra ...zap.Field) {
 	fields := append([]zap.Field{zap.String("service", d.Service), zap.String("action", d.Action()),
 		zap.String("status", d.Status), zap.String("reason", d.Reason), zap.Strings("impacts", d.Impacts),
-		zap.Bool("renew_anon_volumes", d.RenewAnon)}, extra...)
+		zap.Bool("refresh_volumes", d.RefreshVolumes)}, extra...)
 	if d.Stale() {
 		r.Log.Info("decision", fields...)
 		return

@@ -57,16 +57,19 @@ func shareBuilds(inputs []Input, out []Decision) {
 			d.Reason = fmt.Sprintf("uses image %s, rebuilt for %s", in.Tag, out[b].Service)
 		}
 		d.Recreate = true
-		d.RenewAnon = in.AnonVolumes && renews(out[b].Impacts)
+		d.RefreshVolumes = renews(out[b].Impacts)
 	}
 }
 
-// renews: a rebuild caused by a deps or Dockerfile change renews anonymous
-// volumes, or the container keeps the old node_modules of its volume. So
-// does a build whose cause is unknown (no record) when it gives a new image.
+// renews: after a rebuild caused by a deps or Dockerfile change, an
+// anonymous volume may hide new files of the image (the container would
+// keep the old node_modules of its volume). So may one after a build whose
+// cause is unknown (no record, or no image) when it gives a new image:
+// only volumes that hide the new image's files are refreshed, so a
+// refresh on doubt loses no data.
 func renews(impacts []string) bool {
 	for _, i := range impacts {
-		if i == "deps" || i == "dockerfile" || i == StatusUnknown {
+		if i == "deps" || i == "dockerfile" || i == StatusUnknown || i == "image missing" {
 			return true
 		}
 	}

@@ -91,6 +91,8 @@ func TestDecide(t *testing.T) {
 	build := func(status, reason string, impacts ...string) Decision {
 		return Decision{Status: status, Build: true, Builder: true, Recreate: true, Impacts: impacts, Reason: reason}
 	}
+	// refresh: the cause may change what the image has under a volume.
+	refresh := func(d Decision) Decision { d.RefreshVolumes = true; return d }
 	recreate := func(reason string) Decision {
 		return Decision{Status: StatusStale, Recreate: true, Reason: reason}
 	}
@@ -105,13 +107,13 @@ func TestDecide(t *testing.T) {
 		{"up to date", apiInput(v1, recordOf(v1, "sha256:old"), imgOld, running), Policy{},
 			Decision{Status: StatusUpToDate}},
 		{"image missing", apiInput(v1, recordOf(v1, "sha256:old"), nil, running), Policy{},
-			build(StatusStale, "image missing", "image missing")},
+			refresh(build(StatusStale, "image missing", "image missing"))},
 		{"no record: unknown, never a timestamp", apiInput(v1, nil, imgOld, running), Policy{},
-			build(StatusUnknown, unknownWhy, "unknown")},
+			refresh(build(StatusUnknown, unknownWhy, "unknown"))},
 		{"image built outside rebuildd: unknown", apiInput(v1, recordOf(v1, "sha256:byhand"), imgOld, running), Policy{},
-			build(StatusUnknown, "image proj-api was built outside rebuildd, not from the inputs rebuildd recorded; a build (cheap from the cache) finds out and records it", "unknown")},
+			refresh(build(StatusUnknown, "image proj-api was built outside rebuildd, not from the inputs rebuildd recorded; a build (cheap from the cache) finds out and records it", "unknown"))},
 		{"deps changed", apiInput(printOf(filesDeps), recordOf(v1, "sha256:old"), imgOld, running), Policy{},
-			build(StatusStale, "package-lock.json changed (deps layer, RUN npm ci)", "deps")},
+			refresh(build(StatusStale, "package-lock.json changed (deps layer, RUN npm ci)", "deps"))},
 		{"baked source changed", apiInput(printOf(filesSrc), recordOf(v1, "sha256:old"), imgOld, running), Policy{},
 			build(StatusStale, "src/app.js changed (source layer), src/new.js added (source layer)", "source")},
 		{"live source changed: delivered", apiInput(printOf(filesLive), recordOf(v1, "sha256:old"), imgOld, running), Policy{},
@@ -125,16 +127,16 @@ func TestDecide(t *testing.T) {
 		{"record before the live fold, live change", apiInput(printOf(filesLive), beforeLive(recordOf(v1, "sha256:old")), imgOld, running), Policy{},
 			Decision{Status: StatusUpToDate, Reason: liveWhy}},
 		{"Dockerfile changed", apiInput(dfChanged, recordOf(v1, "sha256:old"), imgOld, running), Policy{},
-			build(StatusStale, "Dockerfile changed", "dockerfile")},
+			refresh(build(StatusStale, "Dockerfile changed", "dockerfile"))},
 		{"record from before the folds, same inputs: record again", apiInput(v1, oldFormat(recordOf(v1, "sha256:old")), imgOld, running), Policy{},
 			Decision{Status: StatusUpToDate, Adopt: true, Impacts: []string{"adopted"}}},
 		{"record from before the folds, a file changed", apiInput(printOf(filesSrc), oldFormat(recordOf(v1, "sha256:old")), imgOld, running), Policy{},
 			build(StatusStale, "src/app.js changed (source layer), src/new.js added (source layer)", "source")},
 		{"deps edited and reverted during the last build", apiInput(v1, unsettled(recordOf(v1, "sha256:old"), "deps"), imgOld, running), Policy{},
-			Decision{Status: StatusStale, Build: true, Builder: true, Recreate: true, Recheck: true, Impacts: []string{"deps"},
+			Decision{Status: StatusStale, Build: true, Builder: true, Recreate: true, RefreshVolumes: true, Recheck: true, Impacts: []string{"deps"},
 				Reason: "deps files changed while the last build ran; building again so the image holds what is on disk"}},
 		{"deps edited during the last build, then source", apiInput(printOf(filesSrc), unsettled(recordOf(v1, "sha256:old"), "deps"), imgOld, running), Policy{},
-			build(StatusStale, "src/app.js changed (source layer), src/new.js added (source layer)", "deps", "source")},
+			refresh(build(StatusStale, "src/app.js changed (source layer), src/new.js added (source layer)", "deps", "source"))},
 		{"no container", apiInput(v1, recordOf(v1, "sha256:old"), imgOld, nil), Policy{},
 			recreate("no container")},
 		{"container runs an older image", apiInput(v1, recordOf(v1, "sha256:old"), imgOld,
@@ -160,7 +162,7 @@ func TestDecide(t *testing.T) {
 			in := apiInput(v1, nil, nil, nil)
 			in.Unasked = true
 			return in
-		}(), Policy{}, build(StatusUnknown, unknownWhy, "unknown")},
+		}(), Policy{}, refresh(build(StatusUnknown, unknownWhy, "unknown"))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,25 +178,25 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-func TestPlanRenewsAnonVolumesOnlyForDepsOrDockerfile(t *testing.T) {
+// Only a build for deps or the Dockerfile (or an unknown cause) may change
+// what the image has under an anonymous volume; which volumes are then
+// refreshed is decided after the build (volumes_test.go).
+func TestPlanRefreshesVolumesOnlyForDepsOrDockerfile(t *testing.T) {
 	v1 := printOf(filesV1)
 	tests := []struct {
 		name  string
 		print *fingerprint.Print
-		anon  bool
 		want  bool
 	}{
-		{"deps, anon volume", printOf(filesDeps), true, true},
-		{"deps, no anon volume", printOf(filesDeps), false, false},
-		{"source, anon volume", printOf(filesSrc), true, false},
+		{"deps", printOf(filesDeps), true},
+		{"source", printOf(filesSrc), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := apiInput(tt.print, recordOf(v1, "sha256:old"), imgOld, running)
-			in.AnonVolumes = tt.anon
 			got, _ := Plan([]Input{in}, Policy{})
-			if got[0].RenewAnon != tt.want {
-				t.Errorf("RenewAnon = %v, want %v", got[0].RenewAnon, tt.want)
+			if got[0].RefreshVolumes != tt.want {
+				t.Errorf("RefreshVolumes = %v, want %v", got[0].RefreshVolumes, tt.want)
 			}
 		})
 	}

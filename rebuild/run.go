@@ -21,8 +21,9 @@ type run struct {
 	built   map[string]*docker.Image // tag -> image after a successful build
 	failed  map[string]string        // tag -> why its build failed
 	tailOf  map[string][]string
-	touched map[string]bool // services that were upped
-	docker  time.Duration   // time spent in compose build and up
+	touched map[string]bool        // services that were upped
+	volumes map[string]*volumePlan // service -> its volumes' fates, for a recreate that refreshes
+	docker  time.Duration          // time spent in compose build and up
 }
 
 // Run decides, logs each decision, and acts on them (Act).
@@ -47,7 +48,8 @@ func (r *Reconciler) Run(ctx context.Context, names []string) ([]Outcome, error)
 func (r *Reconciler) Act(ctx context.Context, dec *Decided, start time.Time) ([]Outcome, error) {
 	defer r.saveIndex()
 	x := &run{r: r, inputs: map[string]Input{}, out: startOutcomes(dec.Decisions),
-		built: map[string]*docker.Image{}, failed: map[string]string{}, tailOf: map[string][]string{}, touched: map[string]bool{}}
+		built: map[string]*docker.Image{}, failed: map[string]string{}, tailOf: map[string][]string{}, touched: map[string]bool{},
+		volumes: map[string]*volumePlan{}}
 	for _, in := range dec.Inputs {
 		x.inputs[in.Service] = in
 	}
@@ -138,7 +140,8 @@ func (x *run) record() error {
 }
 
 // recreate ups every service that needs it in at most two compose calls:
-// one with --renew-anon-volumes, one without.
+// one with --renew-anon-volumes, for the services whose every anonymous
+// volume is to be refreshed, one without (volumes.go).
 func (x *run) recreate(ctx context.Context) error {
 	var plain, renew []string
 	for i := range x.out {
@@ -146,11 +149,18 @@ func (x *run) recreate(ctx context.Context) error {
 		if !x.needsUp(o) {
 			continue
 		}
-		if o.Decision.RenewAnon {
-			renew = append(renew, o.Service)
-		} else {
-			plain = append(plain, o.Service)
+		if o.Decision.RefreshVolumes {
+			p, err := x.planVolumes(ctx, o.Service, x.built[o.Decision.Tag])
+			if err != nil {
+				return err
+			}
+			x.volumes[o.Service] = p
+			if p.renewAll() {
+				renew = append(renew, o.Service)
+				continue
+			}
 		}
+		plain = append(plain, o.Service)
 	}
 	for _, group := range []struct {
 		services []string
@@ -198,6 +208,11 @@ func (x *run) up(ctx context.Context, services []string, renew bool) error {
 	if err := x.r.Store.BeginRecreate(services); err != nil {
 		return err
 	}
+	for _, s := range services {
+		if p := x.volumes[s]; p != nil && !renew && p.refreshes() {
+			x.refreshVolumes(ctx, p)
+		}
+	}
 	// Never cancelled half-way (shutdown, on_busy: cancel): a half-done up
 	// leaves the service without a container.
 	err := x.r.Runner.Up(context.WithoutCancel(ctx), services, renew, w)
@@ -208,6 +223,11 @@ func (x *run) up(ctx context.Context, services []string, renew bool) error {
 	x.docker += took
 	x.r.Log.Info("recreate", zap.Strings("services", services), zap.Bool("renew_anon_volumes", renew),
 		zap.Duration("docker", took), zap.Error(err))
+	for _, s := range services {
+		if p := x.volumes[s]; p != nil && (err == nil || !renew) {
+			x.logVolumes(p, renew)
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

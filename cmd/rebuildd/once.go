@@ -149,6 +149,9 @@ func newReconciler(ctx context.Context, g *globalFlags, proj *config.Project, co
 		Store: store, Index: <-index, Log: con.log,
 		Out: con.buildOut, WaitTimeout: onceWaitTimeout,
 	}
+	if v, ok := eng.(docker.Volumes); ok {
+		rec.Volumes = v // refreshes the volumes that hide a new image's files
+	}
 	if !changing {
 		rec.Store = fingerprint.NewOverlay(store) // decides like a real run; writes nothing
 	}

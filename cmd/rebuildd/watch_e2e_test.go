@@ -134,12 +134,8 @@ func (r *watchRig) stop() {
 	}
 	if r.t.Failed() {
 		r.mu.Lock()
-		out := strings.Join(r.seen, "\n")
+		r.t.Logf("rebuildd output:\n%s", strings.Join(r.seen, "\n"))
 		r.mu.Unlock()
-		r.t.Logf("rebuildd output:\n%s", out)
-		if msg := e2e.Explain(out); msg != "" {
-			r.t.Log(msg)
-		}
 	}
 }
 
@@ -194,14 +190,12 @@ func (r *watchRig) touch(rel string) {
 }
 
 func TestWatchE2E(t *testing.T) {
-	t.Parallel() // beside TestOnceE2E: own projects, own base images
 	e2e.Require(t)
+	base := e2e.BaseImage(t)
 	composes := e2e.Composes(t)
 	bin := buildBinary(t)
 	for _, c := range composes {
 		t.Run(c.Name, func(t *testing.T) {
-			t.Parallel() // the two Compose CLIs side by side
-			base := e2e.BaseImage(t)
 			// Every scenario runs under v2. Under v1 the ones where the
 			// Compose CLI matters run (build, -V, restart, up of a new
 			// service, a failing build); the others exercise rebuildd's own
@@ -220,6 +214,7 @@ func TestWatchE2E(t *testing.T) {
 			}
 			both("source-edits", testWatchSourceEdits)
 			both("deps-renews-anon-volume", testWatchDeps)
+			both("deps-keeps-data-volumes", testWatchDataVolumes)
 			v2("bind-mounted-source", testWatchBindMount)
 			both("broken-compose-holds-edit", testWatchBrokenCompose)
 			both("on-source-restart", testWatchRestart)

@@ -43,6 +43,14 @@ const runInstruction = `RUN mkdir -p /www/node_modules  && while read -r dep; do
 // scenarios are the kinds of lines a person sees, each as the daemon logs
 // it (the same fields as the JSON log).
 var scenarios = map[string][]entry{
+	"volumes": {
+		{zap.InfoLevel, "volume", []zap.Field{zap.String("service", "api"), zap.String("container", "proj-api-1"),
+			zap.String("volume", strings.Repeat("3f", 32)), zap.String("path", "/app/node_modules"), zap.String("action", "refreshed"),
+			zap.String("why", "it hides the files the new image has at /app/node_modules")}},
+		{zap.WarnLevel, "volume", []zap.Field{zap.String("service", "api"), zap.String("container", "proj-api-1"),
+			zap.String("volume", "proj_seeded"), zap.String("path", "/data"), zap.String("action", "kept"),
+			zap.String("why", "the image declares /data with VOLUME: its content is data; the files the new image has there are not copied in")}},
+	},
 	"rebuild": {
 		{zap.InfoLevel, "decision", []zap.Field{zap.String("service", "api"), zap.String("action", "rebuild"),
 			zap.String("impact", "deps"), zap.Strings("paths", []string{"/p/api/package-lock.json"}),

@@ -58,6 +58,8 @@ func (o Options) body(ev event) string {
 		return ready(ev)
 	case strings.HasPrefix(ev.msg, "advice: "):
 		return o.advice(ev)
+	case ev.msg == "volume" && ev.str("action") != "":
+		return volume(ev)
 	}
 	return o.generic(ev)
 }
@@ -190,6 +192,22 @@ func (o Options) advice(ev event) string {
 	}
 	if fix := ev.str("fix"); fix != "" {
 		text += "; " + escape.Line(fix)
+	}
+	return text
+}
+
+// volume: what a recreate did to one volume and why, "volume /deps
+// (3f2a9c1b0d4e) refreshed: it hides the files the new image has at /deps";
+// a failed refresh adds the commands that do it by hand.
+func volume(ev event) string {
+	name := ev.str("volume")
+	if len(name) > 12 {
+		name = name[:12]
+	}
+	text := "volume " + escape.Line(ev.str("path")) + " (" + escape.Line(name) + ") " +
+		escape.Line(ev.str("action")) + ": " + escape.Line(ev.str("why"))
+	if fix := ev.str("fix"); fix != "" {
+		text += "; by hand: " + escape.Line(fix)
 	}
 	return text
 }
