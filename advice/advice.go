@@ -22,7 +22,7 @@
 //	secret-build-arg      warn  the secret is in the image history
 //	untagged-build        warn  another service or a push script needs the image by name;
 //	                      info  two services build the same image twice
-//	anon-volume-trap      info  rebuildd renews the volume; plain compose would not
+//	anon-volume-trap      info  rebuildd refreshes the volume; plain compose would not
 //	missing-cache-mount   warn  the RUN sits on context files, so it re-runs in the dev loop;
 //	                      info  only a Dockerfile edit re-runs it
 //	syntax-line           warn  the engine's built-in Dockerfile frontend cannot parse the

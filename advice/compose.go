@@ -164,7 +164,7 @@ func grepLine(file string, re *regexp.Regexp) int {
 // directory into a new anonymous volume once; `docker compose up --build`
 // recreates the container but re-attaches the old volume, so after a
 // dependency change the app keeps running with the stale packages. rebuildd
-// renews anonymous volumes when it rebuilds for a deps change, so this is
+// refreshes such a volume when it rebuilds for a deps change, so this is
 // info: it explains the behaviour rather than asking for a change.
 func anonVolumeTrap(s *subject) []Finding {
 	var out []Finding
@@ -176,7 +176,7 @@ func anonVolumeTrap(s *subject) []Finding {
 		file, line := s.composeFind([]string{"volumes"}, volumeItem(vol))
 		dfile, dline := s.at(run.line)
 		out = append(out, Finding{Code: CodeAnonVolumeTrap, Severity: Info, File: file, Line: line,
-			Message: fmt.Sprintf("anonymous volume %s keeps the %s that %s (%s) filled when the container was first created; plain `docker compose up --build` re-attaches the old volume, so after a dependency change the app runs with stale packages. rebuildd renews it (--renew-anon-volumes) when it rebuilds for a dependency change",
+			Message: fmt.Sprintf("anonymous volume %s keeps the %s that %s (%s) filled when the container was first created; plain `docker compose up --build` re-attaches the old volume, so after a dependency change the app runs with stale packages. rebuildd refreshes it from the new image when it rebuilds for a dependency change",
 				vol, path.Base(vol), run.brief(), s.place(dfile, dline)),
 			Fix: fmt.Sprintf("nothing to do while rebuildd runs; without it, use `docker compose up --build --renew-anon-volumes` after changing %s", strings.Join(firstN(m.manifests, 2), " or "))})
 	}
