@@ -44,11 +44,14 @@ var (
 	syncDirModes  = []fs.FileMode{0o755, 0o755, 0o775, 0o750, 0o700}
 	syncOwners    = [][2]int{{0, 0}, {1000, 1000}, {1234, 5678}, {33, 50}}
 	syncChowns    = []string{"1000", "1000:50", "app", "app:staff", "www:www", "root", "nosuch", "33", "0:1001", "app:7", ":50", "7:", "app:"}
+	classicChowns = []string{"1000", "1000:50", "33", "0:1001", "root"}
 	syncChmods    = []string{"0640", "755", "0600", "444", "0700", "0751"}
 )
 
-// GenSyncCase makes case seed.
-func GenSyncCase(seed uint64, base string) SyncCase {
+// GenSyncCase makes case seed. Without buildkit it writes only what the
+// classic builder accepts: no --chmod, numeric --chown (it fails on a name
+// its /etc/passwd lacks), and several sources only into "dir/".
+func GenSyncCase(seed uint64, base string, buildkit bool) SyncCase {
 	r := rng(seed)
 	c := SyncCase{Seed: seed, Tree: Tree{}, Modes: map[string]fs.FileMode{}, Owners: map[string][2]int{}}
 	for _, f := range syncFiles {
@@ -71,7 +74,7 @@ func GenSyncCase(seed uint64, base string) SyncCase {
 		c.Tree[".dockerignore"] = strings.Join(c.Ignore, "\n") + "\n"
 		c.Modes[".dockerignore"] = 0o644
 	}
-	g := &syncGen{r: r, c: &c}
+	g := &syncGen{r: r, c: &c, classic: !buildkit}
 	g.ign, _ = ignore.New(c.Ignore) // fixed lines, all valid (TestSyncCasesAreValid)
 	c.Dockerfile = g.dockerfile(base)
 	c.Tree["Dockerfile"] = c.Dockerfile
@@ -81,14 +84,15 @@ func GenSyncCase(seed uint64, base string) SyncCase {
 
 // syncGen writes one Dockerfile.
 type syncGen struct {
-	r     *rand.Rand
-	c     *SyncCase
-	b     strings.Builder
-	build bool     // a builder stage exists for COPY --from
-	vars  []string // ARG/ENV names of the current stage holding an absolute path
-	svars []string // ARG names holding a source directory
-	nf    int      // unique /f/<n> destinations
-	ign   *ignore.Matcher
+	r       *rand.Rand
+	c       *SyncCase
+	b       strings.Builder
+	build   bool     // a builder stage exists for COPY --from
+	vars    []string // ARG/ENV names of the current stage holding an absolute path
+	svars   []string // ARG names holding a source directory
+	nf      int      // unique /f/<n> destinations
+	ign     *ignore.Matcher
+	classic bool
 }
 
 func (g *syncGen) line(format string, a ...any) { fmt.Fprintf(&g.b, format+"\n", a...) }
@@ -288,7 +292,7 @@ func (g *syncGen) dest(several, files bool) string {
 		plain = append(plain, "$"+v)
 	}
 	switch x := g.r.IntN(10); {
-	case x < 5:
+	case x < 5 || several && g.classic:
 		return pick(g.r, dirs)
 	case x < 7 && !files && !several:
 		return pick(g.r, plain)
@@ -304,8 +308,11 @@ func (g *syncGen) flags() string {
 	var f []string
 	if chance(g.r, 0.35) {
 		f = append(f, "--chown="+pick(g.r, syncChowns))
+		if g.classic {
+			f[len(f)-1] = "--chown=" + pick(g.r, classicChowns)
+		}
 	}
-	if chance(g.r, 0.3) {
+	if chance(g.r, 0.3) && !g.classic {
 		f = append(f, "--chmod="+pick(g.r, syncChmods))
 	}
 	if len(f) == 0 {
