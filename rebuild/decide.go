@@ -34,11 +34,16 @@ type Policy struct {
 // Input is everything known about one service before deciding.
 type Input struct {
 	Service     string
-	Tag         string              // the image the service runs (image: or compose's default name)
-	Build       bool                // has a build: section (else it only names Tag)
-	AnonVolumes []string            // container paths of the compose file's anonymous volumes
-	Print       *fingerprint.Print  // current fingerprint; nil without build:
-	Record      *fingerprint.Record // last build rebuildd recorded; nil when none
+	Tag         string   // the image the service runs (image: or compose's default name)
+	Build       bool     // has a build: section (else it only names Tag)
+	AnonVolumes []string // container paths of the compose file's anonymous volumes
+	// SourceRuns: a RUN runs after some source-layer input of the
+	// Dockerfile, so a source change re-runs it and may change what the
+	// image has under an anonymous volume (`COPY package*.json ./` then
+	// `RUN npm ci` with no context input after it: the lock file is source).
+	SourceRuns bool
+	Print      *fingerprint.Print  // current fingerprint; nil without build:
+	Record     *fingerprint.Record // last build rebuildd recorded; nil when none
 	// Files loads the per-file sums stored with Record: to name changed
 	// files, and to compare file by file when the folds cannot tell.
 	Files func() (map[string]fingerprint.FileSum, error)

@@ -180,7 +180,23 @@ func (r *Reconciler) buildInputs(ctx context.Context, s config.Service, in *Inpu
 	name := s.Name
 	in.Files = func() (map[string]fingerprint.FileSum, error) { return r.Store.Files(name) }
 	in.Binds = src.Binds
+	in.SourceRuns = sourceRuns(src.Classify)
 	return nil
+}
+
+// sourceRuns: the Dockerfile runs a RUN after one of its source-layer
+// inputs (a classifier that is no Dockerfile model says no).
+func sourceRuns(c fingerprint.Classifier) bool {
+	m, ok := c.(interface{ Analysis() *dockerfile.Analysis })
+	if !ok || m.Analysis() == nil {
+		return false
+	}
+	for _, in := range m.Analysis().Inputs {
+		if in.Layer == dockerfile.LayerSource && in.RunAfter != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Reconciler) fingerprint(ctx context.Context, src fingerprint.Source) (*fingerprint.Print, error) {

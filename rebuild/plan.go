@@ -2,6 +2,7 @@ package rebuild
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/rebuildd/rebuildd/dockerfile"
@@ -57,11 +58,12 @@ func shareBuilds(inputs []Input, out []Decision) {
 			d.Reason = fmt.Sprintf("uses image %s, rebuilt for %s", in.Tag, out[b].Service)
 		}
 		d.Recreate = true
-		d.RefreshVolumes = renews(out[b].Impacts)
+		d.RefreshVolumes = renews(out[b].Impacts) || (inputs[b].SourceRuns && slices.Contains(out[b].Impacts, string(dockerfile.ImpactSource)))
 	}
 }
 
-// renews: after a rebuild caused by a deps or Dockerfile change, an
+// renews: after a rebuild caused by a deps or Dockerfile change (or by a
+// source change that a RUN follows, Input.SourceRuns), an
 // anonymous volume may hide new files of the image (the container would
 // keep the old node_modules of its volume). So may one after a build whose
 // cause is unknown (no record, or no image) when it gives a new image:

@@ -178,22 +178,26 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-// Only a build for deps or the Dockerfile (or an unknown cause) may change
-// what the image has under an anonymous volume; which volumes are then
+// Only a build for deps or the Dockerfile (or an unknown cause), or for
+// source that a RUN follows, may change what the image has under an
+// anonymous volume; which volumes are then
 // refreshed is decided after the build (volumes_test.go).
 func TestPlanRefreshesVolumesOnlyForDepsOrDockerfile(t *testing.T) {
 	v1 := printOf(filesV1)
 	tests := []struct {
-		name  string
-		print *fingerprint.Print
-		want  bool
+		name       string
+		print      *fingerprint.Print
+		sourceRuns bool
+		want       bool
 	}{
-		{"deps", printOf(filesDeps), true},
-		{"source", printOf(filesSrc), false},
+		{"deps", printOf(filesDeps), false, true},
+		{"source", printOf(filesSrc), false, false},
+		{"source that a RUN follows", printOf(filesSrc), true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := apiInput(tt.print, recordOf(v1, "sha256:old"), imgOld, running)
+			in.SourceRuns = tt.sourceRuns
 			got, _ := Plan([]Input{in}, Policy{})
 			if got[0].RefreshVolumes != tt.want {
 				t.Errorf("RefreshVolumes = %v, want %v", got[0].RefreshVolumes, tt.want)

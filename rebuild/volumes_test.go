@@ -2,6 +2,7 @@ package rebuild
 
 import (
 	"errors"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,7 +12,9 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/docker"
+	"github.com/rebuildd/rebuildd/dockerfile"
 	"github.com/rebuildd/rebuildd/internal/testfs"
 )
 
@@ -226,5 +229,32 @@ func TestRunVolumesNotCheckedKeepsAll(t *testing.T) {
 	warns := logs.FilterMessageSnippet("volumes not checked").All()
 	if len(warns) != 1 || !strings.Contains(warns[0].ContextMap()["fix"].(string), "--renew-anon-volumes api") {
 		t.Errorf("warnings %v", warns)
+	}
+}
+
+// sourceRuns reads the Dockerfile: a lock file copied before `RUN npm ci`
+// with no context input after it is source, and its change re-runs the
+// RUN.
+func TestSourceRuns(t *testing.T) {
+	for _, tt := range []struct {
+		dockerfile string
+		want       bool
+	}{
+		{"FROM base\nCOPY package.json ./\nRUN npm ci\nCMD [\"node\"]\n", true},
+		{"FROM base\nCOPY package.json ./\nRUN npm ci\nCOPY . .\n", false},
+		{"FROM base\nCOPY . .\nRUN npm run build\n", true},
+		{"FROM base\nCOPY . .\n", false},
+	} {
+		dir := t.TempDir()
+		testfs.Write(t, dir, "Dockerfile", tt.dockerfile)
+		testfs.Write(t, dir, "package.json", "{}")
+		svc := config.Service{Name: "api", Build: &config.Build{Context: dir, Dockerfile: filepath.Join(dir, "Dockerfile")}}
+		m, err := dockerfile.Load(svc, config.ServiceSettings{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sourceRuns(m); got != tt.want {
+			t.Errorf("%q: sourceRuns %v, want %v", tt.dockerfile, got, tt.want)
+		}
 	}
 }

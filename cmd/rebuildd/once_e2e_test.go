@@ -153,6 +153,7 @@ func TestOnceE2E(t *testing.T) {
 			t.Run("deps-renews-anon-volume", func(t *testing.T) { testOnceDepsVolume(t, bin, c, base) })
 			t.Run("deps-keeps-data-volumes", func(t *testing.T) { testOnceDataVolumes(t, bin, c, base) })
 			t.Run("next-deps-stage", func(t *testing.T) { testOnceNextDeps(t, bin, c, base) })
+			t.Run("source-run-refreshes-volume", func(t *testing.T) { testOnceSourceRun(t, bin, c, base) })
 			t.Run("built-by-hand", func(t *testing.T) { testOnceBuiltByHand(t, bin, c, base) })
 			t.Run("hand-up-then-once", func(t *testing.T) { testOnceHandUp(t, bin, c, base) })
 			t.Run("bind-mounted-edit", func(t *testing.T) { testOnceBindMount(t, bin, c, base) })

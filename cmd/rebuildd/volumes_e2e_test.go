@@ -114,6 +114,34 @@ func testWatchDataVolumes(t *testing.T, bin string, c e2e.Compose, base string) 
 	}
 }
 
+// testOnceSourceRun: deps.txt is copied before the RUN that installs it
+// and no context input follows that RUN, so the layer model calls it
+// source; its change still re-runs the RUN, and the volume over /deps is
+// refreshed all the same.
+func testOnceSourceRun(t *testing.T, bin string, c e2e.Compose, base string) {
+	if c.V1() {
+		t.Skip("rebuildd's own logic, covered under Compose v2")
+	}
+	port := e2e.FreePort(t)
+	r := newOnceRig(t, bin, c, map[string]string{
+		"compose.yaml": fmt.Sprintf("services:\n  web:\n    build: .\n    volumes:\n      - /deps\n"+
+			"    ports:\n      - \"127.0.0.1:%d:80\"\n", port),
+		"Dockerfile": "FROM " + base + "\nCOPY deps.txt /src/\nRUN mkdir -p /deps && cp /src/deps.txt /deps/installed.txt\n" +
+			`CMD ["httpd", "-f", "-p", "80", "-h", "/"]` + "\n",
+		"deps.txt": "deps-v1",
+	})
+	r.p.Write("deps.txt", "deps-v1 "+r.p.Name) // BuildKit's shared cache: see newOnceRig
+	url := e2e.URL(port, "/deps/installed.txt")
+	r.mustRun(0, "--once")
+	e2e.WaitServing(t, url, "deps-v1", serveTimeout)
+	r.p.Write("deps.txt", "deps-v2")
+	out := r.mustRun(0, "--once", "--json").stdout
+	if !strings.Contains(out, "deps.txt changed (source layer") {
+		t.Errorf("deps.txt is not the source change here: %s", out)
+	}
+	e2e.WaitServing(t, url, "deps-v2", serveTimeout)
+}
+
 // testOnceNextDeps: the Next.js form, a deps stage whose node_modules the
 // dev stage copies in before COPY . ., with an anonymous node_modules
 // volume: after a lock edit the container sees the new packages.
