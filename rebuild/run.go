@@ -150,7 +150,9 @@ func (x *run) recreate(ctx context.Context) error {
 			continue
 		}
 		if o.Decision.RefreshVolumes {
+			start := x.r.now()
 			p, err := x.planVolumes(ctx, o.Service, x.built[o.Decision.Tag])
+			x.docker += x.r.now().Sub(start) // asking the engine: Docker's time
 			if err != nil {
 				return err
 			}
