@@ -26,7 +26,7 @@ const readyLimit = 3 * time.Minute
 // for its "ready" line.
 func (e *env) rebuilddWatch(dir string, extra ...string) (*proc, line, error) {
 	argv := append([]string{e.rebuildd, "-p", e.stack.name, "-c", e.config, "--log-format", "json",
-		"--state-dir", e.stateDir, "-q"}, extra...)
+		"--state-dir", e.stateDir}, extra...)
 	p, err := spawn("rebuildd", dir, composeEnv, argv...)
 	if err != nil {
 		return nil, line{}, err

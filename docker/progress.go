@@ -171,3 +171,36 @@ func (c *ComposeCLI) track(services []string, phase Phase, out io.Writer) (io.Wr
 	}
 	return &stepWriter{out: out, parser: NewStepParser(services[0]), p: c.Progress, service: services[0]}, end
 }
+
+// buildkitError is the line BuildKit prints when a vertex fails.
+var buildkitError = regexp.MustCompile(`^#(\d+) ERROR`)
+
+// FailureLines is the part of a failed build's last lines a person needs:
+// from the failing step's first line on (BuildKit's vertex that printed
+// ERROR, the classic builder's last "Step k/n"), without blank lines.
+// When the step's start is not among the lines, all of them.
+func FailureLines(tail []string) []string {
+	from := 0
+	for i := len(tail) - 1; i >= 0; i-- {
+		if m := buildkitError.FindStringSubmatch(tail[i]); m != nil {
+			from = i
+			for j := i; j >= 0; j-- {
+				if strings.HasPrefix(tail[j], "#"+m[1]+" ") {
+					from = j
+				}
+			}
+			break
+		}
+		if classicStep.MatchString(tail[i]) {
+			from = i
+			break
+		}
+	}
+	var out []string
+	for _, l := range tail[from:] {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}

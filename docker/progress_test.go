@@ -153,3 +153,34 @@ func TestComposeProgress(t *testing.T) {
 		t.Errorf("the output did not reach the caller's writer whole: %q", tail)
 	}
 }
+
+// TestFailureLines keeps, of each recorded failure's last 30 lines, the
+// failing step and what the builder said about it.
+func TestFailureLines(t *testing.T) {
+	for _, tc := range []struct {
+		file        string
+		first, last string
+		n           int
+	}{
+		{"buildkit-compose-v2-failed.txt", `#10 [app dev 4/5] RUN echo boom && exit 3 && echo "building $(cat installed.txt)" && sleep 1`,
+			"failed to solve: executor failed running [/bin/sh -c echo boom && exit 3 && echo \"building $(cat installed.txt)\" && sleep 1]: exit code: 3", 8},
+		{"classic-compose-v1-failed.txt", `Step 9/11 : RUN echo boom && exit 3 && echo "building $(cat installed.txt)" && sleep 1`,
+			"Service 'app' failed to build : The command '/bin/sh -c echo boom && exit 3 && echo \"building $(cat installed.txt)\" && sleep 1' returned a non-zero code: 3", 5},
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", "progress", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		if len(lines) > 30 {
+			lines = lines[len(lines)-30:] // what PrefixWriter keeps
+		}
+		got := FailureLines(lines)
+		if len(got) != tc.n || got[0] != tc.first || got[len(got)-1] != tc.last {
+			t.Errorf("%s: %d lines\n%s\nwant %d, from %q to %q", tc.file, len(got), strings.Join(got, "\n"), tc.n, tc.first, tc.last)
+		}
+	}
+	if got := FailureLines([]string{"", "exit status 1", ""}); !reflect.DeepEqual(got, []string{"exit status 1"}) {
+		t.Errorf("no step in the lines: %q", got)
+	}
+}

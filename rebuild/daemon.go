@@ -54,7 +54,6 @@ type DaemonOptions struct {
 
 	DryRun    bool // decide as usual, run nothing, need no engine
 	NoInitial bool // skip the start-up reconcile
-	Human     bool // console logs: the message is the readable summary
 	Log       *zap.Logger
 	Now       func() time.Time
 	After     func(time.Duration) <-chan time.Time // backoff waits; default time.After
@@ -170,9 +169,7 @@ func (d *Daemon) initial(ctx context.Context, snap *snapshot) {
 		d.engineError(err)
 		return
 	}
-	for _, o := range outs {
-		d.o.Log.Info("reconciled", zap.String("service", o.Service), zap.String("status", o.Status), zap.String("reason", o.Reason))
-	}
+	d.reconciled(snap, outs)
 }
 
 // buildsOn finds services whose Dockerfile builds FROM another service's

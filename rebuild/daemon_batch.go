@@ -43,6 +43,7 @@ func (d *Daemon) batch(ctx context.Context, b watcher.Batch, w BatchSource, sche
 		m := snap.models[v.Service]
 		r := Request{Service: v.Service, Action: v.Action, Impact: v.Impact,
 			Paths: v.Paths, Reason: summary(m, v), Syncs: v.Syncs, Exec: v.Exec}
+		r.Step, r.At = layerStep(m, v.Result)
 		if v.Action == dockerfile.ActionNone && len(v.Syncs) == 0 {
 			d.decided(r, &v)
 			continue
@@ -122,21 +123,20 @@ func summary(m *dockerfile.Model, v Verdict) string {
 }
 
 func listFiles(base string, paths []string) string {
-	var names []string
-	for i, p := range paths {
-		if i == maxListed {
-			names = append(names, "+"+strconv.Itoa(len(paths)-maxListed)+" more")
-			break
-		}
-		if rel, err := filepath.Rel(base, p); err == nil && !strings.HasPrefix(rel, "..") {
-			p = rel
-		}
-		names = append(names, p)
-	}
-	return strings.Join(names, ", ")
+	return strings.Join(listed(base, paths), ", ")
 }
 
 func layerWhy(m *dockerfile.Model, r dockerfile.Result) string {
+	if step, at := layerStep(m, r); step != "" {
+		return string(r.Impact) + " (" + step + ", " + at + ")"
+	}
+	return string(r.Impact)
+}
+
+// layerStep is the instruction that makes r's layer what it is, and where:
+// for deps the RUN the change re-runs, for source the COPY that reads it;
+// "" for other impacts.
+func layerStep(m *dockerfile.Model, r dockerfile.Result) (step, at string) {
 	df := "dockerfile_inline"
 	if m.Dockerfile() != "" {
 		df = filepath.Base(m.Dockerfile())
@@ -144,11 +144,11 @@ func layerWhy(m *dockerfile.Model, r dockerfile.Result) string {
 	in := r.Input
 	switch {
 	case r.Impact == dockerfile.ImpactDeps && in != nil && in.DepsRun != nil:
-		return "deps (" + firstLine(in.DepsRun.Text) + ", " + df + ":" + strconv.Itoa(in.DepsRun.Line) + ")"
+		return firstLine(in.DepsRun.Text), df + ":" + strconv.Itoa(in.DepsRun.Line)
 	case r.Impact == dockerfile.ImpactSource && in != nil:
-		return "source (" + firstLine(in.Text) + ", " + df + ":" + strconv.Itoa(in.Line) + ")"
+		return firstLine(in.Text), df + ":" + strconv.Itoa(in.Line)
 	}
-	return string(r.Impact)
+	return "", ""
 }
 
 func firstLine(s string) string {

@@ -3,6 +3,7 @@ package rebuild
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"go.uber.org/zap"
@@ -145,9 +146,6 @@ func (d *Daemon) reload(ctx context.Context, prev *snapshot) (*snapshot, []Reque
 		d.o.Log.Error("configuration not reloaded; the last good one keeps running, and changes wait until the file is fixed", zap.Error(err))
 		return prev, nil, err
 	}
-	for name, err := range next.broken {
-		d.o.Log.Error("service not rebuilt until its Dockerfile or ignore file is fixed", zap.String("service", name), zap.Error(err))
-	}
 	warnGlobal(d.o.Log, prev.proj.Settings, next.proj.Settings)
 	var reqs []Request
 	for _, svc := range next.proj.Services {
@@ -171,6 +169,17 @@ func (d *Daemon) reload(ctx context.Context, prev *snapshot) (*snapshot, []Reque
 		}
 	}
 	d.o.Log.Info("configuration reloaded", zap.Int("build_services", len(next.watched)), zap.Int("requests", len(reqs)))
+	// Once per reload, and the only line about it: its changes are held,
+	// not built (owe.go), until the file is fixed.
+	names := make([]string, 0, len(next.broken))
+	for name := range next.broken {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		d.o.Log.Error("not built until this is fixed; changes wait, the running container stays as it is",
+			zap.String("service", name), zap.Error(next.broken[name]))
+	}
 	return next, reqs, nil
 }
 

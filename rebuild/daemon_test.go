@@ -185,7 +185,7 @@ func TestDaemonDryRun(t *testing.T) {
 	if d := r.decision(t, "api"); d.fields["action"] != "rebuild" || d.level != zapcore.InfoLevel {
 		t.Fatalf("baked-in source edit: %v", d.fields)
 	}
-	if got := r.tap.next(t, "result").fields["result"]; got != "api would rebuild (dry run)" {
+	if got := r.tap.next(t, "result").fields["result"]; got != "would rebuild (dry run)" {
 		t.Fatalf("baked-in source edit: %v", got)
 	}
 
@@ -214,7 +214,7 @@ func TestDaemonDryRun(t *testing.T) {
 	}
 	r.send(r.write(t, "api/package.json", `{"v":2}`))
 	res := r.tap.next(t, "result")
-	if res.fields["result"] != "api would rebuild (dry run)" || res.fields["service"] != "api" {
+	if res.fields["result"] != "would rebuild (dry run)" || res.fields["service"] != "api" {
 		t.Fatalf("deps edit: %v", res.fields)
 	}
 
@@ -225,7 +225,7 @@ func TestDaemonDryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.send(web)
-	if res := r.tap.next(t, "result"); res.fields["result"] != "api would rebuild (dry run)" {
+	if res := r.tap.next(t, "result"); res.fields["result"] != "would rebuild (dry run)" {
 		t.Fatalf("directory moved away: %v", res.fields)
 	}
 }
@@ -236,7 +236,7 @@ func TestDaemonBrokenDockerfileHoldsTheChange(t *testing.T) {
 	r := newDryRig(t)
 	df := r.write(t, "api/Dockerfile", "FROM scratch\nCOPY\n")
 	r.send(df)
-	l := r.tap.next(t, "service not rebuilt until its Dockerfile or ignore file is fixed")
+	l := r.tap.next(t, "not built until this is fixed; changes wait, the running container stays as it is")
 	if !strings.Contains(l.fields["error"].(string), "Dockerfile:2") {
 		t.Fatalf("want file:line in the error, got %v", l.fields)
 	}
@@ -246,7 +246,7 @@ func TestDaemonBrokenDockerfileHoldsTheChange(t *testing.T) {
 	}
 	r.send(r.write(t, "api/Dockerfile", rigDockerfile))
 	res := r.tap.next(t, "result")
-	if res.fields["result"] != "api would rebuild (dry run)" {
+	if res.fields["result"] != "would rebuild (dry run)" {
 		t.Fatalf("after the fix: %v", res.fields)
 	}
 }
@@ -266,7 +266,7 @@ func TestDaemonBrokenComposeHoldsChanges(t *testing.T) {
 	r.proj, r.broken = good, nil
 	r.mu.Unlock()
 	r.send(r.write(t, "compose.yaml", "services: {}\n"))
-	if res := r.tap.next(t, "result"); res.fields["result"] != "api would rebuild (dry run)" {
+	if res := r.tap.next(t, "result"); res.fields["result"] != "would rebuild (dry run)" {
 		t.Fatalf("after the fix: %v", res.fields)
 	}
 }
@@ -293,7 +293,7 @@ func TestDaemonComposeEditAddsService(t *testing.T) {
 		t.Fatalf("the new service's context must be watched; SetRoots calls: %v", calls)
 	}
 	r.send(r.write(t, "web/index.html", "x"))
-	if res := r.tap.next(t, "result"); res.fields["service"] != "web" || res.fields["result"] != "web would rebuild (dry run)" {
+	if res := r.tap.next(t, "result"); res.fields["service"] != "web" || res.fields["result"] != "would rebuild (dry run)" {
 		t.Fatalf("edit in the new service: %v", res.fields)
 	}
 }

@@ -110,7 +110,7 @@ func TestDaemonEditAndRevertDuringBuildBuildsAgain(t *testing.T) {
 	send(web)             // ...while the file is edited and reverted
 	tap.next(t, "queued") // marked before the build ends
 	held.release <- struct{}{}
-	if res := tap.next(t, "result").fields["result"]; res != "api rebuilt" {
+	if res := tap.next(t, "result").fields["result"]; res != "rebuilt, recreated api-1" {
 		t.Fatalf("the build of v2: %v", res)
 	}
 

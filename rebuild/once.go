@@ -24,6 +24,9 @@ type Outcome struct {
 	Reason   string
 	Decision Decision
 	Tail     []string // last lines of a failed build's output
+	// Containers are the ones a recreate brought up, by short name
+	// ("api-1"), for the log.
+	Containers []string
 }
 
 // Reconciler brings a project's images and containers in step with their
@@ -296,7 +299,8 @@ func (r *Reconciler) Check(ctx context.Context, names []string) ([]Outcome, erro
 	r.saveIndex()
 	out := make([]Outcome, len(dec.Decisions))
 	for i, d := range dec.Decisions {
-		r.LogDecision(d)
+		// Debug: the caller prints every outcome (--check's summary).
+		r.Log.Debug("decision", decisionFields(d)...)
 		out[i] = Outcome{Service: d.Service, Status: d.Status, Reason: d.Reason, Decision: d}
 	}
 	sortOutcomes(out)
@@ -319,14 +323,18 @@ func (r *Reconciler) saveIndex() {
 // LogDecision logs one decision as "msg":"decision": info when it acts,
 // debug when the service is up to date.
 func (r *Reconciler) LogDecision(d Decision, extra ...zap.Field) {
-	fields := append([]zap.Field{zap.String("service", d.Service), zap.String("action", d.Action()),
-		zap.String("status", d.Status), zap.String("reason", d.Reason), zap.Strings("impacts", d.Impacts),
-		zap.Bool("refresh_volumes", d.RefreshVolumes)}, extra...)
+	fields := append(decisionFields(d), extra...)
 	if d.Stale() {
 		r.Log.Info("decision", fields...)
 		return
 	}
 	r.Log.Debug("decision", fields...)
+}
+
+func decisionFields(d Decision) []zap.Field {
+	return []zap.Field{zap.String("service", d.Service), zap.String("action", d.Action()),
+		zap.String("status", d.Status), zap.String("reason", d.Reason), zap.Strings("impacts", d.Impacts),
+		zap.Bool("refresh_volumes", d.RefreshVolumes)}
 }
 
 // startOutcomes turns decisions into results before anything ran.

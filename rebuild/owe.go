@@ -26,7 +26,9 @@ func (d *Daemon) submit(snap *snapshot, sched *Scheduler, r Request) {
 		}
 		d.owed[r.Service] = r
 		if !already {
-			d.o.Log.Warn("held until the configuration loads again; nothing is lost: the fix re-checks it",
+			// Debug: the reload that found the problem said so, with what
+			// waits for the fix, in one error line (reload).
+			d.o.Log.Debug("held until the configuration loads again; nothing is lost: the fix re-checks it",
 				zap.String("service", r.Service), zap.Strings("paths", r.Paths), zap.Error(why))
 		}
 		return

@@ -67,7 +67,7 @@ func (r *Reconciler) Act(ctx context.Context, dec *Decided, start time.Time) ([]
 	x.settle()
 	// Docker's cost apart from rebuildd's own (docs/design.md, Measuring).
 	took := r.now().Sub(start)
-	r.Log.Info("done", zap.Duration("took", took), zap.Duration("docker", x.docker), zap.Duration("rebuildd", took-x.docker))
+	r.Log.Debug("done", zap.Duration("took", took), zap.Duration("docker", x.docker), zap.Duration("rebuildd", took-x.docker))
 	return x.out, nil
 }
 
@@ -76,6 +76,8 @@ func (r *Reconciler) Act(ctx context.Context, dec *Decided, start time.Time) ([]
 func (x *run) build(ctx context.Context, d Decision) error {
 	w := docker.NewPrefixWriter(d.Service, x.r.Out)
 	start := x.r.now()
+	// Info, for harnesses that time a save to its build command; the
+	// console shows it as the service's status line instead.
 	x.r.Log.Info("build", zap.String("service", d.Service), zap.String("image", d.Tag), zap.String("reason", d.Reason))
 	err := x.r.Runner.Build(ctx, d.Service, w)
 	tail := w.Tail()
@@ -87,7 +89,9 @@ func (x *run) build(ctx context.Context, d Decision) error {
 		}
 		x.failed[d.Tag] = failure("build", err, x.inputs[d.Service].Containers)
 		x.tailOf[d.Tag] = tail
-		x.r.Log.Error("build failed", zap.String("service", d.Service), zap.Duration("docker", took), zap.Error(err))
+		// Debug: the outcome carries the failure, and each mode reports it
+		// once with the build's output (watch mode's result, --once's summary).
+		x.r.Log.Debug("build failed", zap.String("service", d.Service), zap.Duration("docker", took), zap.Error(err))
 		return nil
 	}
 	img, err := x.r.Engine.Image(ctx, d.Tag)
@@ -99,7 +103,7 @@ func (x *run) build(ctx context.Context, d Decision) error {
 		return nil
 	}
 	x.built[d.Tag] = img
-	x.r.Log.Info("built", zap.String("service", d.Service), zap.String("image_id", docker.ShortID(img.ID)), zap.Duration("docker", took))
+	x.r.Log.Debug("built", zap.String("service", d.Service), zap.String("image_id", docker.ShortID(img.ID)), zap.Duration("docker", took))
 	return nil
 }
 
@@ -223,7 +227,7 @@ func (x *run) up(ctx context.Context, services []string, renew bool) error {
 	}
 	took := x.r.now().Sub(start)
 	x.docker += took
-	x.r.Log.Info("recreate", zap.Strings("services", services), zap.Bool("renew_anon_volumes", renew),
+	x.r.Log.Debug("recreate", zap.Strings("services", services), zap.Bool("renew_anon_volumes", renew),
 		zap.Duration("docker", took), zap.Error(err))
 	for _, s := range services {
 		if p := x.volumes[s]; p != nil && (err == nil || !renew) {
@@ -259,6 +263,7 @@ func (x *run) wait(ctx context.Context, services []string) error {
 		if !want[c.Service] {
 			continue
 		}
+		x.recreated(c)
 		if err := x.r.Engine.Wait(ctx, c.ID, x.r.WaitTimeout); err != nil {
 			if errors.Is(err, context.Canceled) {
 				return err
@@ -267,6 +272,15 @@ func (x *run) wait(ctx context.Context, services []string) error {
 		}
 	}
 	return nil
+}
+
+// recreated notes c on its service's outcome, for the log.
+func (x *run) recreated(c docker.Container) {
+	for i := range x.out {
+		if x.out[i].Service == c.Service {
+			x.out[i].Containers = append(x.out[i].Containers, shortName(x.r.Project.Name, c.Name))
+		}
+	}
 }
 
 func (x *run) fail(service, reason string, tail []string) {

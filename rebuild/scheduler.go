@@ -23,6 +23,9 @@ type Request struct {
 	Exec     [][]string      // develop.watch sync+exec: run in the containers after the syncs
 	Paths    []string        // the changed paths, for logs
 	Reason   string          // why, for people
+	// Step and At name the instruction whose layer the change feeds, for
+	// the log's "-> deps (RUN npm ci, Dockerfile:5)"; "" when none does.
+	Step, At string
 }
 
 // merge folds a newer request for the same service into r: the strongest
@@ -31,7 +34,7 @@ func (r Request) merge(n Request) Request {
 	out := r
 	out.Action = dockerfile.Stronger(r.Action, n.Action)
 	if out.Action != r.Action {
-		out.Impact, out.Reason = n.Impact, n.Reason
+		out.Impact, out.Reason, out.Step, out.At = n.Impact, n.Reason, n.Step, n.At
 	}
 	out.Recreate = r.Recreate || n.Recreate
 	seen := make(map[string]bool, len(r.Paths)+len(n.Paths))

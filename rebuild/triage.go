@@ -21,7 +21,11 @@ type Verdict struct {
 	Service string
 	Action  dockerfile.Action // the strongest over the batch's paths
 	Impact  dockerfile.Impact // the strongest impact
-	Paths   []string          // the batch's paths inside the service's context, Dockerfile or ignore file
+	// Paths are the batch's build inputs of the service (files a build
+	// reads, the Dockerfile, the ignore file); when it has none, every
+	// path of the batch inside its context (ignored, unused), which the
+	// none verdict names.
+	Paths   []string
 	Decider string            // the path whose result decided Action (or Impact when Action is none)
 	Result  dockerfile.Result // that path's classification
 	Syncs   []docker.SyncOp   // develop.watch sync actions
@@ -56,6 +60,7 @@ func Triage(svcs []Watched, paths []string) []Verdict {
 
 func triageOne(w Watched, paths []string) (Verdict, bool) {
 	v := Verdict{Service: w.Service.Name, Action: dockerfile.ActionNone, Impact: dockerfile.ImpactOutside}
+	var inputs []string
 	for _, p := range paths {
 		r, ruled := w.ruled(p, &v)
 		if !ruled {
@@ -65,6 +70,9 @@ func triageOne(w Watched, paths []string) (Verdict, bool) {
 			continue
 		}
 		v.Paths = append(v.Paths, p)
+		if ruled || isInput(r.Impact) {
+			inputs = append(inputs, p)
+		}
 		if stronger(r, v) {
 			v.Action, v.Impact, v.Decider, v.Result = r.Action, r.Impact, p, r
 		} else if impactRank[r.Impact] > impactRank[v.Impact] {
@@ -74,8 +82,20 @@ func triageOne(w Watched, paths []string) (Verdict, bool) {
 	if len(v.Paths) == 0 {
 		return v, false
 	}
+	if len(inputs) > 0 {
+		v.Paths = inputs // a log line names what the build reads, not the files beside it
+	}
 	sort.Strings(v.Paths)
 	return v, true
+}
+
+// isInput: a path with this impact is read by the build (or defines it).
+func isInput(i dockerfile.Impact) bool {
+	switch i {
+	case dockerfile.ImpactDeps, dockerfile.ImpactSource, dockerfile.ImpactDockerfile, dockerfile.ImpactDockerignore:
+		return true
+	}
+	return false
 }
 
 // stronger reports whether r should replace the verdict's deciding result:

@@ -40,7 +40,7 @@ func TestTriage(t *testing.T) {
 		{"deps wins",
 			[]string{"/p/api/src/a.js", "/p/api/package.json", "/p/api/README.md"},
 			[]Verdict{{Service: "api", Action: dockerfile.ActionRebuild, Impact: dockerfile.ImpactDeps,
-				Paths:   []string{"/p/api/README.md", "/p/api/package.json", "/p/api/src/a.js"},
+				Paths:   []string{"/p/api/package.json", "/p/api/src/a.js"}, // README.md is no build input
 				Decider: "/p/api/package.json", Result: res(dockerfile.ImpactDeps, dockerfile.ActionRebuild)}}},
 		{"restart beats none",
 			[]string{"/p/api/src/a.js", "/p/api/src/b.js"},

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -246,12 +247,15 @@ type onceJSONService struct {
 // printOutcomes prints one line per service (or JSON) on stdout, and the
 // tail of every failed build on stderr (nil: the output was streamed).
 func printOutcomes(stdout, stderr io.Writer, out []rebuild.Outcome, asJSON bool) error {
+	printed := map[string]bool{} // services sharing an image share its build's failure
 	for _, o := range out {
-		if len(o.Tail) == 0 || stderr == nil {
+		tail := strings.Join(o.Tail, "\n")
+		if len(o.Tail) == 0 || stderr == nil || printed[tail] {
 			continue
 		}
+		printed[tail] = true
 		fmt.Fprintf(stderr, "rebuildd: last lines of the failed build of %s:\n", o.Service)
-		for _, l := range o.Tail {
+		for _, l := range docker.FailureLines(o.Tail) {
 			fmt.Fprintf(stderr, "  %s | %s\n", o.Service, escape.Line(l)) // a build echoes the project's text
 		}
 	}

@@ -267,7 +267,7 @@ func testWatchSourceEdits(t *testing.T, bin string, c e2e.Compose, base string) 
 	}, 0, 0, 0)
 	r.expect("source edit", func() {
 		r.p.Write("site/index.html", "v2")
-		if got := r.result("web"); !strings.Contains(got, "web rebuilt") {
+		if got := r.result("web"); !strings.HasPrefix(got, "rebuilt, recreated web") {
 			t.Fatalf("source edit: %s", got)
 		}
 	}, 1, 1, 0)
@@ -376,7 +376,7 @@ func testWatchBroken(t *testing.T, bin string, c e2e.Compose, base string) {
 	e2e.WaitServing(t, url, "v1", serveTimeout)
 	r.expect("syntax error, then a failing RUN", func() {
 		r.p.Write("Dockerfile", "FROM "+base+"\nCOPY\n")
-		l := r.wait("service not rebuilt until its Dockerfile or ignore file is fixed", nil)
+		l := r.wait("not built until this is fixed; changes wait, the running container stays as it is", nil)
 		if !strings.Contains(fmt.Sprint(l["error"]), "Dockerfile:2") {
 			t.Errorf("error does not name Dockerfile:2: %v", l)
 		}
@@ -413,7 +413,7 @@ func testWatchBrokenCompose(t *testing.T, bin string, c e2e.Compose, base string
 		r.p.Write("site/index.html", "v2")
 		r.wait("held until the configuration loads again; nothing is lost: the fix re-checks it", nil)
 		r.p.Write("compose.yaml", files["compose.yaml"])
-		if got := r.result("web"); !strings.Contains(got, "web rebuilt") {
+		if got := r.result("web"); !strings.HasPrefix(got, "rebuilt, recreated web") {
 			t.Fatalf("after the fix: %s", got)
 		}
 		r.touch("site/index.html") // sentinel: no second build queued

@@ -81,12 +81,13 @@ var scenarios = map[string][]entry{
 	},
 	"failure": {
 		{zap.ErrorLevel, "result", []zap.Field{zap.String("service", "api"), zap.String("action", "rebuild"),
-			zap.String("result", "build failed"), zap.Duration("took", 2100*time.Millisecond),
-			zap.Error(errors.New("exit status 1")), zap.String("retry", "on the next change"),
+			zap.String("result", "failed"), zap.Duration("took", 2100*time.Millisecond),
+			zap.Error(errors.New("build failed (exit status 1); the old container keeps running")), zap.String("retry", "on the next change"),
 			zap.String("reproduce", "docker compose -p stack build api"),
 			zap.String("output_tail", "#7 [api 3/4] RUN exit 3\n#7 ERROR: process \"/bin/sh -c exit 3\" did not complete successfully: exit code: 3")}},
 	},
 	"progress": {
+		{zap.InfoLevel, "build", []zap.Field{zap.String("service", "api"), zap.String("image", "stack-api"), zap.String("reason", "image missing")}},
 		{zap.InfoLevel, "progress", []zap.Field{zap.String("service", "api"), zap.String("phase", "building"),
 			zap.String("stage", "dev"), zap.Int("step", 3), zap.Int("steps", 7), zap.String("instruction", runInstruction),
 			zap.Duration("elapsed", 3*time.Second)}},
@@ -101,6 +102,21 @@ var scenarios = map[string][]entry{
 			zap.String("fix", "RUN --mount=type=cache,target=/root/.npm npm ci")}},
 		{zap.ErrorLevel, "configuration not reloaded; the last good one keeps running until the file is fixed",
 			[]zap.Field{zap.Error(errors.New("compose.yaml:3: services.api.ports must be a list"))}},
+	},
+	"start-up": {
+		{zap.InfoLevel, "decision", []zap.Field{zap.String("service", "api"), zap.String("action", "rebuild"),
+			zap.String("status", "stale"), zap.String("reason", "image missing"), zap.Strings("impacts", []string{"image missing"})}},
+		{zap.InfoLevel, "decision", []zap.Field{zap.String("service", "docs-mirror"), zap.String("action", "recreate"),
+			zap.String("status", "stale"), zap.String("reason", "uses image stack-docs:latest, rebuilt for docs")}},
+		{zap.InfoLevel, "reconciled", []zap.Field{zap.String("service", "api"), zap.String("status", "rebuilt"),
+			zap.String("reason", "image missing"), zap.Strings("containers", []string{"api-1"})}},
+		{zap.ErrorLevel, "reconciled", []zap.Field{zap.String("service", "web"), zap.String("status", "failed"),
+			zap.String("reason", "build failed (exit status 1); the service has no running container"),
+			zap.String("reproduce", "docker compose -p stack build web"), zap.String("output_tail", "#5 ERROR: exit code: 1")}},
+	},
+	"dry-run": {
+		{zap.InfoLevel, "result", []zap.Field{zap.String("service", "api"), zap.String("action", "rebuild"),
+			zap.String("result", "would rebuild, docs-mirror would recreate (dry run)"), zap.Duration("took", time.Millisecond), zap.Bool("dry_run", true)}},
 	},
 	"other": {
 		{zap.InfoLevel, "configuration reloaded", []zap.Field{zap.Int("build_services", 4), zap.Int("requests", 1)}},
@@ -128,7 +144,7 @@ var scenarios = map[string][]entry{
 func TestGolden(t *testing.T) {
 	for name, entries := range scenarios {
 		opts := []Options{{Dir: "/p"}, {Dir: "/p", Color: true}}
-		if name == "failure" || name == "hostile" {
+		if name == "failure" || name == "hostile" || name == "start-up" {
 			opts = append(opts, Options{Dir: "/p", Verbose: true})
 		}
 		for _, o := range opts {

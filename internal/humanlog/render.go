@@ -19,8 +19,14 @@ const timeLayout = "15:04:05"
 // output line up under the service names.
 const indent = "         "
 
-// render is one entry as the console prints it, newline included.
+// render is one entry as the console prints it, newline included; ""
+// for an entry the console shows otherwise.
 func (o Options) render(ev event) string {
+	if ev.msg == "build" && ev.level == zapcore.InfoLevel {
+		// A build's start: the status line (a terminal) or its steps'
+		// progress lines say it, with what it is doing.
+		return ""
+	}
 	var b strings.Builder
 	b.WriteString(o.paint(dim, ev.time.Format(timeLayout)))
 	b.WriteByte(' ')
@@ -56,10 +62,14 @@ func (o Options) body(ev event) string {
 		return o.watching(ev)
 	case ev.msg == "ready":
 		return ready(ev)
+	case ev.msg == "reconciled":
+		return o.reconciled(ev)
 	case strings.HasPrefix(ev.msg, "advice: "):
 		return o.advice(ev)
 	case ev.msg == "volume" && ev.str("action") != "":
 		return volume(ev)
+	case ev.msg == "configuration reloaded":
+		return ev.msg // what it changed follows as decisions
 	}
 	return o.generic(ev)
 }
@@ -67,10 +77,11 @@ func (o Options) body(ev event) string {
 // decision: "package-lock.json -> deps (RUN npm ci, Dockerfile:5) -> rebuild".
 func (o Options) decision(ev event) string {
 	action := ev.str("action")
+	if m := ev.str("mount"); action == "none" && m != "" {
+		return o.files(ev) + " -> bind mount " + escape.Line(m) + ": live, nothing to build"
+	}
 	text := o.change(ev) + " -> "
 	switch {
-	case action == "none" && ev.str("mount") != "":
-		return text + "live through the bind mount " + escape.Line(ev.str("mount")) + ", nothing to build"
 	case action == "none":
 		return text + "nothing to do: " + escape.Line(ev.str("why"))
 	}
@@ -81,18 +92,12 @@ func (o Options) decision(ev event) string {
 // deps (RUN npm ci, Dockerfile:5)". The instruction comes from the step
 // and at fields; older lines carry only the whole reason.
 func (o Options) change(ev event) string {
-	files := ev.strs("files")
-	if len(files) == 0 {
+	if len(ev.strs("files")) == 0 {
 		if r := ev.str("reason"); r != "" {
 			return escape.Line(Cut(r, 2*maxInstruction))
 		}
-		files = ev.strs("paths")
 	}
-	names := make([]string, len(files))
-	for i, f := range files {
-		names[i] = o.path(f)
-	}
-	text := strings.Join(names, ", ")
+	text := o.files(ev)
 	if impact := ev.str("impact"); impact != "" {
 		text += " -> " + escape.Line(impact)
 		if step := ev.str("step"); step != "" {
@@ -102,25 +107,62 @@ func (o Options) change(ev event) string {
 	return text
 }
 
+// files are the changed files as the entry names them (relative to the
+// context), else its paths.
+func (o Options) files(ev event) string {
+	files := ev.strs("files")
+	if len(files) == 0 {
+		files = ev.strs("paths")
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = o.path(f)
+	}
+	return strings.Join(names, ", ")
+}
+
 // result: "rebuilt in 12.4s, recreated api-1", or the failure and what to do.
 func (o Options) result(ev event) string {
 	what := escape.Line(ev.str("result"))
 	if what == "" {
 		what = "failed"
 	}
-	if d, ok := ev.dur("took"); ok {
+	if d, ok := ev.dur("took"); ok && !ev.flag("dry_run") {
 		what = joinIn(what, Took(d))
 	}
+	return what + o.failure(ev)
+}
+
+// failure is what a failed entry adds: the error, when it retries, and the
+// command that shows the failure again.
+func (o Options) failure(ev event) string {
+	var text string
 	if err := ev.str("error"); err != "" {
-		what += ": " + escape.Line(err)
+		text += ": " + escape.Line(err)
 	}
 	if r := ev.str("retry"); r != "" {
-		what += "; retries " + escape.Line(r)
+		text += "; retries " + escape.Line(r)
 	}
 	if r := ev.str("reproduce"); r != "" {
-		what += "; to see it again: " + escape.Line(r)
+		text += "; to see it again: " + escape.Line(r)
 	}
-	return what
+	return text
+}
+
+// reconciled: what the start-up reconcile did to a service, "rebuilt:
+// image missing, recreated api-1".
+func (o Options) reconciled(ev event) string {
+	text := escape.Line(ev.str("status"))
+	switch r := ev.str("reason"); {
+	case r != "" && text == "failed": // the reason says what failed
+		text = escape.Line(r)
+	case r != "":
+		text += ": " + escape.Line(r)
+	}
+	if cs := ev.strs("containers"); len(cs) > 0 {
+		text += ", recreated " + escape.Line(strings.Join(cs, ", "))
+	}
+	return text + o.failure(ev)
 }
 
 // joinIn puts " in 3.9s" after the first clause of what ("rebuilt,
@@ -232,7 +274,9 @@ func (o Options) generic(ev event) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		text += "  " + escape.Line(k) + "=" + o.value(ev.f[k])
+		if v := o.value(ev.f[k]); v != "" && v != `""` {
+			text += "  " + escape.Line(k) + "=" + v
+		}
 	}
 	return text
 }

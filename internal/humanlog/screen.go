@@ -60,6 +60,9 @@ func NewScreen(out io.Writer, o Options, now func() time.Time, width func() int)
 
 // Write prints log output (whole lines) above the status lines.
 func (s *Screen) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var b strings.Builder
