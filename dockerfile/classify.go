@@ -271,6 +271,9 @@ func (m *Model) bindLabel(p string) string {
 	return best.label
 }
 
+// ShortText is an instruction as one-line reasons quote it (shortText).
+func ShortText(s string) string { return shortText(s) }
+
 // shortText shortens an instruction for a one-line reason: whitespace
 // collapsed, flags such as RUN --mount=... dropped (the command says more),
 // long commands cut.

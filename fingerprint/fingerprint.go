@@ -150,7 +150,7 @@ func walkError(abs string, err error) error {
 // "deps layer, RUN npm ci" or "source layer".
 func why(r dockerfile.Result) string {
 	if r.Impact == dockerfile.ImpactDeps && r.Input != nil && r.Input.DepsRun != nil {
-		return "deps layer, " + r.Input.DepsRun.Text
+		return "deps layer, " + dockerfile.ShortText(r.Input.DepsRun.Text) // one line: a RUN may be 150 characters
 	}
 	return string(r.Impact) + " layer"
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/internal/escape"
@@ -163,23 +164,25 @@ func (s *Screen) draw(b *strings.Builder) {
 }
 
 // line is "         api  building [3/7] RUN npm ci  12s", at most cols
-// characters before colour.
+// characters before colour: the instruction is cut first, the phase and
+// the step's position only when nothing else is left.
 func (s *Screen) line(x *status, d time.Duration, cols int) string {
 	name := escape.Line(x.service)
-	text := string(x.phase)
+	head := string(x.phase)
 	if l := x.step.Label(); l != "" {
-		text += " " + escape.Line(l)
-	}
-	if x.step.Text != "" {
-		text += " " + instruction(x.step.Text)
+		head += " " + escape.Line(l)
 	}
 	clock := "  " + elapsed(d)
-	room := cols - len(indent) - len(name) - 2 - len(clock)
-	if room < 10 {
-		room = 10
+	room := cols - len(indent) - utf8.RuneCountInString(name) - 2 - len(clock)
+	text := head
+	if in := instruction(x.step.Text); in != "" && room-len(head)-1 >= minInstruction {
+		text += " " + Cut(in, room-len(head)-1)
 	}
-	return indent + s.o.service(x.service) + "  " + Cut(text, room) + s.o.paint(dim, clock)
+	return indent + s.o.service(x.service) + "  " + Cut(text, max(room, 1)) + s.o.paint(dim, clock)
 }
+
+// minInstruction: fewer characters of an instruction name nothing.
+const minInstruction = 8
 
 func itoa(n int) string {
 	if n < 10 {

@@ -30,7 +30,7 @@ func (c *fakeNow) Add(d time.Duration) {
 func newTestScreen(width int, color bool) (*Screen, *FakeTerminal, *fakeNow) {
 	term := &FakeTerminal{Width: width}
 	clk := &fakeNow{t: time.Date(2026, 12, 4, 14, 3, 9, 0, time.UTC)}
-	return NewScreen(term, Options{Color: color}, clk.Now, func() int { return width }), term, clk
+	return NewScreen(term, Options{Color: color}, clk.Now, func() int { return term.Width }), term, clk
 }
 
 func wantRows(t *testing.T, term *FakeTerminal, want ...string) {
@@ -89,12 +89,15 @@ func TestScreenStatusLines(t *testing.T) {
 // TestScreenFitsWidth: a status line is cut to the terminal's width, so it
 // never wraps (a wrapped row would survive the erase).
 func TestScreenFitsWidth(t *testing.T) {
-	s, term, clk := newTestScreen(40, true)
+	s, term, clk := newTestScreen(50, true)
 	s.Begin("api", docker.PhaseBuild)
 	s.Step("api", docker.Step{Stage: "deps", N: 3, Total: 7, Text: runInstruction})
 	clk.Add(75 * time.Second)
 	s.Tick()
-	wantRows(t, term, "         api  building [deps 3/…  1m15s")
+	wantRows(t, term, "         api  building [deps 3/7] RUN mkd…  1m15s")
+	term.Width = 40 // the instruction goes first, then the step
+	s.Tick()
+	wantRows(t, term, "         api  building [deps…  1m15s")
 	s.Close()
 	wantRows(t, term)
 }
@@ -159,5 +162,27 @@ func TestLogProgress(t *testing.T) {
 		"instruction": "RUN npm ci", "elapsed": 2 * time.Second}
 	if got := all[0].ContextMap(); !reflect.DeepEqual(got, want) {
 		t.Errorf("fields %v, want %v", got, want)
+	}
+}
+
+func TestCut(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"RUN npm ci", 60, "RUN npm ci"},
+		{"RUN  mkdir -p /x \\\n  && ls", 60, "RUN mkdir -p /x \\ && ls"},
+		{runInstruction, 60, "RUN mkdir -p /www/node_modules && while read -r dep; do […"},
+		{"COPY --from=build /app/dist/a-very-long-file-name-without-spaces.js ./", 30, "COPY --from=build /app/dist/a…"}, // no word ends near
+		{strings.Repeat("x", 40), 10, "xxxxxxxxx…"},
+		{"日本語のファイル名.txt", 5, "日本語のフ…"[:len("日本語の")] + "…"},
+	} {
+		if got := Cut(tc.in, tc.n); got != tc.want {
+			t.Errorf("Cut(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+		if n := len([]rune(Cut(tc.in, tc.n))); n > tc.n {
+			t.Errorf("Cut(%q, %d) is %d characters", tc.in, tc.n, n)
+		}
 	}
 }

@@ -45,9 +45,9 @@ func (o Options) service(name string) string {
 	return o.paint(palette[h.Sum32()%uint32(len(palette))], escape.Line(name))
 }
 
-// Cut shortens s to at most n characters, ending in "…" when cut, after
-// folding runs of spaces (a continued instruction joins its lines with
-// several) into one.
+// Cut shortens s to at most n characters, ending in "…" when cut (at the
+// end of a word when one ends near), after folding runs of spaces (a
+// continued instruction joins its lines with several) into one.
 func Cut(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if utf8.RuneCountInString(s) <= n {
@@ -61,7 +61,12 @@ func Cut(s string, n int) string {
 		}
 		count++
 	}
-	return strings.TrimRight(s[:i], " ") + "…"
+	head := s[:i]
+	// End on a word when one ends near the cut: "do …" reads, "[ -…" does not.
+	if j := strings.LastIndexByte(head, ' '); j > 0 && utf8.RuneCountInString(head[j:]) <= n/4 {
+		head = head[:j]
+	}
+	return strings.TrimRight(head, " ") + "…"
 }
 
 // instruction is a Dockerfile instruction fit for one line.
