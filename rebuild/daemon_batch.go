@@ -50,9 +50,28 @@ func (d *Daemon) batch(ctx context.Context, b watcher.Batch, w BatchSource, sche
 		}
 		reqs = append(reqs, r)
 	}
-	for _, r := range reqs {
+	for _, r := range coalesce(reqs) {
 		d.submit(snap, sched, r)
 	}
+}
+
+// coalesce merges a batch's requests per service, in the order each
+// service first appears. The scheduler starts the first request for an
+// idle service at once and keeps a second for after it: a reload that
+// repays a change held while the Dockerfile was broken, submitted beside
+// the fix's own request, built the same Dockerfile twice.
+func coalesce(reqs []Request) []Request {
+	at := make(map[string]int, len(reqs))
+	out := reqs[:0:0]
+	for _, r := range reqs {
+		if i, ok := at[r.Service]; ok {
+			out[i] = out[i].merge(r)
+			continue
+		}
+		at[r.Service] = len(out)
+		out = append(out, r)
+	}
+	return out
 }
 
 // needsReload reports whether a batch touches a compose file, an env file,

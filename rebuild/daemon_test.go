@@ -3,6 +3,7 @@ package rebuild
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -248,6 +249,13 @@ func TestDaemonBrokenDockerfileHoldsTheChange(t *testing.T) {
 	res := r.tap.next(t, "result")
 	if res.fields["result"] != "would rebuild (dry run)" {
 		t.Fatalf("after the fix: %v", res.fields)
+	}
+	// One build for the fix and the held change together: the next
+	// decision is the sentinel's, not a second one for the Dockerfile.
+	sentinel := r.write(t, "api/src/a.js", "sentinel")
+	r.send(sentinel)
+	if d := r.tap.next(t, "decision"); fmt.Sprint(d.fields["paths"]) != fmt.Sprint([]string{sentinel}) {
+		t.Fatalf("the fix was decided twice; next decision: %v", d.fields)
 	}
 }
 
