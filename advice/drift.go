@@ -106,16 +106,16 @@ func (s *subject) foreignStages(mine role, otherTarget string) []string {
 
 func (s *subject) driftFinding(mine role, why, other, otherTarget string, bad []string) Finding {
 	file, line := s.composeAt("build", "target")
-	how := "its target " + s.an.Target
+	how := "its target " + dockerfile.StageLabel(s.an.Target)
 	if s.svc.Build.Target == "" {
-		how = "it sets no target, so the last stage, " + s.an.Target + ","
+		how = "it sets no target, so the last stage, " + dockerfile.StageLabel(s.an.Target) + ","
 	}
 	f := Finding{Code: CodeTargetDrift, Severity: Warn, File: file, Line: line}
 	stages := strings.Join(bad, ", ")
 	if mine == roleDev {
-		what := fmt.Sprintf("builds on %s, part of the production build of %s (target %s)", stages, other, otherTarget)
+		what := fmt.Sprintf("builds on %s, part of the production build of %s (target %s)", stages, other, dockerfile.StageLabel(otherTarget))
 		if len(bad) == 1 && strings.EqualFold(bad[0], s.an.Target) {
-			what = fmt.Sprintf("is the production build of %s (target %s)", other, otherTarget)
+			what = fmt.Sprintf("is the production build of %s (target %s)", other, dockerfile.StageLabel(otherTarget))
 		}
 		f.Message = fmt.Sprintf("%s is a dev service (%s) but %s %s: every dev rebuild runs the production steps too",
 			s.svc.Name, why, how, what)
