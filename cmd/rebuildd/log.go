@@ -84,7 +84,7 @@ func newConsole(w io.Writer, o consoleOptions) (*console, error) {
 		c.progress = humanlog.LogProgress(c.log, o.now)
 	}
 	if o.verbose {
-		c.buildOut = w
+		c.buildOut = humanlog.EscapeLines(w)
 	}
 	return c, nil
 }

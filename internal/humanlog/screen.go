@@ -190,3 +190,28 @@ func itoa(n int) string {
 	}
 	return itoa(n/10) + string(rune('0'+n%10))
 }
+
+// EscapeLines passes text on to w line by line with every control
+// character escaped (internal/escape): build output carries whatever a
+// RUN printed, and an escape sequence in it would move the cursor under
+// the status lines or recolour the terminal. Each Write must hold whole
+// lines, as docker.PrefixWriter's do.
+func EscapeLines(w io.Writer) io.Writer { return escapeLines{w} }
+
+type escapeLines struct{ w io.Writer }
+
+func (e escapeLines) Write(p []byte) (int, error) {
+	text := strings.TrimSuffix(string(p), "\n")
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = escape.Line(l)
+	}
+	out := strings.Join(lines, "\n")
+	if len(text) < len(p) {
+		out += "\n"
+	}
+	if _, err := io.WriteString(e.w, out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -186,3 +186,15 @@ func TestCut(t *testing.T) {
 		}
 	}
 }
+
+// Build output streamed with --verbose reaches the terminal escaped, above
+// the status lines.
+func TestEscapeLinesUnderStatus(t *testing.T) {
+	s, term, clk := newTestScreen(80, false)
+	s.Begin("api", docker.PhaseBuild)
+	clk.Add(2 * time.Second)
+	out := EscapeLines(s)
+	fmt.Fprint(out, "api | \x1b[31mred\x1b[0m\x1b[2A\r\n")
+	fmt.Fprint(out, "api | two\napi | three\n")
+	wantRows(t, term, `api | \x1b[31mred\x1b[0m\x1b[2A\r`, "api | two", "api | three", "         api  building  2s")
+}
