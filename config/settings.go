@@ -239,7 +239,7 @@ func settingsFrom(raw *rawSettings, file string, doc *yaml.Node, svcs []Service,
 	}
 	// The names of ignore.Dialect (config cannot import ignore: the
 	// pipeline runs config -> ignore).
-	if err := oneOf(raw.Builder, "", "auto", "buildkit", "classic", "classic-20.10", "docker-py"); err != nil {
+	if err := oneOf(raw.Builder, "", "auto", "buildkit", "classic", "classic-20.10", "docker-py", "buildkit-20.10"); err != nil {
 		return s, bad("builder", err.Error())
 	}
 	s.Builder = raw.Builder

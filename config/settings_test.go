@@ -128,7 +128,7 @@ func TestSettingsStrict(t *testing.T) {
 		{"bad ignore pattern", "services:\n  api:\n    ignore:\n      - ok\n      - \"[\"\n", 5, []string{"ignore", `"["`}},
 		{"malformed yaml", "debounce: 1s\n  bad: indent\n", 2, nil},
 		{"compose_command map", "compose_command: {a: b}\n", 1, []string{"compose_command"}},
-		{"bad builder", "builder: kaniko\n", 1, []string{"builder", "buildkit, classic, classic-20.10, docker-py"}},
+		{"bad builder", "builder: kaniko\n", 1, []string{"builder", "buildkit, classic, classic-20.10, docker-py, buildkit-20.10"}},
 		{"not a mapping", "- a\n- b\n", 1, nil},
 	}
 	for _, tt := range tests {

@@ -82,7 +82,7 @@ type Settings struct {
 	// or REBUILDD_COMPOSE_COMMAND), not rebuild.yaml's. A mode that
 	// changes nothing runs only the user's (command.go).
 	UserComposeCommand bool
-	Builder            string // "" or auto (follow the Compose CLI) | buildkit | classic | classic-20.10 | docker-py
+	Builder            string // "" or auto (follow the Compose CLI) | buildkit | classic | classic-20.10 | docker-py | buildkit-20.10
 	Services           map[string]ServiceSettings
 }
 

@@ -28,12 +28,16 @@ import (
 //   - "classic-20.10": the same with a Docker 20.10 CLI (Debian's
 //     /usr/bin/docker here), whose walk matches with the old one-parent rule;
 //   - "docker-py": Compose v1 with COMPOSE_DOCKER_CLI_BUILD=0, its own
-//     Python builder, which is how rebuildd runs Compose v1.
+//     Python builder, which is how rebuildd runs Compose v1;
+//   - "buildkit-20.10": `docker build` with DOCKER_BUILDKIT=1 and a Docker
+//     20.10 CLI (Debian's /usr/bin/docker), whose own BuildKit client walks
+//     the context (what Compose v1 with COMPOSE_DOCKER_CLI_BUILD=1
+//     DOCKER_BUILDKIT=1 runs on such a CLI).
 type builder struct {
 	name    string
 	dialect ignore.Dialect
 	compose e2e.Compose // buildkit, docker-py
-	docker  string      // the docker CLI of the classic builders
+	docker  string      // the docker CLI of the classic builders and of buildkit-20.10
 	// layers: the layer oracle runs too. The three classic builders share
 	// the daemon's builder and differ only in the context they send, so
 	// the layer oracle runs one of them.
@@ -69,6 +73,9 @@ func builders(t *testing.T) []builder {
 	}
 	if major, ok := dockerMajor(debianDocker); ok && major < 23 && !slices.ContainsFunc(all, func(b builder) bool { return b.dialect == ignore.Classic2010 }) {
 		all = append(all, builder{name: ignore.Classic2010.String(), dialect: ignore.Classic2010, docker: debianDocker})
+	}
+	if major, ok := dockerMajor(debianDocker); ok && major < 23 {
+		all = append(all, builder{name: ignore.BuildKit2010.String(), dialect: ignore.BuildKit2010, docker: debianDocker})
 	}
 	var out []builder
 	for _, b := range all {
@@ -222,12 +229,19 @@ func eachErr(jobs []job, fn func(job) (string, error)) (map[string]string, map[s
 	return outs, errs
 }
 
+// legacyBuild runs `docker build`: the classic builder, or for
+// buildkit-20.10 the CLI's own BuildKit client.
 func (b builder) legacyBuild(j job) (string, error) {
 	args := []string{"build", "-f", filepath.Join(j.dir, filepath.FromSlash(j.dockerfile)), "-t", j.tag}
 	if j.target != "" {
 		args = append(args, "--target", j.target)
 	}
-	return command([]string{"DOCKER_BUILDKIT=0"}, "", b.docker, append(args, j.dir)...)
+	env := []string{"DOCKER_BUILDKIT=0"}
+	if b.dialect == ignore.BuildKit2010 {
+		env = []string{"DOCKER_BUILDKIT=1"}
+		args = append(args, "--progress", "plain")
+	}
+	return command(env, "", b.docker, append(args, j.dir)...)
 }
 
 // composeBuild writes one compose file with a service per job, in root, and

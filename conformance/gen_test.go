@@ -115,6 +115,12 @@ func TestLayerCasesAreValid(t *testing.T) {
 			if in.from != "" {
 				seen["COPY --from"]++
 			}
+			if len(in.mountFrom) > 0 {
+				seen["RUN --mount=from"]++
+			}
+		}
+		if c.Cross {
+			seen["cross-stage"]++
 		}
 		for _, f := range []string{"--mount=type=bind", "${F", " AS ", "*", "?", "["} {
 			if strings.Contains(c.Dockerfile, f) {
@@ -125,7 +131,7 @@ func TestLayerCasesAreValid(t *testing.T) {
 			seen["target"]++
 		}
 	}
-	for _, want := range []string{"copy", "add", "run", "arg", "COPY --from", "--mount=type=bind", "${F", " AS ", "*", "?", "[", "target"} {
+	for _, want := range []string{"copy", "add", "run", "arg", "COPY --from", "RUN --mount=from", "cross-stage", "--mount=type=bind", "${F", " AS ", "*", "?", "[", "target"} {
 		if seen[want] == 0 {
 			t.Errorf("no generated Dockerfile has %s", want)
 		}

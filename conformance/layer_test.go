@@ -42,24 +42,26 @@ func TestLayerOracle(t *testing.T) {
 			base := e2e.BaseImage(t)
 			seeds := cases(layerCasesCI)
 			impacts := map[dockerfile.Impact]int{}
-			var diffs, known int
+			var diffs, known, cross int
 			ran := inBatches(t, seeds, layerBatch, func(batch []uint64) {
-				d, k := runLayerBatch(t, b, base, batch, impacts)
-				diffs, known = diffs+d, known+k
+				d, k, c := runLayerBatch(t, b, base, batch, impacts)
+				diffs, known, cross = diffs+d, known+k, cross+c
 			})
-			t.Logf("layer oracle (%s): %d of %d cases from seed %d (impacts %v), %d differences, %d explained by knownDifferences",
-				b.name, ran, len(seeds), seeds[0], impacts, diffs, known)
+			t.Logf("layer oracle (%s): %d of %d cases from seed %d (%d cross-stage; impacts %v), %d differences, %d explained by knownDifferences",
+				b.name, ran, len(seeds), seeds[0], cross, impacts, diffs, known)
 		})
 	}
 }
 
 // runLayerBatch runs the cases of one batch: first builds side by side,
 // then the changes, then the second builds, each with its own command so
-// each output is the case's own.
-func runLayerBatch(t *testing.T, b builder, base string, seeds []uint64, impacts map[dockerfile.Impact]int) (int, int) {
+// each output is the case's own. It returns the differences, those
+// explained, and how many cases were cross-stage.
+func runLayerBatch(t *testing.T, b builder, base string, seeds []uint64, impacts map[dockerfile.Impact]int) (int, int, int) {
 	t.Helper()
 	root := t.TempDir()
 	runs := make([]*layerRun, 0, len(seeds))
+	cross := 0
 	for _, s := range seeds {
 		r, err := prepareLayer(s, base, b, root)
 		if err != nil {
@@ -67,6 +69,9 @@ func runLayerBatch(t *testing.T, b builder, base string, seeds []uint64, impacts
 		}
 		runs = append(runs, r)
 		impacts[r.res.Impact]++
+		if r.c.Cross {
+			cross++
+		}
 	}
 	jobs := make([]job, len(runs))
 	for i, r := range runs {
@@ -107,7 +112,7 @@ func runLayerBatch(t *testing.T, b builder, base string, seeds []uint64, impacts
 			b.name, r.c.Seed, r.c.Target, r.c.Ignore, r.c.Change, numbered(r.c.Dockerfile), r.res.Impact, r.res.Reason,
 			strings.Join(problems, "\n- "), b.name, r.c.Seed)
 	}
-	return diffs, known
+	return diffs, known, cross
 }
 
 // prepareLayer generates case seed, writes it under root and asks the

@@ -20,6 +20,10 @@ type LayerCase struct {
 	Target     string   // "" builds the last stage
 	Change     string   // context-relative path written (or created) before the second build
 	Mounts     bool     // RUN --mount=type=bind is used (BuildKit only)
+	// Cross: a cross-stage case (half of them): two to four stages, most
+	// starting with a COPY --from or RUN --mount=from of an earlier stage
+	// that has a RUN, so a change flows through stages (issue 13).
+	Cross bool
 }
 
 // layerFiles are the files layer contexts are drawn from: the shapes of
@@ -37,8 +41,8 @@ var layerFiles = []string{
 // generator picks from the remaining files still exists for Docker.
 var layerIgnores = []string{"*.md", "tmp", ".env", "docs/", "**/*.svg", "src/lib", "**/*_test.go", "!README.md"}
 
-// GenLayerCase makes case seed. mounts allows RUN --mount=type=bind (the
-// legacy builder rejects it).
+// GenLayerCase makes case seed. mounts allows RUN --mount (the legacy
+// builder rejects it).
 func GenLayerCase(seed uint64, base string, mounts bool) (LayerCase, error) {
 	r := rng(seed)
 	c := LayerCase{Seed: seed, Tree: Tree{}, Mounts: mounts}
@@ -60,7 +64,8 @@ func GenLayerCase(seed uint64, base string, mounts bool) (LayerCase, error) {
 	if len(c.Ignore) > 0 {
 		c.Tree[".dockerignore"] = strings.Join(c.Ignore, "\n") + "\n"
 	}
-	g := &dfGen{r: r, mounts: mounts, sources: sources(r, c.Tree, m)}
+	c.Cross = chance(r, 0.5)
+	g := &dfGen{r: r, mounts: mounts, cross: c.Cross, sources: sources(r, c.Tree, m)}
 	c.Dockerfile, c.Target = g.dockerfile(base)
 	c.Tree["Dockerfile"] = c.Dockerfile
 	c.Change = pickChange(r, c.Tree, g.used)

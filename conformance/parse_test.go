@@ -168,11 +168,13 @@ func TestCheckReruns(t *testing.T) {
 		rerun    []int
 		problems int
 	}{
-		{"deps read and re-run as said", deps, "src/a.go", []int{2, 4, 6}, 0},
-		// line 2 cached: it did not re-run, it is not first, and 4 is unexplained
-		{"reader kept cached", deps, "src/a.go", []int{4, 6}, 3},
-		// line 7 follows FROM s0, whose steps re-ran: explained
-		{"re-run through FROM", deps, "src/a.go", []int{2, 4, 6, 7}, 0},
+		// line 7 follows FROM s0, whose RUN re-ran: Docker re-runs it
+		{"deps read and re-run as said", deps, "src/a.go", []int{2, 4, 6, 7}, 0},
+		// line 2 cached: it did not re-run, it is not first, 4 is
+		// unexplained, and no context input re-ran after the RUN
+		{"reader kept cached", deps, "src/a.go", []int{4, 6}, 4},
+		// the RUN re-ran but line 7 after it did not: no sign of deps
+		{"deps without a context input after the RUN", deps, "src/a.go", []int{2, 4, 6}, 1},
 		// line 2 reads only src: Docker re-running it for README.md is a
 		// reader rebuildd missed (first re-run, unexplained)
 		{"stray re-run", dockerfile.Result{Impact: dockerfile.ImpactSource, Input: copyF}, "README.md", []int{2, 7}, 2},
@@ -180,7 +182,8 @@ func TestCheckReruns(t *testing.T) {
 		{"unused and nothing ran", dockerfile.Result{Impact: dockerfile.ImpactUnused}, "other", nil, 0},
 		{"unused but Docker re-ran", dockerfile.Result{Impact: dockerfile.ImpactUnused}, "other", []int{7}, 1},
 		{"ignored but Docker re-ran", dockerfile.Result{Impact: dockerfile.ImpactIgnored}, "x", []int{2}, 1},
-		{"deciding input does not read it", dockerfile.Result{Impact: dockerfile.ImpactSource, Input: copyF}, "src/a.go", []int{2, 4, 6}, 1},
+		// and, being source, it has no RUN after it while Docker re-ran one
+		{"deciding input does not read it", dockerfile.Result{Impact: dockerfile.ImpactSource, Input: copyF}, "src/a.go", []int{2, 4, 6}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,4 +211,95 @@ func TestBuildKitNumberingIgnored(t *testing.T) {
 	if !got[4] || len(got) != 1 {
 		t.Errorf("re-run lines = %v, want line 4 only", got)
 	}
+}
+
+// crossDockerfile reads stage s0 through RUN --mount=from and s1 through
+// COPY --from, as dfGen's cross-stage cases do.
+const crossDockerfile = `FROM x AS s0
+COPY a /o/w1/
+RUN mkdir -p /o && cat /proc/sys/kernel/random/uuid > /o/r2
+FROM x AS s1
+RUN --mount=type=bind,from=s0,source=/o,target=/m3 mkdir -p /o && cat /proc/sys/kernel/random/uuid > /o/b3
+COPY b /o/w4/
+FROM x
+COPY --from=s1 /o/ /o/f5/
+RUN --mount=type=bind,target=/m6 mkdir -p /o && cat /proc/sys/kernel/random/uuid > /o/b6
+`
+
+// TestStagesAfter: the oracle's own "follows" crosses stages through
+// RUN --mount=from and COPY --from, and only forwards.
+func TestStagesAfter(t *testing.T) {
+	ins, err := instructions(crossDockerfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newStages(ins)
+	if in := st.byLine[5]; len(in.mountFrom) != 1 || in.ctxMount || !st.byLine[9].ctxMount {
+		t.Fatalf("mounts read wrong: line 5 %+v, line 9 %+v", in, st.byLine[9])
+	}
+	tests := []struct {
+		x, y int
+		want bool
+	}{
+		{3, 2, true}, {2, 3, false}, // in a stage
+		{5, 2, true}, {6, 3, true}, // RUN --mount=from=s0 and what follows it
+		{8, 2, true}, {9, 6, true}, // COPY --from=s1, which s0 flows into
+		{5, 6, false}, {2, 8, false},
+	}
+	for _, tt := range tests {
+		if got := st.after(tt.x, tt.y); got != tt.want {
+			t.Errorf("after(%d, %d) = %v, want %v", tt.x, tt.y, got, tt.want)
+		}
+	}
+}
+
+// TestCheckLayer: the model's answers for crossDockerfile pass against
+// the re-runs Docker makes, and a wrong layer or RUN after is caught.
+func TestCheckLayer(t *testing.T) {
+	m := crossModel(t)
+	ins, _ := instructions(crossDockerfile)
+	st := newStages(ins)
+	set := func(lines ...int) map[int]bool {
+		out := map[int]bool{}
+		for _, l := range lines {
+			out[l] = true
+		}
+		return out
+	}
+	a, b := m.Classify("/c/a"), m.Classify("/c/b")
+	if a.Impact != dockerfile.ImpactDeps || b.Impact != dockerfile.ImpactSource || b.Input.RunAfter == nil || b.Input.RunAfter.Line != 9 {
+		t.Fatalf("model: a %+v, b %+v (RUN after %v)", a, b, b.Input.RunAfter)
+	}
+	wrongA := a
+	wrongA.Impact = dockerfile.ImpactSource
+	noRun := *b.Input
+	noRun.RunAfter = nil
+	tests := []struct {
+		name     string
+		res      dockerfile.Result
+		rerun    map[int]bool
+		problems int
+	}{
+		{"deps through RUN --mount=from", a, set(2, 3, 5, 6, 8, 9), 0},
+		{"source with a RUN after through COPY --from", b, set(6, 8, 9), 0},
+		{"says source where Docker shows deps", wrongA, set(2, 3, 5, 6, 8, 9), 1},
+		{"misses the RUN after", dockerfile.Result{Impact: dockerfile.ImpactSource, Input: &noRun}, set(6, 8, 9), 1},
+		{"deps but nothing after the RUN re-ran", a, set(2, 3), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := checkLayer(st, tt.res, tt.rerun); len(got) != tt.problems {
+				t.Errorf("problems = %q, want %d", got, tt.problems)
+			}
+		})
+	}
+}
+
+func crossModel(t *testing.T) *dockerfile.Model {
+	t.Helper()
+	an, err := dockerfile.Analyze([]byte(crossDockerfile), "Dockerfile", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dockerfile.NewModel(dockerfile.Parts{Context: "/c", Dockerfile: "/c/Dockerfile", Analysis: an})
 }

@@ -18,7 +18,11 @@ type instr struct {
 	name  string // for FROM: the AS name, lower-case ("" when unnamed)
 	base  string // for FROM: the image or stage it starts from
 	from  string // for COPY: the --from value ("" when none)
-	mark  string // the generator's unique marker (see mark), "" for FROM and ARG
+	// mountFrom are the from= values of a RUN's mounts; ctxMount says a
+	// RUN binds the context (a type=bind mount without from=).
+	mountFrom []string
+	ctxMount  bool
+	mark      string // the generator's unique marker (see mark), "" for FROM and ARG
 }
 
 // instructions lists the Dockerfile's instructions in order, with BuildKit's
@@ -49,10 +53,35 @@ func instructions(src string) ([]instr, error) {
 			if v, ok := strings.CutPrefix(fl, "--from="); ok {
 				in.from = v
 			}
+			if v, ok := strings.CutPrefix(fl, "--mount="); ok {
+				in.readMount(v)
+			}
 		}
 		out = append(out, in)
 	}
 	return out, nil
+}
+
+// readMount reads one --mount value (type=bind,from=s0,source=/o,...):
+// the stage it reads, or that it binds the context (a bind, the default
+// type, without from=).
+func (in *instr) readMount(v string) {
+	typ, from := "bind", ""
+	for _, kv := range strings.Split(v, ",") {
+		k, val, _ := strings.Cut(kv, "=")
+		switch strings.ToLower(k) {
+		case "type":
+			typ = val
+		case "from":
+			from = val
+		}
+	}
+	switch {
+	case from != "":
+		in.mountFrom = append(in.mountFrom, from)
+	case typ == "bind":
+		in.ctxMount = true
+	}
 }
 
 var legacyStep = regexp.MustCompile(`^Step (\d+)/\d+ : `)

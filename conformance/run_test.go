@@ -13,7 +13,7 @@ var (
 	flagSeed   = flag.Uint64("conformance.seed", 1, "seed of the first case; case i uses seed+i")
 	flagBudget = flag.Duration("conformance.budget", 60*time.Second,
 		"per oracle and builder, start no new batch after this long (0: no limit; the default applies only without -conformance.n)")
-	flagBuilder = flag.String("conformance.builder", "", `run one builder only: "buildkit", "classic", "classic-20.10" or "docker-py" ("legacy": the classic builder the layer oracle runs; "" runs every builder that works here)`)
+	flagBuilder = flag.String("conformance.builder", "", `run one builder only: "buildkit", "classic", "classic-20.10", "docker-py" or "buildkit-20.10" ("legacy": the classic builder the layer oracle runs; "" runs every builder that works here)`)
 )
 
 // runID tells this test binary's images from another run's on the same

@@ -98,6 +98,11 @@ func composeBuilder(v1 bool, env []string, docker dockerCLIInfo) Builder {
 	}
 	major, known := docker.major()
 	switch {
+	case set && buildkit && known && major < 23:
+		// The CLI before 23 sends the context with its own, older BuildKit
+		// client (fsutil 2020): BuildKit reads the ignore file, the client's
+		// walk decides (issue 13, docs/conformance.md).
+		return Builder{ignore.BuildKit2010, "Compose v1 through `docker build` of a Docker " + strconv.Itoa(major) + " CLI with DOCKER_BUILDKIT=1: BuildKit, fed by that CLI's older context walk"}
 	case set && buildkit:
 		return Builder{ignore.BuildKit, "Compose v1 through `docker build` with DOCKER_BUILDKIT=1: BuildKit"}
 	case known && major < 23:

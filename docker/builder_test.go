@@ -34,7 +34,14 @@ func TestComposeBuilder(t *testing.T) {
 		// The user asked for the docker CLI.
 		{"v1 CLI build, Docker 20.10", true, []string{"COMPOSE_DOCKER_CLI_BUILD=1"}, fakeDocker{20, false}, ignore.Classic2010},
 		{"v1 CLI build, Docker 20.10, DOCKER_BUILDKIT=0", true, []string{"COMPOSE_DOCKER_CLI_BUILD=1", "DOCKER_BUILDKIT=0"}, fakeDocker{20, true}, ignore.Classic2010},
-		{"v1 CLI build, DOCKER_BUILDKIT=1", true, []string{"COMPOSE_DOCKER_CLI_BUILD=1", "DOCKER_BUILDKIT=1"}, fakeDocker{20, false}, ignore.BuildKit},
+		// Issue 13: a CLI before 23 walks the context with its own older
+		// BuildKit client; a newer one, or one whose version is unknown, as
+		// BuildKit does.
+		{"v1 CLI build, Docker 20.10, DOCKER_BUILDKIT=1", true, []string{"COMPOSE_DOCKER_CLI_BUILD=1", "DOCKER_BUILDKIT=1"}, fakeDocker{20, false}, ignore.BuildKit2010},
+		{"v1 CLI build, Docker 20.10, DOCKER_BUILDKIT=true, buildx", true, []string{"COMPOSE_DOCKER_CLI_BUILD=1", "DOCKER_BUILDKIT=true"}, fakeDocker{20, true}, ignore.BuildKit2010},
+		{"v1 CLI build, Docker 23, DOCKER_BUILDKIT=1", true, []string{"COMPOSE_DOCKER_CLI_BUILD=1", "DOCKER_BUILDKIT=1"}, fakeDocker{23, false}, ignore.BuildKit},
+		{"v1 CLI build, unknown CLI, DOCKER_BUILDKIT=1", true, []string{"COMPOSE_DOCKER_CLI_BUILD=1", "DOCKER_BUILDKIT=1"}, fakeDocker{}, ignore.BuildKit},
+		{"v1 as rebuildd runs it, DOCKER_BUILDKIT=1", true, []string{"COMPOSE_DOCKER_CLI_BUILD=0", "DOCKER_BUILDKIT=1"}, fakeDocker{20, false}, ignore.DockerPy},
 		{"v1 CLI build, Docker 27 with buildx", true, []string{"COMPOSE_DOCKER_CLI_BUILD=yes"}, fakeDocker{27, true}, ignore.BuildKit},
 		{"v1 CLI build, Docker 27 without buildx", true, []string{"COMPOSE_DOCKER_CLI_BUILD=1"}, fakeDocker{27, false}, ignore.Classic},
 		{"v1 CLI build, Docker 27, DOCKER_BUILDKIT=0", true, []string{"COMPOSE_DOCKER_CLI_BUILD=1", "DOCKER_BUILDKIT=0"}, fakeDocker{27, true}, ignore.Classic},
@@ -58,6 +65,9 @@ func TestChooseBuilder(t *testing.T) {
 		t.Errorf("v1 with rebuildd's env: %+v", b)
 	}
 	if b := ChooseBuilder("classic-20.10", v1); b.Dialect != ignore.Classic2010 || b.Reason != "rebuild.yaml builder: classic-20.10" {
+		t.Errorf("setting: %+v", b)
+	}
+	if b := ChooseBuilder("buildkit-20.10", v1); b.Dialect != ignore.BuildKit2010 || b.Reason != "rebuild.yaml builder: buildkit-20.10" {
 		t.Errorf("setting: %+v", b)
 	}
 	v2 := &ComposeCLI{Command: []string{"docker", "compose"}, Env: composeEnv(nil, false)}

@@ -108,8 +108,9 @@ func Analyze(src []byte, file, target string, args map[string]string) (*Analysis
 // precede the first FROM.
 func (a *analyzer) parseStages(ast *parser.Node) ([]*instructions.ArgCommand, error) {
 	var meta []*instructions.ArgCommand
-	for _, n := range ast.Children {
-		v, err := instructions.ParseInstruction(n)
+	all := parseAll(ast.Children)
+	for i, n := range ast.Children {
+		v, err := all[i].v, all[i].err
 		if err != nil {
 			return nil, locErr(a.file, err)
 		}

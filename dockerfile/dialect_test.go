@@ -39,6 +39,10 @@ func TestLoadWithDialect(t *testing.T) {
 		{ignore.BuildKit, "Dockerfile.dockerignore", map[string]Impact{
 			"a": ImpactIgnored, "build/x": ImpactSource, "Dockerfile.dockerignore": ImpactDockerignore, ".dockerignore": ImpactSource,
 		}, false},
+		// The 20.10 CLI's BuildKit client: BuildKit's frontend picks the file.
+		{ignore.BuildKit2010, "Dockerfile.dockerignore", map[string]Impact{
+			"a": ImpactIgnored, "build/x": ImpactSource, "Dockerfile.dockerignore": ImpactDockerignore, ".dockerignore": ImpactSource,
+		}, false},
 		{ignore.DockerPy, ".dockerignore", map[string]Impact{
 			"a": ImpactSource, "build/x": ImpactIgnored, "Dockerfile.dockerignore": ImpactSource, ".dockerignore": ImpactDockerignore,
 		}, true},

@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// walkRules is how a classic builder (Classic, Classic2010, DockerPy) sends
-// a context: its client walks the tree, drops every path its patterns match
+// walkRules is how a classic builder (Classic, Classic2010, DockerPy), or
+// a pre-23 docker CLI's BuildKit client (BuildKit2010), sends a context: its client walks the tree, drops every path its patterns match
 // and enters an excluded directory only when an exception pattern's text
 // starts with the directory's path; the daemon then deletes .dockerignore
 // and the Dockerfile again when the file's patterns match them. BuildKit has
@@ -64,6 +64,25 @@ func (m *Matcher) classic(d Dialect, dockerfile string) error {
 	}
 	m.walk = w
 	return nil
+}
+
+// cliBuildKit sets up m for the docker CLI's BuildKit client before 23
+// (BuildKit2010): the frontend hands the file's patterns to the client,
+// whose fsutil Walk (tonistiigi/fsutil 2020-11, vendored by CLI 20.10)
+// drops a path when the old Matches says so, and descends into a dropped
+// directory only when an exception's text plus "/" starts with the
+// directory's path plus "/". No exceptions for the build files, no daemon
+// deleting them.
+func (m *Matcher) cliBuildKit() {
+	pats := m.pats
+	w := &walkRules{slash: true}
+	for _, p := range pats {
+		if p.exclusion {
+			w.enter = append(w.enter, p.cleaned)
+		}
+	}
+	w.match = func(rel string, _ []bool, _ bool) (bool, []bool) { return oldMatches(pats, rel), nil }
+	m.walk = w
 }
 
 // daemonRemoves is the daemon's removeDockerfile (builder/remotecontext,

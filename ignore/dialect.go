@@ -41,9 +41,19 @@ const (
 	// sent, and excluded directories entered when an exception's text
 	// starts with the directory's path, without a trailing slash.
 	DockerPy
+	// BuildKit2010 is BuildKit through the docker CLI's own BuildKit client
+	// before Docker 23 (20.10 with DOCKER_BUILDKIT=1; what Compose v1 runs
+	// with COMPOSE_DOCKER_CLI_BUILD=1 DOCKER_BUILDKIT=1 on such a CLI): the
+	// frontend reads the ignore file as BuildKit does (<Dockerfile>.dockerignore
+	// first), but the CLI's own fsutil (2020) walks the context: each path
+	// matched alone with the old one-parent rule, and an excluded directory
+	// entered only when an exception's text starts with its path (issue 13:
+	// "ab" + "!**/README.md" drops ab/README.md). Nothing is added for the
+	// build files and nothing deleted again, as with BuildKit.
+	BuildKit2010
 )
 
-var dialectNames = [...]string{BuildKit: "buildkit", Classic: "classic", Classic2010: "classic-20.10", DockerPy: "docker-py"}
+var dialectNames = [...]string{BuildKit: "buildkit", Classic: "classic", Classic2010: "classic-20.10", DockerPy: "docker-py", BuildKit2010: "buildkit-20.10"}
 
 // String is the dialect's name, as rebuild.yaml's builder key and explain
 // write it.
@@ -68,8 +78,9 @@ func ParseDialect(s string) (Dialect, error) {
 }
 
 // PerDockerfile reports whether the dialect reads <Dockerfile>.dockerignore
-// (only BuildKit does; for the others it is an ordinary context file).
-func (d Dialect) PerDockerfile() bool { return d == BuildKit }
+// (BuildKit's frontend does, whichever client sends the context; for the
+// classic builders it is an ordinary context file).
+func (d Dialect) PerDockerfile() bool { return d == BuildKit || d == BuildKit2010 }
 
 // Candidates returns the ignore files the dialect's builder looks for, in
 // order of precedence, as absolute paths.
@@ -89,20 +100,22 @@ func (d Dialect) Load(context, dockerfile string) (*Matcher, string, error) {
 	if d == BuildKit {
 		return Load(context, dockerfile)
 	}
-	file := d.Candidates(context, dockerfile)[0]
-	data, ok, err := readFile(file)
-	if err != nil {
-		return nil, "", err
+	for _, file := range d.Candidates(context, dockerfile) {
+		data, ok, err := readFile(file)
+		if err != nil {
+			return nil, "", err
+		}
+		if !ok {
+			continue
+		}
+		m, err := d.Parse(data, file, dockerfileRel(context, dockerfile))
+		if err != nil {
+			return nil, "", err
+		}
+		return m, file, nil
 	}
-	if !ok {
-		m, _ := New(nil)
-		return m, "", nil
-	}
-	m, err := d.Parse(data, file, dockerfileRel(context, dockerfile))
-	if err != nil {
-		return nil, "", err
-	}
-	return m, file, nil
+	m, _ := New(nil)
+	return m, "", nil
 }
 
 // Parse is the package's Parse for the dialect. dockerfile is the
@@ -127,6 +140,8 @@ func (d Dialect) Parse(data []byte, file, dockerfile string) (*Matcher, error) {
 		err = m.classic(d, dockerfile)
 	case DockerPy:
 		err = m.dockerPy(data, dockerfile)
+	case BuildKit2010:
+		m.cliBuildKit()
 	}
 	if err != nil {
 		return nil, &inputerr.Error{File: file, Err: err, Msg: err.Error()}

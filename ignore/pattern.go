@@ -2,6 +2,7 @@ package ignore
 
 import (
 	"path"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -28,18 +29,29 @@ type pattern struct {
 	// starAt is the index of the last "**" in segs, -1 when there is none.
 	starAt int
 	// pm holds this pattern alone (as the exception in ["**", "!p"], so it is
-	// always evaluated), compiled at New so concurrent use only reads it.
-	pm *patternmatcher.PatternMatcher
+	// always evaluated), compiled at New so concurrent use only reads it;
+	// direct says pm holds it as ["p"] instead (see compile).
+	pm     *patternmatcher.PatternMatcher
+	direct bool
 }
 
 // compile builds a pattern from patternmatcher's cleaned form of it.
 func compile(p *patternmatcher.Pattern) (*pattern, error) {
 	cleaned := p.String()
-	pm, err := patternmatcher.New([]string{"**", "!" + cleaned})
+	// New cleans what it is given again, and "!/" cleans to "!", which it
+	// rejects, though "/" is a pattern Docker accepts (one that matches
+	// nothing, issue 13). Such a pattern is held as itself: it has no "!"
+	// or space of its own that New would read or trim.
+	direct := filepath.Clean("!"+cleaned) != "!"+cleaned
+	held := []string{"**", "!" + cleaned}
+	if direct {
+		held = []string{cleaned}
+	}
+	pm, err := patternmatcher.New(held)
 	if err != nil {
 		return nil, err
 	}
-	out := &pattern{exclusion: p.Exclusion(), cleaned: cleaned, ndirs: strings.Count(cleaned, "/") + 1, pm: pm, starAt: -1}
+	out := &pattern{exclusion: p.Exclusion(), cleaned: cleaned, ndirs: strings.Count(cleaned, "/") + 1, pm: pm, direct: direct, starAt: -1}
 	// Matching once compiles the regexp now: patternmatcher compiles it on
 	// first use, which would be a data race between goroutines later.
 	if _, err := out.matchOpaque("probe"); err != nil {
@@ -103,13 +115,13 @@ func (p *pattern) match(rel string, parts []string, plain bool) bool {
 
 // matchOpaque asks patternmatcher. The pattern sits as an exception after
 // "**", so the matcher says "excluded" exactly when the pattern does not
-// match rel. MatchesUsingParentResult is deprecated for walking (it loses
+// match rel (or, direct, alone, so "excluded" is "matches"). MatchesUsingParentResult is deprecated for walking (it loses
 // parent results, buildx#850) but is precisely "match this path" for a
 // pattern list evaluated from scratch, which is what is needed here.
 func (p *pattern) matchOpaque(rel string) (bool, error) {
 	//nolint:staticcheck // see above: used as a single-path match, not a walk
 	excluded, err := p.pm.MatchesUsingParentResult(rel, false)
-	return !excluded && err == nil, err
+	return excluded == p.direct && err == nil, err
 }
 
 // matchSegs matches pattern segments against path segments. A "**" segment

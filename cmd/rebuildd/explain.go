@@ -22,7 +22,8 @@ import (
 type explainDoc struct {
 	Project string `json:"project"`
 	// Builder is the ignore-file dialect assumed (ignore.Dialect's name:
-	// buildkit, classic, classic-20.10, docker-py) and BuilderReason why.
+	// buildkit, classic, classic-20.10, docker-py, buildkit-20.10) and
+	// BuilderReason why.
 	Builder       string           `json:"builder"`
 	BuilderReason string           `json:"builder_reason"`
 	Services      []explainService `json:"services"`

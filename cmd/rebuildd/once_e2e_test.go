@@ -89,8 +89,8 @@ func (r *onceRig) mustRun(code int, args ...string) result {
 	r.t.Helper()
 	res := r.run(args...)
 	if res.code != code {
-		r.t.Fatalf("rebuildd %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
-			strings.Join(args, " "), res.code, code, res.stdout, res.stderr)
+		r.t.Fatalf("rebuildd %s: exit %d, want %d %s\nstdout:\n%s\nstderr:\n%s",
+			strings.Join(args, " "), res.code, code, e2e.Explain(res.stderr), res.stdout, res.stderr)
 	}
 	return res
 }
@@ -110,7 +110,7 @@ func (r *onceRig) expectNoNewImage(what string, fn func()) {
 
 func (r *onceRig) expect(what string, fn func(), builds, creates int) {
 	r.t.Helper()
-	since := time.Now()
+	since := r.p.Mark()
 	fn()
 	ev, nb := r.p.Events(since), r.p.Builds(since)
 	if nb != builds || ev.Creates("") != creates {
@@ -143,12 +143,14 @@ func webFiles(base string, port int) map[string]string {
 }
 
 func TestOnceE2E(t *testing.T) {
+	t.Parallel() // beside TestWatchE2E: own projects, own base images
 	e2e.Require(t)
-	base := e2e.BaseImage(t)
 	composes := e2e.Composes(t)
 	bin := buildBinary(t)
 	for _, c := range composes {
 		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel() // the two Compose CLIs side by side
+			base := e2e.BaseImage(t)
 			t.Run("lifecycle", func(t *testing.T) { testOnceLifecycle(t, bin, c, base) })
 			t.Run("deps-renews-anon-volume", func(t *testing.T) { testOnceDepsVolume(t, bin, c, base) })
 			t.Run("deps-keeps-data-volumes", func(t *testing.T) { testOnceDataVolumes(t, bin, c, base) })

@@ -134,8 +134,12 @@ func (r *watchRig) stop() {
 	}
 	if r.t.Failed() {
 		r.mu.Lock()
-		r.t.Logf("rebuildd output:\n%s", strings.Join(r.seen, "\n"))
+		out := strings.Join(r.seen, "\n")
 		r.mu.Unlock()
+		r.t.Logf("rebuildd output:\n%s", out)
+		if msg := e2e.Explain(out); msg != "" {
+			r.t.Log(msg)
+		}
 	}
 }
 
@@ -190,12 +194,14 @@ func (r *watchRig) touch(rel string) {
 }
 
 func TestWatchE2E(t *testing.T) {
+	t.Parallel() // beside TestOnceE2E: own projects, own base images
 	e2e.Require(t)
-	base := e2e.BaseImage(t)
 	composes := e2e.Composes(t)
 	bin := buildBinary(t)
 	for _, c := range composes {
 		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel() // the two Compose CLIs side by side
+			base := e2e.BaseImage(t)
 			// Every scenario runs under v2. Under v1 the ones where the
 			// Compose CLI matters run (build, -V, restart, up of a new
 			// service, a failing build); the others exercise rebuildd's own
