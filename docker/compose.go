@@ -228,13 +228,25 @@ func (c *ComposeCLI) ImageName(project, service string) string {
 // Compose v1 builds with the classic builder (docker-py's or the CLI's),
 // which keeps the container of a failed RUN step unless told not to:
 // every broken save would leave one behind.
+//
+// A build that failed because an image it used was removed meanwhile (a
+// prune racing the classic builder, buildrace.go) runs once more.
 func (c *ComposeCLI) Build(ctx context.Context, service string, out io.Writer) error {
 	out, end := c.track([]string{service}, PhaseBuild, out)
 	defer end()
+	args := []string{"build", service}
 	if c.V1 {
-		return c.run(ctx, out, "build", "--force-rm", service)
+		args = []string{"build", "--force-rm", service}
 	}
-	return c.run(ctx, out, "build", service)
+	w := &vanishWatch{out: out}
+	err := c.run(ctx, w, args...)
+	if err == nil || !w.seen || ctx.Err() != nil {
+		return err
+	}
+	if out != nil {
+		fmt.Fprintln(out, "an image this build was using was removed meanwhile (docker image prune, or another cleanup): building again")
+	}
+	return c.run(ctx, out, args...)
 }
 
 // Up implements Runner.

@@ -62,6 +62,47 @@ func TestComposeBuildCommand(t *testing.T) {
 	}
 }
 
+// A build that fails because an image it used was removed meanwhile runs
+// once more; any other failure, and a second such failure, is returned.
+func TestComposeBuildRetriesAVanishedImage(t *testing.T) {
+	const vanished = "Step 3/4 : COPY site /www\nfailed to export image: failed to set parent sha256:2677c6c8: unknown parent image ID sha256:2677c6c8\n"
+	for _, tc := range []struct {
+		name   string
+		fails  int    // how many runs fail before one succeeds
+		output string // what a failing run prints
+		runs   int
+		ok     bool
+	}{
+		{"vanished once", 1, vanished, 2, true},
+		{"vanished twice", 2, vanished, 2, false},
+		{"a broken RUN", 1, "The command '/bin/sh -c exit 3' returned a non-zero code: 3\n", 1, false},
+		{"no failure", 0, "", 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			count := filepath.Join(t.TempDir(), "runs")
+			// Each run appends a line to count; the first tc.fails runs fail.
+			script := `echo run >> "$0"; n=$(wc -l < "$0"); if [ "$n" -le ` + fmt.Sprint(tc.fails) + ` ]; then printf '` + tc.output + `'; exit 1; fi`
+			c := &ComposeCLI{V1: true, Command: []string{"sh", "-c", script, count}}
+			var out bytes.Buffer
+			err := c.Build(context.Background(), "web", &out)
+			b, _ := os.ReadFile(count)
+			if runs := strings.Count(string(b), "run"); runs != tc.runs || (err == nil) != tc.ok {
+				t.Errorf("%d runs, error %v; want %d runs, success %v\noutput:\n%s", runs, err, tc.runs, tc.ok, out.String())
+			}
+			if tc.runs == 2 && !strings.Contains(out.String(), "removed meanwhile") {
+				t.Errorf("the retry is not said:\n%s", out.String())
+			}
+		})
+	}
+	w := &vanishWatch{}
+	for _, part := range []string{"failed to export image: unknown par", "ent image ID sha256:ab\n"} {
+		w.Write([]byte(part))
+	}
+	if !w.seen {
+		t.Error("a sign split across two writes was missed")
+	}
+}
+
 func TestComposeEnvKeepsUserSettings(t *testing.T) {
 	tests := []struct {
 		env  []string

@@ -84,9 +84,10 @@ func newBase(test string) (*base, error) {
 }
 
 // makeBase copies the shared base image into tag and creates the
-// container that keeps it. The shared image may vanish at any moment
-// (someone's cleanup), so a failure to use it is retried after making it
-// again.
+// container that keeps it. Both steps race others' cleanups: the shared
+// image may vanish before the copy, and the copy, tagged but not yet
+// anchored, may be removed before the anchor is made. Each is retried
+// from the start.
 func makeBase(tag, test string) (*base, error) {
 	b := &base{tag: tag, test: test}
 	var err error
@@ -94,18 +95,15 @@ func makeBase(tag, test string) (*base, error) {
 		if err = ensureBaseImage(); err != nil {
 			continue
 		}
-		if b.id, err = copyImage(BaseImageTag, tag, labelBase+"="+test); err == nil {
-			break
+		if b.id, err = copyImage(BaseImageTag, tag, labelBase+"="+test); err != nil {
+			continue
 		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if b.anchor, err = anchorImage(tag); err != nil {
+		if b.anchor, err = anchorImage(tag); err == nil {
+			return b, nil
+		}
 		TryDocker("image", "rm", tag)
-		return nil, err
 	}
-	return b, nil
+	return nil, err
 }
 
 // baseAttempts bounds the retries of newBase: each failure means someone

@@ -27,6 +27,11 @@ func (e *EnvError) Error() string {
 
 func (e *EnvError) Unwrap() error { return e.Err }
 
+// causeVanished is the cause of every sign of an image removed while a
+// build or a container needed it: on a shared engine, a concurrent prune
+// or cleanup. Project.Compose runs a build that failed so once more.
+const causeVanished = "an image was removed while a build used it (a concurrent prune or cleanup)"
+
 // envSigns are output fragments that mean the machine failed, with the
 // cause to report. Matched case-insensitively.
 var envSigns = []struct{ sign, cause string }{
@@ -34,9 +39,11 @@ var envSigns = []struct{ sign, cause string }{
 	{"is the docker daemon running", "the Docker engine stopped answering"},
 	{"error during connect", "the Docker engine stopped answering"},
 	{"no space left on device", "the disk is full"},
-	{"unable to find image \"sha256:", "an image was removed while a build used it (a concurrent prune or cleanup)"},
-	{"no such image: sha256:", "an image was removed while in use (a concurrent prune or cleanup)"},
-	{"reference does not exist", "an image was removed while in use (a concurrent prune or cleanup)"},
+	{"unable to find image \"sha256:", causeVanished},
+	{"unknown parent image id", causeVanished},
+	{"failed to get digest sha256:", causeVanished},
+	{"no such image: sha256:", causeVanished},
+	{"reference does not exist", causeVanished},
 	{"no such image: " + BaseRepository, "a base image was removed while in use (a concurrent prune or cleanup)"},
 	{"too many open files", "the machine ran out of file descriptors"},
 }

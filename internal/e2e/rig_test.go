@@ -232,6 +232,7 @@ func TestClassify(t *testing.T) {
 		{"Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?", "stopped answering"},
 		{"write /var/lib/docker/tmp/x: no space left on device", "disk is full"},
 		{"Error: No such image: rebuildd-test/busybox:t-0a1b2c", "base image was removed"},
+		{"failed to export image: failed to set parent sha256:2677: unknown parent image ID sha256:2677", "removed while a build used it"},
 		{"COPY failed: file not found in build context", ""},
 	} {
 		err := Classify(errors.New(tc.out))
@@ -249,6 +250,10 @@ func TestClassify(t *testing.T) {
 	}
 	if Classify(nil) != nil {
 		t.Error("Classify(nil) != nil")
+	}
+	if !vanished(Classify(errors.New("unknown parent image ID sha256:ab"))) || !vanished(Classify(errors.New(`failed to get destination image "sha256:0e13": No such image: sha256:0e13`))) ||
+		vanished(Classify(errors.New("no space left on device"))) {
+		t.Error("vanished() does not single out an image removed under a build")
 	}
 }
 
