@@ -3,7 +3,7 @@ package dockerfile
 import "fmt"
 
 // following summarises what follows one position of the Dockerfile
-// (docs/design.md, "Layer stack" and "Across stages"): later instructions
+// (docs/design.md, Layer stack and "follows"): later instructions
 // of its stage, every chain stage built FROM that stage, and every
 // instruction that reads the stage's result (COPY --from, RUN
 // --mount=from) with everything that follows that one, transitively.
@@ -46,7 +46,7 @@ func (a *analyzer) assignLayers() error {
 		return err
 	}
 	tail := make([]following, len(a.stages)) // what follows the end of each stage
-	entries := a.entries(readers)            // stage -> the entry points others read it at
+	entries := a.entries(readers)            // reading stage -> the stages it reads, and where
 	for _, s := range order {
 		// tail[s] is complete: every reader of s came before it.
 		at := a.passBack(a.stages[s], tail[s], entries[s])
