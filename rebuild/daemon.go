@@ -74,6 +74,7 @@ type Daemon struct {
 
 	mu      sync.Mutex
 	overlay *fingerprint.Overlay // dry run: what it pretended to build (under mu)
+	dryEng  *dryEngine           // dry run with an engine: what it pretended to build and run (under mu)
 	down    atomic.Bool          // the engine is unreachable; a reconnect loop runs
 	sched   *Scheduler           // set by Run before the first batch; the reconnect loop submits to it
 	bg      sync.WaitGroup       // the reconnect loop

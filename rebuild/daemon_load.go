@@ -94,11 +94,25 @@ func (d *Daemon) reconciler(p *config.Project, sources func(config.Service) (fin
 			if _, ok := r.Store.(*fingerprint.Overlay); !ok {
 				r.Store = d.dryStore(r.Store)
 			}
+			if r.Engine != nil {
+				r.Engine = d.dryEngineOver(r.Engine)
+			}
 		}
 		return r
 	}
 	return &Reconciler{Project: p, Sources: sources, Runner: docker.Names{}, Store: d.dryStore(nil),
 		Index: d.index, Log: d.o.Log, Now: d.o.Now}
+}
+
+// dryEngineOver is the one pretended engine a dry run keeps for its whole
+// life, over the real one.
+func (d *Daemon) dryEngineOver(real docker.Engine) *dryEngine {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dryEng == nil {
+		d.dryEng = newDryEngine(real)
+	}
+	return d.dryEng
 }
 
 // dryStore is the one overlay a dry run keeps for its whole life, so

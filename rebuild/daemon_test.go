@@ -15,7 +15,9 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
 	"github.com/rebuildd/rebuildd/watcher"
 )
 
@@ -85,7 +87,22 @@ COPY src ./src
 COPY web ./web
 `
 
-func newDryRig(t *testing.T) *dryRig {
+func newDryRig(t *testing.T) *dryRig { return newDryRigWith(t, nil) }
+
+// dryReconciler is what cmd/rebuildd gives a dry run that sees engine;
+// nil (no engine): the daemon decides from memory alone.
+func dryReconciler(engine docker.Engine) func(*config.Project, func(config.Service) (fingerprint.Source, error)) *Reconciler {
+	if engine == nil {
+		return nil
+	}
+	return func(p *config.Project, sources func(config.Service) (fingerprint.Source, error)) *Reconciler {
+		return &Reconciler{Project: p, Sources: sources, Runner: docker.Names{}, Engine: engine,
+			Store: fingerprint.NewOverlay(nil), Index: fingerprint.NewIndex(time.Now), Log: zap.NewNop()}
+	}
+}
+
+// newDryRigWith is newDryRig whose dry run sees engine (nil: none).
+func newDryRigWith(t *testing.T, engine docker.Engine) *dryRig {
 	dir := t.TempDir()
 	for name, body := range map[string]string{
 		"api/Dockerfile":    rigDockerfile,
@@ -116,10 +133,11 @@ func newDryRig(t *testing.T) *dryRig {
 			}
 			return r.proj, nil
 		},
-		Model:  dockerfile.Load,
-		Watch:  func([]watcher.Root, config.Settings, func([]string)) (BatchSource, error) { return r.w, nil },
-		DryRun: true,
-		Log:    zap.New(r.tap),
+		Model:      dockerfile.Load,
+		Reconciler: dryReconciler(engine),
+		Watch:      func([]watcher.Root, config.Settings, func([]string)) (BatchSource, error) { return r.w, nil },
+		DryRun:     true,
+		Log:        zap.New(r.tap),
 	})
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
@@ -228,6 +246,21 @@ func TestDaemonDryRun(t *testing.T) {
 	r.send(web)
 	if res := r.tap.next(t, "result"); res.fields["result"] != "would rebuild (dry run)" {
 		t.Fatalf("directory moved away: %v", res.fields)
+	}
+}
+
+// A dry run that sees an engine pretends what it would have built is
+// there: a missing image is "would rebuild" once, and a touch after it
+// decides "none" (not "image missing" for ever).
+func TestDaemonDryRunWithEngine(t *testing.T) {
+	r := newDryRigWith(t, docker.NewFakeEngine())
+	r.send(r.write(t, "api/web/index.htm", "v2"))
+	if got := r.tap.next(t, "result").fields["result"]; got != "would rebuild (dry run)" {
+		t.Fatalf("edit: %v", got)
+	}
+	r.send(r.write(t, "api/web/index.htm", "v2"))
+	if d := r.decision(t, "api"); d.fields["action"] != "none" || d.level != zapcore.DebugLevel {
+		t.Fatalf("touch after a pretended build: %v at %v", d.fields, d.level)
 	}
 }
 

@@ -87,26 +87,48 @@ func (d *Daemon) dryRun(ctx context.Context, snap *snapshot, r Request, names []
 		} else {
 			did = append(did, dc.Service+" would "+dc.Action())
 		}
-		if !dc.Builder || in.Print == nil {
-			continue
-		}
-		id := "dry-run"
-		switch {
-		case in.Image != nil && !in.Unasked:
-			id = in.Image.ID
-		case in.Record != nil:
-			id = in.Record.ImageID
-		}
-		rec := fingerprint.Record{Service: dc.Service, Fingerprint: in.Print.Sum, ImageID: id, Time: d.o.Now(),
-			Impacts: dc.Impacts, Parts: in.Print.Parts}
-		if err := snap.rec.Store.Save(rec, in.Print.Files); err != nil {
+		if err := d.pretendBuild(snap, dc, in); err != nil {
 			return "", err
 		}
+	}
+	for _, dc := range dec.Decisions { // after every pretended build: a shared tag's new image
+		d.pretendRun(snap, dc)
 	}
 	if len(did) == 0 {
 		return "", nil
 	}
 	return strings.Join(did, ", ") + " (dry run)", nil
+}
+
+// pretendBuild records what a stale decision's build would have made: the
+// print as built (overlay store) and, with an engine, a pretended image
+// under the tag.
+func (d *Daemon) pretendBuild(snap *snapshot, dc Decision, in Input) error {
+	if !dc.Builder || in.Print == nil {
+		return nil
+	}
+	id := "dry-run"
+	switch eng, ok := snap.rec.Engine.(*dryEngine); {
+	case ok:
+		id = eng.built(dc.Tag, in.Print.Sum)
+	case in.Record != nil:
+		id = in.Record.ImageID // no engine: decisions assume the recorded image
+	}
+	rec := fingerprint.Record{Service: dc.Service, Fingerprint: in.Print.Sum, ImageID: id, Time: d.o.Now(),
+		Impacts: dc.Impacts, Parts: in.Print.Parts}
+	return snap.rec.Store.Save(rec, in.Print.Files)
+}
+
+// pretendRun makes a service a stale decision would have recreated run
+// its tag's (pretended) image.
+func (d *Daemon) pretendRun(snap *snapshot, dc Decision) {
+	eng, ok := snap.rec.Engine.(*dryEngine)
+	if !ok || !dc.Stale() {
+		return
+	}
+	if img, _ := eng.Image(context.Background(), dc.Tag); img != nil {
+		eng.ran(dc.Service, img.ID)
+	}
 }
 
 func anyStale(dec *Decided) bool {
