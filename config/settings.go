@@ -266,7 +266,7 @@ func serviceSettings(raw *rawSettings, file string, doc *yaml.Node, svcs []Servi
 		ss := ServiceSettings{OnSource: "auto"}
 		if rs != nil {
 			if rs.OnSource != "" {
-				if err := oneOf(rs.OnSource, "auto", "rebuild", "restart", "none"); err != nil {
+				if err := oneOf(rs.OnSource, "auto", "sync", "sync+restart", "restart", "rebuild", "none"); err != nil {
 					return &InputError{File: file, Line: keyLine(node, "on_source"), Msg: fmt.Sprintf("services.%s.on_source: %v", name, err)}
 				}
 				ss.OnSource = rs.OnSource

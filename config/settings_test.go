@@ -123,7 +123,7 @@ func TestSettingsStrict(t *testing.T) {
 		{"bad log format", "log_format: xml\n", 1, []string{"log_format", "console, json"}},
 		{"zero parallel", "\nparallel: 0\n", 2, []string{"parallel"}},
 		{"bad on_busy", "on_busy: drop\n", 1, []string{"on_busy", "queue, cancel"}},
-		{"bad on_source", "services:\n  api:\n    on_source: sometimes\n", 3, []string{"on_source", "auto, rebuild, restart, none"}},
+		{"bad on_source", "services:\n  api:\n    on_source: sometimes\n", 3, []string{"on_source", "auto, sync, sync+restart, restart, rebuild, none"}},
 		{"unknown service", "services:\n  api: {}\n  web:\n    exclude: true\n", 3, []string{`"web"`}},
 		{"bad ignore pattern", "services:\n  api:\n    ignore:\n      - ok\n      - \"[\"\n", 5, []string{"ignore", `"["`}},
 		{"malformed yaml", "debounce: 1s\n  bad: indent\n", 2, nil},

@@ -97,7 +97,7 @@ const (
 
 // ServiceSettings are the per-service keys of rebuild.yaml.
 type ServiceSettings struct {
-	OnSource string   // auto (default) | rebuild | restart | none
+	OnSource string   // auto (default) | sync | sync+restart | restart | rebuild | none
 	Ignore   []string // extra .dockerignore-syntax patterns for triggering
 	Exclude  bool     // never watch or rebuild this service
 }

@@ -46,6 +46,11 @@ func TestClassifyOnSource(t *testing.T) {
 	}{
 		{"", bound, "/p/src/a.js", ImpactSource, ActionNone, "bind-mounted source (./src:/app/src), no RUN after COPY at Dockerfile:5"},
 		{"auto", nil, "/p/src/a.js", ImpactSource, ActionRebuild, "read by COPY at Dockerfile:5, source layer, not bind-mounted"},
+		// sync and sync+restart only say what a sync does: the layer
+		// model's action is auto's (bind-mounted source stays none).
+		{"sync", bound, "/p/src/a.js", ImpactSource, ActionNone, "bind-mounted source (./src:/app/src), no RUN after COPY at Dockerfile:5"},
+		{"sync", nil, "/p/src/a.js", ImpactSource, ActionRebuild, "read by COPY at Dockerfile:5, source layer, not bind-mounted"},
+		{"sync+restart", bound, "/p/src/a.js", ImpactSource, ActionNone, "bind-mounted source (./src:/app/src), no RUN after COPY at Dockerfile:5"},
 		{"restart", bound, "/p/src/a.js", ImpactSource, ActionRestart, "bind-mounted source (./src:/app/src), no RUN after COPY at Dockerfile:5; on_source: restart"},
 		{"restart", nil, "/p/src/a.js", ImpactSource, ActionRebuild, "read by COPY at Dockerfile:5, source layer, not bind-mounted"},
 		{"rebuild", bound, "/p/src/a.js", ImpactSource, ActionRebuild, "bind-mounted source (./src:/app/src), no RUN after COPY at Dockerfile:5; on_source: rebuild"},

@@ -15,11 +15,21 @@ import (
 )
 
 // On-source policies of rebuild.yaml (services.<name>.on_source).
+//
+// The layer model's action is the same under auto, sync and sync+restart;
+// they differ in what watch mode does with a source change the model
+// says rebuild for but Sync allows (docs/design.md, "Live update"): auto
+// syncs and restarts unless the container's process reloads by itself,
+// sync never restarts, sync+restart always does. restart syncs and
+// restarts too, and also restarts for bind-mounted source; rebuild never
+// syncs; none never acts.
 const (
-	OnSourceAuto    = "auto"    // docs/design.md's action rule
-	OnSourceRestart = "restart" // bind-mounted source that needs no build restarts the container
-	OnSourceRebuild = "rebuild" // source changes always rebuild
-	OnSourceNone    = "none"    // source changes never act
+	OnSourceAuto        = "auto"         // docs/design.md's action rule; live update when Sync allows
+	OnSourceSync        = "sync"         // like auto; a sync never restarts the container
+	OnSourceSyncRestart = "sync+restart" // like auto; a sync always restarts the container
+	OnSourceRestart     = "restart"      // bind-mounted source that needs no build restarts the container; a sync restarts too
+	OnSourceRebuild     = "rebuild"      // source changes always rebuild, never sync
+	OnSourceNone        = "none"         // source changes never act
 )
 
 // Parts are what a Model is made of; Load reads them from a service, tests
@@ -34,7 +44,7 @@ type Parts struct {
 	// Binds are the bind mounts with their container targets, so reasons can
 	// name them ("./src:/app/src"); used in addition to BindMounts.
 	Binds    []config.BindMount
-	OnSource string // auto (or "") | rebuild | restart | none
+	OnSource string // auto (or "") | sync | sync+restart | restart | rebuild | none
 	// Trigger holds rebuild.yaml's extra ignore patterns: paths it excludes
 	// never trigger anything, though they stay in the build context.
 	Trigger *ignore.Matcher
@@ -215,10 +225,10 @@ func onSourcePolicy(service, v string) (string, error) {
 	switch v {
 	case "", OnSourceAuto:
 		return OnSourceAuto, nil
-	case OnSourceRestart, OnSourceRebuild, OnSourceNone:
+	case OnSourceSync, OnSourceSyncRestart, OnSourceRestart, OnSourceRebuild, OnSourceNone:
 		return v, nil
 	}
-	return "", &config.InputError{Msg: fmt.Sprintf("rebuild.yaml services.%s.on_source: %q is not one of auto, rebuild, restart, none", service, v)}
+	return "", &config.InputError{Msg: fmt.Sprintf("rebuild.yaml services.%s.on_source: %q is not one of auto, sync, sync+restart, restart, rebuild, none", service, v)}
 }
 
 // readDockerfile returns the Dockerfile's text and the name errors give it.
