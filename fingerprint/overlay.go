@@ -13,6 +13,10 @@ type Records interface {
 	EndRecreate(services []string) error
 	Recreating(service string) bool
 	Key() []byte
+	// SyncMarks and UpdateSyncMarks keep what live updates left in each
+	// container (syncmark.go).
+	SyncMarks() (map[string]SyncMark, error)
+	UpdateSyncMarks(update func(map[string]SyncMark)) error
 }
 
 // Overlay reads through to a base store (nil: none) and keeps every write
@@ -24,6 +28,7 @@ type Overlay struct {
 	mu    sync.Mutex
 	recs  map[string]Record
 	files map[string]map[string]FileSum
+	marks map[string]SyncMark // nil until the overlay changes them
 }
 
 // NewOverlay returns an overlay over base (which may be nil).

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rebuildd/rebuildd/dockerfile"
@@ -37,8 +38,9 @@ type Record struct {
 // Store keeps records, per-file sums and the hash index of one project in
 // its state directory. Every write is atomic (temp file + rename).
 type Store struct {
-	dir string
-	key []byte // statedir.Key: what the build-arg parts of prints are keyed with
+	dir     string
+	key     []byte     // statedir.Key: what the build-arg parts of prints are keyed with
+	marksMu sync.Mutex // one UpdateSyncMarks at a time
 }
 
 // OpenStore creates dir if needed. It refuses a directory inside a build
