@@ -32,6 +32,8 @@ type FakeEngine struct {
 	Stopped    []string                // containers StopContainer stopped, in order
 	Refreshed  []string                // "volume path" per RefreshVolume, in order
 	renewed    int
+
+	fakeLive // live update: containers' files, Inspect answers (fake_live.go)
 }
 
 // FakeVolume is a volume mounted in a fake service's container.
@@ -44,8 +46,10 @@ type FakeVolume struct {
 
 // NewFakeEngine returns an engine with no images and no containers.
 func NewFakeEngine() *FakeEngine {
-	return &FakeEngine{Images: map[string]*Image{}, Vols: map[string][]FakeVolume{},
+	e := &FakeEngine{Images: map[string]*Image{}, Vols: map[string][]FakeVolume{},
 		Declared: map[string][]string{}, Filled: map[string][]string{}}
+	e.liveInit()
+	return e
 }
 
 // Image implements Engine.
