@@ -14,9 +14,14 @@ import (
 // The one answer every mode gives for a service (docs/design.md, "One
 // decision"), and what --once made of it.
 const (
-	StatusUpToDate  = "up-to-date"
-	StatusStale     = "stale"
-	StatusUnknown   = "unknown" // no record says what the image was built from
+	StatusUpToDate = "up-to-date"
+	StatusStale    = "stale"
+	StatusUnknown  = "unknown" // no record says what the image was built from
+	// StatusSynced: the running containers hold the current sources,
+	// synced into them (docs/design.md, "Live update"); the image is built
+	// from them without recreating them. --check exits 0 for it (the stack
+	// serves the current sources); --images makes it stale.
+	StatusSynced    = "synced"
 	StatusRebuilt   = "rebuilt"
 	StatusRecreated = "recreated"
 	StatusFailed    = "failed"
@@ -60,6 +65,9 @@ type Input struct {
 	// Interrupted: a compose up of this service started and never
 	// reported back (rebuildd was killed during a recreate).
 	Interrupted bool
+	// Synced are the project's sync marks by container ID
+	// (fingerprint.SyncMark): what live updates left in each container.
+	Synced map[string]fingerprint.SyncMark
 }
 
 // Decision is the answer for one service and what to do about it.
@@ -99,7 +107,9 @@ func (d Decision) Action() string {
 
 // decideBuild answers whether a build service's image holds what it must.
 // No rule reads a timestamp: what the record cannot vouch for is unknown.
-func decideBuild(in Input, pol Policy) (Decision, error) {
+// synced: every running container of the image holds the current print
+// (syncedTo).
+func decideBuild(in Input, pol Policy, synced bool) (Decision, error) {
 	d := Decision{Service: in.Service, Tag: in.Tag, Status: StatusUpToDate}
 	if !in.Build {
 		return d, nil
@@ -125,6 +135,9 @@ func decideBuild(in Input, pol Policy) (Decision, error) {
 	default:
 		if err := compare(in, pol, &d); err != nil {
 			return d, err
+		}
+		if d.Build && synced {
+			d.synced(pol)
 		}
 	}
 	d.Builder = d.Build
@@ -235,8 +248,9 @@ func liveReason(in Input) string {
 
 // decideRecreate handles a service whose image is not being built: up when
 // a container is missing, not running after rebuildd's own interrupted
-// recreate, never started, or runs another image.
-func decideRecreate(in Input, d *Decision) {
+// recreate, never started, or runs another image without holding this
+// one's content (rec: the record of the image, for the sync marks).
+func decideRecreate(in Input, rec *fingerprint.Record, d *Decision) {
 	if in.Unasked {
 		if d.Reason == "" {
 			d.Reason = "the Docker engine was not asked: containers not checked"
@@ -246,7 +260,7 @@ func decideRecreate(in Input, d *Decision) {
 	if in.Image == nil {
 		return // an image-only service whose image nobody built: compose pulls, not us
 	}
-	reason := containerProblem(in)
+	reason := containerProblem(in, rec)
 	if reason == "" {
 		return
 	}
@@ -261,8 +275,10 @@ func decideRecreate(in Input, d *Decision) {
 // containerProblem is why the service's containers do not serve its image,
 // "" when they do. An exited container counts only when it failed or a
 // recreate of rebuildd's was cut short: one that finished with code 0 is a
-// one-shot job's, or stopped on purpose.
-func containerProblem(in Input) string {
+// one-shot job's, or stopped on purpose. A container of an older image
+// whose sync mark is exactly the image's recorded print holds what the
+// image holds (synced.go).
+func containerProblem(in Input, rec *fingerprint.Record) string {
 	if in.Interrupted {
 		return "a recreate was interrupted before it finished"
 	}
@@ -271,7 +287,7 @@ func containerProblem(in Input) string {
 	}
 	for _, c := range in.Containers {
 		switch {
-		case c.ImageID != in.Image.ID:
+		case c.ImageID != in.Image.ID && !holdsImage(in, rec, c):
 			return fmt.Sprintf("container %s runs an older image", c.Name)
 		case c.State == "created":
 			return fmt.Sprintf("container %s was created but never started", c.Name)

@@ -44,7 +44,11 @@ type Reconciler struct {
 	Engine docker.Engine
 	// Volumes looks into volumes and images and refreshes a volume after a
 	// rebuild; nil refreshes nothing (volumes.go).
-	Volumes     docker.Volumes
+	Volumes docker.Volumes
+	// Live answers what an image holds where syncs removed files, so a
+	// synced container is spared its recreate only when the new image
+	// agrees (converge.go); nil recreates every container with removals.
+	Live        docker.Live
 	Store       fingerprint.Records
 	Policy      Policy
 	Index       *fingerprint.Index
@@ -157,8 +161,12 @@ func (r *Reconciler) Inputs(ctx context.Context, svcs []config.Service) ([]Input
 	for _, c := range all {
 		byService[c.Service] = append(byService[c.Service], c)
 	}
+	marks, err := r.Store.SyncMarks()
+	if err != nil {
+		return nil, err
+	}
 	for i := range inputs {
-		inputs[i].Image, inputs[i].Containers = images[i], byService[inputs[i].Service]
+		inputs[i].Image, inputs[i].Containers, inputs[i].Synced = images[i], byService[inputs[i].Service], marks
 	}
 	return inputs, nil
 }

@@ -15,7 +15,7 @@ import (
 func Plan(inputs []Input, pol Policy) ([]Decision, error) {
 	out := make([]Decision, len(inputs))
 	for i, in := range inputs {
-		d, err := decideBuild(in, pol)
+		d, err := decideBuild(in, pol, syncedTo(inputs, in))
 		if err != nil {
 			return nil, err
 		}
@@ -27,7 +27,7 @@ func Plan(inputs []Input, pol Policy) ([]Decision, error) {
 	}
 	for i, in := range inputs {
 		if !out[i].Build {
-			decideRecreate(in, &out[i])
+			decideRecreate(in, tagRecord(inputs, in), &out[i])
 		}
 	}
 	return out, nil
@@ -52,7 +52,12 @@ func shareBuilds(inputs []Input, out []Decision) {
 			continue
 		}
 		d := &out[i]
-		if !d.Build {
+		switch {
+		case !d.Build && out[b].Status == StatusSynced:
+			d.Build, d.Adopt, d.Status = true, false, StatusSynced
+			d.Impacts = out[b].Impacts
+			d.Reason = fmt.Sprintf("uses image %s, whose containers hold the sources synced for %s; it is built without recreating them", in.Tag, out[b].Service)
+		case !d.Build:
 			d.Build, d.Adopt, d.Status = true, false, StatusStale
 			d.Impacts = out[b].Impacts
 			d.Reason = fmt.Sprintf("uses image %s, rebuilt for %s", in.Tag, out[b].Service)

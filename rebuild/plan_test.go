@@ -80,6 +80,19 @@ func container(state string, code int) []docker.Container {
 	return []docker.Container{{ID: "c1", Name: "proj-api-1", Service: "api", ImageID: "sha256:old", State: state, ExitCode: code}}
 }
 
+const syncedWhy = "the containers hold the current sources, synced into them; the image is built from them without recreating them"
+
+var imgNew = &docker.Image{ID: "sha256:new"}
+
+// synced is in with every container's sync mark at sum.
+func synced(in Input, sum string) Input {
+	in.Synced = map[string]fingerprint.SyncMark{}
+	for _, c := range in.Containers {
+		in.Synced[c.ID] = fingerprint.SyncMark{Service: "api", Sum: sum}
+	}
+	return in
+}
+
 const liveWhy = "changed source files are live in the containers (bind-mounted: ./site:/www); the image keeps the files it was built with (--images rebuilds it)"
 
 // TestDecide is the decision function's table: every status and reason.
@@ -153,6 +166,34 @@ func TestDecide(t *testing.T) {
 			in.Interrupted = true
 			return in
 		}(), Policy{}, recreate("a recreate was interrupted before it finished")},
+		{"synced: every running container holds the current print", synced(apiInput(printOf(filesSrc), recordOf(v1, "sha256:old"), imgOld, running), printOf(filesSrc).Sum), Policy{},
+			Decision{Status: StatusSynced, Build: true, Builder: true, Recreate: true, Impacts: []string{"synced"}, Reason: syncedWhy}},
+		{"synced, --images", synced(apiInput(printOf(filesSrc), recordOf(v1, "sha256:old"), imgOld, running), printOf(filesSrc).Sum), images,
+			build(StatusStale, "src/app.js changed (source layer), src/new.js added (source layer); synced into the containers, not yet built into the image", "source")},
+		{"synced to an older print", synced(apiInput(printOf(filesSrc), recordOf(v1, "sha256:old"), imgOld, running), "older"), Policy{},
+			build(StatusStale, "src/app.js changed (source layer), src/new.js added (source layer)", "source")},
+		{"one running container not synced", func() Input {
+			in := synced(apiInput(printOf(filesSrc), recordOf(v1, "sha256:old"), imgOld, append(running, docker.Container{ID: "c2", Name: "proj-api-2", Service: "api", ImageID: "sha256:old", State: "running"})), printOf(filesSrc).Sum)
+			delete(in.Synced, "c2") // its sync failed, or it started after the sync
+			return in
+		}(), Policy{}, build(StatusStale, "src/app.js changed (source layer), src/new.js added (source layer)", "source")},
+		{"synced, and a stopped container", func() Input {
+			return synced(apiInput(printOf(filesSrc), recordOf(v1, "sha256:old"), imgOld, append(running, docker.Container{ID: "c2", Name: "proj-api-2", Service: "api", ImageID: "sha256:old", State: "exited"})), printOf(filesSrc).Sum)
+		}(), Policy{}, Decision{Status: StatusSynced, Build: true, Builder: true, Recreate: true, Impacts: []string{"synced"}, Reason: syncedWhy}},
+		{"synced, engine not asked: marks unread", func() Input {
+			in := synced(apiInput(printOf(filesSrc), recordOf(v1, "sha256:old"), imgOld, running), printOf(filesSrc).Sum)
+			in.Unasked = true
+			return in
+		}(), Policy{}, build(StatusStale, "src/app.js changed (source layer), src/new.js added (source layer)", "source")},
+		{"container of an older image holds the current image's print", synced(apiInput(v1, recordOf(v1, "sha256:new"), imgNew, running), v1.Sum), Policy{},
+			Decision{Status: StatusUpToDate}},
+		{"container of an older image holds it, but removals not compared", func() Input {
+			in := synced(apiInput(v1, recordOf(v1, "sha256:new"), imgNew, running), v1.Sum)
+			in.Synced["c1"] = fingerprint.SyncMark{Sum: v1.Sum, Removed: []string{"/app/old.js"}}
+			return in
+		}(), Policy{}, recreate("container proj-api-1 runs an older image")},
+		{"container of an older image synced to another print", synced(apiInput(v1, recordOf(v1, "sha256:new"), imgNew, running), "other"), Policy{},
+			recreate("container proj-api-1 runs an older image")},
 		{"engine not asked, record current", func() Input {
 			in := apiInput(v1, recordOf(v1, "sha256:old"), nil, nil)
 			in.Unasked = true
@@ -230,6 +271,38 @@ func TestPlanSharedImageBuildsOnce(t *testing.T) {
 	}
 	if got[2].Reason != "uses image shared:dev, rebuilt for api" {
 		t.Errorf("web reason = %q", got[2].Reason)
+	}
+}
+
+// Containers of every service running the image are synced alike: the
+// image converges once, and a service that only names the tag follows it.
+func TestPlanSharedImageSynced(t *testing.T) {
+	v1, cur := printOf(filesV1), printOf(filesSrc)
+	api := apiInput(cur, recordOf(v1, "sha256:old"), imgOld, running)
+	web := Input{Service: "web", Tag: "proj-api", Image: imgOld,
+		Containers: []docker.Container{{ID: "c3", Name: "proj-web-1", Service: "web", ImageID: "sha256:old", State: "running"}}}
+	marks := map[string]fingerprint.SyncMark{"c1": {Sum: cur.Sum}, "c3": {Sum: cur.Sum}}
+	api.Synced, web.Synced = marks, marks
+	got, err := Plan([]Input{api, web}, Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Status != StatusSynced || got[1].Status != StatusSynced || !got[0].Builder || got[1].Builder {
+		t.Errorf("api %+v\nweb %+v", got[0], got[1])
+	}
+	delete(marks, "c3") // web's container was not synced: the stack does not serve the sources
+	got, _ = Plan([]Input{api, web}, Policy{})
+	if got[0].Status != StatusStale || got[1].Status != StatusStale {
+		t.Errorf("api %s, web %s; want stale", got[0].Status, got[1].Status)
+	}
+	// After the build: web's container holds the print api's image was
+	// recorded from, so it needs no recreate.
+	web.Image = imgNew
+	api.Record, api.Image, api.Print = recordOf(cur, "sha256:new"), imgNew, cur
+	marks["c3"] = fingerprint.SyncMark{Sum: cur.Sum}
+	got, _ = Plan([]Input{api, web}, Policy{})
+	if got[0].Status != StatusUpToDate || got[1].Status != StatusUpToDate {
+		t.Errorf("after: api %s (%s), web %s (%s)", got[0].Status, got[0].Reason, got[1].Status, got[1].Reason)
 	}
 }
 

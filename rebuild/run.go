@@ -24,6 +24,8 @@ type run struct {
 	touched map[string]bool        // services that were upped
 	volumes map[string]*volumePlan // service -> its volumes' fates, for a recreate that refreshes
 	docker  time.Duration          // time spent in compose build and up
+	start   time.Time              // when the work began (Act's start)
+	spare   *spare                 // containers the builds need not recreate (converge.go)
 }
 
 // Run decides, logs each decision, and acts on them (Act).
@@ -49,7 +51,8 @@ func (r *Reconciler) Act(ctx context.Context, dec *Decided, start time.Time) ([]
 	defer r.saveIndex()
 	x := &run{r: r, inputs: map[string]Input{}, out: startOutcomes(dec.Decisions),
 		built: map[string]*docker.Image{}, failed: map[string]string{}, tailOf: map[string][]string{}, touched: map[string]bool{},
-		volumes: map[string]*volumePlan{}}
+		volumes: map[string]*volumePlan{}, start: start}
+	x.spare = newSpare(x)
 	for _, in := range dec.Inputs {
 		x.inputs[in.Service] = in
 	}
@@ -150,7 +153,7 @@ func (x *run) recreate(ctx context.Context) error {
 	var plain, renew []string
 	for i := range x.out {
 		o := &x.out[i]
-		if !x.needsUp(o) {
+		if !x.needsUp(ctx, o) {
 			continue
 		}
 		if o.Decision.RefreshVolumes {
@@ -184,8 +187,9 @@ func (x *run) recreate(ctx context.Context) error {
 
 // needsUp: the plan asked for it, the tag's build did not fail, and, after
 // a build, some container does not already run the new image (a build that
-// reproduced the same image ID recreates nothing).
-func (x *run) needsUp(o *Outcome) bool {
+// reproduced the same image ID recreates nothing) nor hold what it holds
+// (a live update synced it; converge.go).
+func (x *run) needsUp(ctx context.Context, o *Outcome) bool {
 	d := o.Decision
 	if !d.Recreate {
 		return false
@@ -199,7 +203,7 @@ func (x *run) needsUp(o *Outcome) bool {
 	}
 	cs := x.inputs[o.Service].Containers
 	for _, c := range cs {
-		if c.ImageID != img.ID {
+		if c.ImageID != img.ID && !x.spare.holds(ctx, c, d.Tag, img) {
 			return true
 		}
 	}
@@ -316,6 +320,11 @@ func (x *run) settle() {
 			o.Status, o.Reason = StatusUpToDate, "recorded: a build from the current sources gave the image the containers run"
 			if x.touched[o.Service] {
 				o.Status, o.Reason = StatusRecreated, "recorded: a build from the current sources gave the image already under the tag"
+			}
+		case d.Build && x.inputs[o.Service].Build && d.Status == StatusSynced:
+			o.Status, o.Reason = StatusRebuilt, "built from the sources the containers hold (synced into them); none recreated"
+			if x.touched[o.Service] {
+				o.Reason = "built from the sources synced into the containers; recreated those that did not hold them"
 			}
 		case d.Build && x.inputs[o.Service].Build:
 			o.Status = StatusRebuilt
