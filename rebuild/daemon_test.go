@@ -222,6 +222,9 @@ func TestDaemonDryRun(t *testing.T) {
 		if d := r.decision(t, "api"); d.fields["action"] != "none" || d.level != zapcore.DebugLevel {
 			t.Fatalf("%s: %v at %v", step.name, d.fields, d.level)
 		}
+		if res := r.tap.next(t, "result"); res.fields["result"] != "nothing to do" || res.level != zapcore.DebugLevel {
+			t.Fatalf("%s: result %v at %v", step.name, res.fields, res.level)
+		}
 	}
 
 	// ignored and bind-mounted paths decide "none" and run nothing; the
