@@ -36,7 +36,6 @@
 package advice
 
 import (
-	"os"
 	"sort"
 
 	"gopkg.in/yaml.v3"
@@ -164,7 +163,7 @@ func newSubject(proj *config.Project, svc config.Service, m *dockerfile.Model) *
 	an, dfile := m.Analysis(), m.Dockerfile()
 	src := []byte(svc.Build.DockerfileInline)
 	if dfile != "" {
-		b, err := os.ReadFile(dfile)
+		b, err := dockerfile.ReadFile(dfile)
 		if err != nil {
 			return nil
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
 )
 
 // untaggedBuild reports a build: without image: whose image something else
@@ -98,7 +99,7 @@ func stageBases(b *config.Build) []string {
 	src := []byte(b.DockerfileInline)
 	if b.Dockerfile != "" {
 		var err error
-		if src, err = os.ReadFile(b.Dockerfile); err != nil {
+		if src, err = dockerfile.ReadFile(b.Dockerfile); err != nil {
 			return nil
 		}
 	}

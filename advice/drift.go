@@ -2,7 +2,6 @@ package advice
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/rebuildd/rebuildd/config"
@@ -154,7 +153,7 @@ func analyzeOther(b *config.Build) *dockerfile.Analysis {
 	src, name := []byte(b.DockerfileInline), "dockerfile_inline"
 	if b.Dockerfile != "" {
 		var err error
-		if src, err = os.ReadFile(b.Dockerfile); err != nil {
+		if src, err = dockerfile.ReadFile(b.Dockerfile); err != nil {
 			return nil
 		}
 		name = b.Dockerfile

@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/config/inputerr"
 	"github.com/rebuildd/rebuildd/ignore"
 )
 
@@ -245,12 +247,18 @@ func readDockerfile(service string, b *config.Build) ([]byte, string, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, "", &config.InputError{File: df, Err: err,
 			Msg: fmt.Sprintf("Dockerfile of service %q not found; fix build.dockerfile (or build.context) in the compose file", service)}
+	case errors.Is(err, errNotRegular):
+		return nil, "", &config.InputError{File: df, Err: err,
+			Msg: fmt.Sprintf("the Dockerfile of service %q is %s; point build.dockerfile at a Dockerfile", service, strings.TrimPrefix(err.Error(), errNotRegular.Error()+": "))}
 	case err != nil:
 		return nil, "", &config.InputError{File: df, Err: err,
 			Msg: fmt.Sprintf("cannot read the Dockerfile of service %q: %v; check its permissions", service, err)}
 	}
 	return src, df, nil
 }
+
+// errNotRegular: a FIFO, device or socket where a Dockerfile should be.
+var errNotRegular = errors.New("not a regular file")
 
 // MaxSize bounds the Dockerfiles rebuildd analyses. Analysis is linear,
 // about 0.4 s of CPU and 90 MB of memory per MiB (BenchmarkAnalyzeHuge: the
@@ -261,13 +269,20 @@ const MaxSize = 8 << 20
 
 // ReadFile reads a Dockerfile, never more than MaxSize+1 bytes (/dev/zero
 // linked as a Dockerfile must not fill memory); Analyze refuses the rest.
-// Errors are the os package's.
+// A FIFO, device or socket is refused without blocking.
 func ReadFile(file string) ([]byte, error) {
-	f, err := os.Open(file)
+	// O_NONBLOCK: a FIFO in a Dockerfile's place must not hang rebuildd on
+	// open; it is refused below like any other file that is not regular.
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s", errNotRegular, inputerr.NotRegular(fi.Mode()))
+	}
 	return io.ReadAll(io.LimitReader(f, MaxSize+1))
 }
 

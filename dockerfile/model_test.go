@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rebuildd/rebuildd/config"
@@ -54,7 +55,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad ignore file", config.Service{Name: "a", Build: build(config.Build{Context: dir})},
 			config.ServiceSettings{}, filepath.Join(dir, ".dockerignore"), 2, ""},
 		{"endless Dockerfile", config.Service{Name: "a", Build: build(config.Build{Context: zero})},
-			config.ServiceSettings{}, filepath.Join(zero, "Dockerfile"), 0, "larger than 8 MiB"},
+			config.ServiceSettings{}, filepath.Join(zero, "Dockerfile"), 0, "is not a regular file but a device; point build.dockerfile at a Dockerfile"},
 		{"inline syntax error", config.Service{Name: "a", Build: build(config.Build{Context: bad, DockerfileInline: "FROM alpine\nNOPE x\n"})},
 			config.ServiceSettings{}, `dockerfile_inline of service "a"`, 2, "unknown instruction"},
 	}
@@ -93,5 +94,16 @@ func TestLoadDefaultDockerfileAndInline(t *testing.T) {
 	}
 	if r := m.Classify(filepath.Join(dir, "x")); r.Reason != "read by COPY at dockerfile_inline:2, source layer, not bind-mounted" {
 		t.Errorf("inline reason %q", r.Reason)
+	}
+}
+
+// A FIFO in the Dockerfile's place is refused at once, not a hang.
+func TestReadFileRefusesFIFO(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "Dockerfile")
+	if err := syscall.Mkfifo(p, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	if _, err := ReadFile(p); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("ReadFile(fifo) = %v, want a not-a-regular-file error", err)
 	}
 }

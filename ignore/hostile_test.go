@@ -106,8 +106,9 @@ func TestLoadNotTextNamesLine(t *testing.T) {
 	}
 }
 
-// TestLoadSizeLimit: an ignore file past MaxFileSize, or an endless one,
-// is an input error naming it; one at the limit loads.
+// TestLoadSizeLimit: an ignore file past MaxFileSize is an input error
+// naming it and the limit, an endless one (a device) one naming it; one
+// at the limit loads.
 func TestLoadSizeLimit(t *testing.T) {
 	dir := t.TempDir()
 	at := filepath.Join(dir, "at")
@@ -126,11 +127,11 @@ func TestLoadSizeLimit(t *testing.T) {
 		if _, file, err := d.Load(at, ""); err != nil || file == "" {
 			t.Errorf("%s: a file of exactly %d bytes: %v", d, MaxFileSize, err)
 		}
-		for _, ctx := range []string{over, endless} {
+		for ctx, want := range map[string]string{over: "larger than 256 KiB", endless: "not a regular file"} {
 			_, _, err := d.Load(ctx, "")
 			var ie *inputerr.Error
-			if !errors.As(err, &ie) || ie.File != filepath.Join(ctx, ".dockerignore") || !strings.Contains(ie.Msg, "larger than 256 KiB") {
-				t.Errorf("%s: Load(%s) error = %v, want an input error naming the file and the limit", d, filepath.Base(ctx), err)
+			if !errors.As(err, &ie) || ie.File != filepath.Join(ctx, ".dockerignore") || !strings.Contains(ie.Msg, want) {
+				t.Errorf("%s: Load(%s) error = %v, want an input error naming the file and %q", d, filepath.Base(ctx), err, want)
 			}
 		}
 	}

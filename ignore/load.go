@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/moby/patternmatcher/ignorefile"
 
@@ -54,15 +55,23 @@ func Load(context, dockerfile string) (*Matcher, string, error) {
 const MaxFileSize = 256 << 10
 
 // readFile reads an ignore file; ok is false when it does not exist. It
-// never reads more than MaxFileSize+1 bytes: /dev/zero linked as
-// .dockerignore must not fill memory. Errors are *inputerr.Error.
+// never reads more than MaxFileSize+1 bytes, and nothing that is not a
+// regular file: /dev/zero or a FIFO linked as .dockerignore must neither
+// fill memory nor hang. Errors are *inputerr.Error.
 func readFile(file string) (data []byte, ok bool, err error) {
-	f, err := os.Open(file)
+	// O_NONBLOCK: a FIFO named .dockerignore must not hang the open.
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
 	if err == nil {
 		defer f.Close()
+		var fi fs.FileInfo
+		if fi, err = f.Stat(); err == nil && !fi.Mode().IsRegular() {
+			err = errors.New(inputerr.NotRegular(fi.Mode()))
+		}
+	}
+	if err == nil {
 		data, err = io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	}
 	if err != nil {

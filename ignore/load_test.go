@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rebuildd/rebuildd/config/inputerr"
@@ -139,5 +140,17 @@ func TestCandidates(t *testing.T) {
 	}
 	if got := Candidates("/c", ""); len(got) != 1 || got[0] != "/c/.dockerignore" {
 		t.Errorf("Candidates inline = %q", got)
+	}
+}
+
+// A FIFO in the ignore file's place is bad input at once, not a hang.
+func TestReadFileRefusesFIFO(t *testing.T) {
+	p := filepath.Join(t.TempDir(), ".dockerignore")
+	if err := syscall.Mkfifo(p, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	_, ok, err := readFile(p)
+	if ok || err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("readFile(fifo) = %v, %v; want a not-a-regular-file error", ok, err)
 	}
 }

@@ -6,6 +6,7 @@ package inputerr
 
 import (
 	"fmt"
+	"io/fs"
 
 	"github.com/rebuildd/rebuildd/internal/escape"
 )
@@ -33,3 +34,19 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// NotRegular says what a file that should hold text is instead ("a
+// FIFO", "a device"...), for messages about a Dockerfile or ignore file.
+func NotRegular(m fs.FileMode) string {
+	switch t := m.Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		return "not a regular file but a FIFO"
+	case t&fs.ModeDevice != 0:
+		return "not a regular file but a device"
+	case t&fs.ModeSocket != 0:
+		return "not a regular file but a socket"
+	case t&fs.ModeDir != 0:
+		return "not a regular file but a directory"
+	}
+	return "not a regular file"
+}
