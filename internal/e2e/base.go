@@ -35,9 +35,9 @@ const (
 //   - A created (never started) container uses it, so `docker image rm`
 //     without -f and `docker image prune -a` refuse to remove it.
 //   - Its tag is checked just before use (NewProject, Mark, and compose
-//     commands that build) and restored when someone removed it with -f
-//     (docker rmi -f only untags an image a container uses), or the image
-//     is made again when even that is gone.
+//     commands that build) and restored when someone removed it with -f,
+//     which a container that never runs does not stop: the tag put back on
+//     the image when only the tag went, the image made again otherwise.
 //
 // It fails the test when busybox-static is not installed. Call Require
 // first.
@@ -160,8 +160,8 @@ func (s *baseSet) remove(b *base) {
 
 // ensureBases checks, just before use, that every live base image of this
 // binary still has its tag, restoring what someone removed: the tag when
-// only it went (rmi -f of an anchored image untags it), the image when even
-// that went. It returns what it restored, for the log.
+// only it went (an rmi of one of the image's several tags), the image when
+// that went too (rmi -f). It returns what it restored, for the log.
 func ensureBases() ([]string, error) {
 	bases.mu.Lock()
 	defer bases.mu.Unlock()
