@@ -13,8 +13,15 @@ import (
 // sha256:..." (a RUN's commit) or, looking for a cached step among images
 // being removed, `unable to find image "sha256:..."`.
 // Nothing was wrong with the build; the same command builds a moment later.
-// So a build that fails that way is run once more (Build), and the output
-// says why.
+// So a build that fails that way is run again (Build), and the output says
+// why.
+
+// vanishedAttempts bounds the runs of one build: each step of a classic
+// build leaves a window of a second or so, and a machine pruning every
+// second (scripts/e2e-prune-stress.sh) was seen to hit two runs in a row;
+// three in a row means the machine is deleting images faster than anyone
+// can build, and the error says so.
+const vanishedAttempts = 3
 
 // vanishedSigns are the classic builder's messages for an image removed
 // while the build used it.

@@ -230,7 +230,8 @@ func (c *ComposeCLI) ImageName(project, service string) string {
 // every broken save would leave one behind.
 //
 // A build that failed because an image it used was removed meanwhile (a
-// prune racing the classic builder, buildrace.go) runs once more.
+// prune racing the classic builder, buildrace.go) runs again, up to
+// vanishedAttempts times in all.
 func (c *ComposeCLI) Build(ctx context.Context, service string, out io.Writer) error {
 	out, end := c.track([]string{service}, PhaseBuild, out)
 	defer end()
@@ -238,15 +239,16 @@ func (c *ComposeCLI) Build(ctx context.Context, service string, out io.Writer) e
 	if c.V1 {
 		args = []string{"build", "--force-rm", service}
 	}
-	w := &vanishWatch{out: out}
-	err := c.run(ctx, w, args...)
-	if err == nil || !w.seen || ctx.Err() != nil {
-		return err
+	for attempt := 1; ; attempt++ {
+		w := &vanishWatch{out: out}
+		err := c.run(ctx, w, args...)
+		if err == nil || !w.seen || ctx.Err() != nil || attempt == vanishedAttempts {
+			return err
+		}
+		if out != nil {
+			fmt.Fprintln(out, "an image this build was using was removed meanwhile (docker image prune, or another cleanup): building again")
+		}
 	}
-	if out != nil {
-		fmt.Fprintln(out, "an image this build was using was removed meanwhile (docker image prune, or another cleanup): building again")
-	}
-	return c.run(ctx, out, args...)
 }
 
 // Up implements Runner.

@@ -180,13 +180,25 @@ func ensureBases() ([]string, error) {
 	var restored []string
 	for _, tag := range tags {
 		b := bases.live[tag]
-		if found[b.id] && imageIDOf(tag) == b.id {
+		if found[b.id] {
+			continue // one inspect for all: the common case
+		}
+		id, err := TryDocker("image", "inspect", "--format", "{{.Id}}", tag)
+		id = strings.TrimSpace(id)
+		switch {
+		case err == nil && id == b.id:
 			continue
+		case err != nil && !strings.Contains(strings.ToLower(err.Error()), "no such image"):
+			return restored, err // the engine, not the image: nothing to restore
+		}
+		what := "gone"
+		if err == nil {
+			what = "on another image " + shortID(id)
 		}
 		if err := restoreBase(b); err != nil {
 			return restored, err
 		}
-		restored = append(restored, tag)
+		restored = append(restored, tag+" ("+what+")")
 	}
 	bases.restored = append(bases.restored, restored...)
 	return restored, nil

@@ -135,7 +135,7 @@ func (p *Project) Compose(args ...string) (string, error) {
 	defer cancel()
 	full := append(append(append([]string{}, p.CLI.Command[1:]...), "-p", p.Name), args...)
 	out, err := run(ctx, p.Env(), p.Dir, p.CLI.Command[0], full...)
-	if err != nil && builds(args) && vanished(err) {
+	for attempt := 1; attempt < vanishedAttempts && err != nil && builds(args) && vanished(err); attempt++ {
 		// A prune removed an image the classic builder had just committed
 		// (docker/buildrace.go): nothing was wrong with the build.
 		p.t.Logf("e2e: %s %s: %v; running it again", p.CLI, strings.Join(args, " "), err)
@@ -146,6 +146,10 @@ func (p *Project) Compose(args ...string) (string, error) {
 	}
 	return out, err
 }
+
+// vanishedAttempts bounds the runs of a building compose command that a
+// prune raced, as rebuildd's own builds are (docker/buildrace.go).
+const vanishedAttempts = 3
 
 // vanished reports whether err is a build that failed because an image it
 // used was removed meanwhile.
