@@ -213,6 +213,10 @@ type TarEntry struct {
 	UID, GID int
 	Link     string // a symbolic link's target
 	Host     string // a regular file's host path: its content is read as the stream is written
+	// Data, when not nil, is a regular file's content, read beforehand
+	// (a live update checks it against the print first); Host is then
+	// only for messages.
+	Data []byte
 }
 
 // WriteTar writes entries as a tar stream for Put: paths without the
@@ -240,6 +244,13 @@ func writeEntry(tw *tar.Writer, en TarEntry) error {
 	case en.Mode&fs.ModeSymlink != 0:
 		h.Typeflag, h.Linkname = tar.TypeSymlink, en.Link
 		return tw.WriteHeader(h)
+	case en.Data != nil:
+		h.Typeflag, h.Size = tar.TypeReg, int64(len(en.Data))
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		_, err := tw.Write(en.Data)
+		return err
 	}
 	f, err := os.Open(en.Host)
 	if errors.Is(err, fs.ErrNotExist) {

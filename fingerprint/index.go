@@ -260,3 +260,17 @@ func (x *Index) Prune() {
 		}
 	}
 }
+
+// ContentSum is the FileSum.Sum a print gives the regular file whose lstat
+// result is fi and whose content is content: a live update compares what
+// it copied with the print it claims the container now holds.
+func ContentSum(fi fs.FileInfo, content []byte) string {
+	sum := sha256.Sum256(content)
+	return fileSumOf(statOf(fi).fileMode(), sum[:])
+}
+
+// LinkSum is the FileSum.Sum of a symbolic link with this lstat result
+// and target.
+func LinkSum(fi fs.FileInfo, target string) string {
+	return fileSumOf(statOf(fi).fileMode(), []byte(target))
+}

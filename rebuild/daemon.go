@@ -66,11 +66,12 @@ type DaemonOptions struct {
 // Scheduler owns the queue. Workers (one per running request) own nothing
 // but share prints (dry-run fingerprints, under mu) and down (engine state).
 type Daemon struct {
-	o     DaemonOptions
-	snap  atomic.Pointer[snapshot]
-	index *fingerprint.Index // used when the reconciler has none (a dry run without one)
-	live  *fingerprint.Live  // set by the first load: prints kept current from the batches
-	pre   *docker.Prefetch   // set by the first load unless dry: engine answers asked for ahead
+	o      DaemonOptions
+	snap   atomic.Pointer[snapshot]
+	index  *fingerprint.Index // used when the reconciler has none (a dry run without one)
+	live   *fingerprint.Live  // set by the first load: prints kept current from the batches
+	pre    *docker.Prefetch   // set by the first load unless dry: engine answers asked for ahead
+	copied heldPrints         // the prints live updates copied into containers (livebase.go)
 
 	mu      sync.Mutex
 	overlay *fingerprint.Overlay // dry run: what it pretended to build (under mu)

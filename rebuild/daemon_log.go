@@ -66,8 +66,8 @@ func (d *Daemon) decisions(r Request, dec *Decided) {
 		}
 		fields = append(fields, zap.String("reason", reason))
 		level := zapcore.DebugLevel
-		if dc.Stale() {
-			level = zapcore.InfoLevel
+		if dc.Stale() && !(r.Converge && dc.Status == StatusSynced) {
+			level = zapcore.InfoLevel // a converge build says itself in its result
 		}
 		d.o.Log.Check(level, "decision").Write(fields...)
 	}
@@ -144,6 +144,9 @@ func (d *Daemon) result(r Request, what string, took time.Duration, err error) {
 	}
 	var fe *failedError
 	switch {
+	case err != nil && ErrCancelled(err) && r.Converge:
+		// A change came: its sync goes first and queues the build again.
+		d.o.Log.Debug("result", append(fields, zap.String("status", "cancelled"))...)
 	case err != nil && ErrCancelled(err):
 		d.o.Log.Info("result", append(fields, zap.String("status", "cancelled"))...)
 	case errors.As(err, &fe):

@@ -2,6 +2,7 @@ package rebuild
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,9 +25,14 @@ func (d *Daemon) work(ctx context.Context, r Request) error {
 	default:
 		result, err = d.syncRestart(ctx, r)
 	}
-	d.result(r, result, d.o.Now().Sub(start), err)
+	if result != resultLogged {
+		d.result(r, result, d.o.Now().Sub(start), err)
+	}
 	return err
 }
+
+// resultLogged: the work logged its own result (a live update's line).
+const resultLogged = "\x00logged"
 
 // rebuild asks the one decision function (Reconciler.Decide) whether the
 // service is stale, logs that decision, and only then acts: a touch, a
@@ -48,6 +54,11 @@ func (d *Daemon) rebuild(ctx context.Context, snap *snapshot, r Request) (string
 		d.engineError(err)
 		return "", err
 	}
+	if anyStale(dec) && !r.Recreate && r.Action == dockerfile.ActionRebuild {
+		if ok, err := d.trySync(ctx, snap, r, dec, start); ok {
+			return resultLogged, err
+		}
+	}
 	d.decisions(r, dec)
 	if !anyStale(dec) && !r.Recreate {
 		return "", nil
@@ -58,6 +69,9 @@ func (d *Daemon) rebuild(ctx context.Context, snap *snapshot, r Request) (string
 		return "", err
 	}
 	res := describeOutcomes(r.Service, outs)
+	if r.Converge && !slices.ContainsFunc(outs, func(o Outcome) bool { return len(o.Containers) > 0 || o.Status == StatusFailed }) && res != "" {
+		res = "image built from the synced files; nothing recreated"
+	}
 	if r.Recreate && !recreated(r.Service, outs) {
 		if _, err := d.recreate(ctx, r.Service); err != nil {
 			return res, err

@@ -289,6 +289,8 @@ func containerProblem(in Input, rec *fingerprint.Record) string {
 		switch {
 		case c.ImageID != in.Image.ID && !holdsImage(in, rec, c):
 			return fmt.Sprintf("container %s runs an older image", c.Name)
+		case c.ImageID == in.Image.ID && holdsOther(in, rec, c):
+			return fmt.Sprintf("container %s holds synced files its image does not", c.Name)
 		case c.State == "created":
 			return fmt.Sprintf("container %s was created but never started", c.Name)
 		case c.State == "dead", c.State == "exited" && c.ExitCode != 0:

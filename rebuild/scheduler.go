@@ -22,7 +22,12 @@ type Request struct {
 	Syncs    []docker.SyncOp // develop.watch: copy into the running containers
 	Exec     [][]string      // develop.watch sync+exec: run in the containers after the syncs
 	Paths    []string        // the changed paths, for logs
-	Reason   string          // why, for people
+	// Converge: the build that brings an image up to the files a live
+	// update synced into its containers (livesync.go). A change arriving
+	// while it runs cancels it: the change's own sync comes first, and
+	// queues the next one.
+	Converge bool
+	Reason   string // why, for people
 	// Step and At name the instruction whose layer the change feeds, for
 	// the log's "-> deps (RUN npm ci, Dockerfile:5)"; "" when none does.
 	Step, At string
@@ -37,6 +42,7 @@ func (r Request) merge(n Request) Request {
 		out.Impact, out.Reason, out.Step, out.At = n.Impact, n.Reason, n.Step, n.At
 	}
 	out.Recreate = r.Recreate || n.Recreate
+	out.Converge = r.Converge && n.Converge
 	seen := make(map[string]bool, len(r.Paths)+len(n.Paths))
 	out.Paths = nil
 	for _, p := range append(append([]string{}, r.Paths...), n.Paths...) {
@@ -104,9 +110,10 @@ type Scheduler struct {
 }
 
 type svcState struct {
-	pending *Request
-	since   uint64             // s.seq when pending became non-nil; merges keep it
-	cancel  context.CancelFunc // non-nil while running
+	pending    *Request
+	since      uint64             // s.seq when pending became non-nil; merges keep it
+	cancel     context.CancelFunc // non-nil while running
+	converging bool               // the running request is a Converge build
 }
 
 type finished struct {
@@ -139,10 +146,12 @@ func NewScheduler(ctx context.Context, opts SchedulerOptions) *Scheduler {
 }
 
 // Submit queues r. It never blocks on a running build. After Close it does
-// nothing.
+// nothing; a worker may call it (a sync queues its image's build) while
+// Close waits for that worker.
 func (s *Scheduler) Submit(r Request) {
 	select {
 	case s.submit <- r:
+	case <-s.quit:
 	case <-s.stopped:
 	}
 }
@@ -191,14 +200,14 @@ func (s *Scheduler) add(ctx context.Context, r Request) {
 		m := st.pending.merge(r)
 		st.pending = &m
 	}
-	if st.cancel != nil && s.opts.CancelOnBusy && r.Action == dockerfile.ActionRebuild {
+	if st.cancel != nil && ((s.opts.CancelOnBusy && r.Action == dockerfile.ActionRebuild) || (st.converging && !r.Converge)) {
 		st.cancel()
 	}
 }
 
 func (s *Scheduler) complete(ctx context.Context, f finished) {
 	st := s.svc(f.req.Service)
-	st.cancel = nil
+	st.cancel, st.converging = nil, false
 	s.running--
 	if f.req.Action == dockerfile.ActionRebuild {
 		s.building--
@@ -242,7 +251,7 @@ func (s *Scheduler) startReady(ctx context.Context) {
 		r := *st.pending
 		st.pending = nil
 		wctx, cancel := context.WithCancel(ctx)
-		st.cancel = cancel
+		st.cancel, st.converging = cancel, r.Converge
 		s.running++
 		if build {
 			s.building++

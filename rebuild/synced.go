@@ -72,6 +72,13 @@ func tagRecord(inputs []Input, in Input) *fingerprint.Record {
 	return nil
 }
 
+// holdsOther: c runs in's image, but live updates left other files in it
+// than that image was recorded from (an edit synced, then reverted).
+func holdsOther(in Input, rec *fingerprint.Record, c docker.Container) bool {
+	m, ok := in.Synced[c.ID]
+	return ok && (rec == nil || !m.Holds(rec.Fingerprint))
+}
+
 // holdsImage: c runs another image than in's, but its sync mark says it
 // holds exactly what in's image was recorded from.
 func holdsImage(in Input, rec *fingerprint.Record, c docker.Container) bool {

@@ -153,6 +153,9 @@ func newReconciler(ctx context.Context, g *globalFlags, proj *config.Project, co
 	if v, ok := eng.(docker.Volumes); ok {
 		rec.Volumes = v // refreshes the volumes that hide a new image's files
 	}
+	if l, ok := eng.(docker.Live); ok {
+		rec.Live = l // live updates, and what a new image holds where they removed files
+	}
 	if !changing {
 		rec.Store = fingerprint.NewOverlay(store) // decides like a real run; writes nothing
 	}

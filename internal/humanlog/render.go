@@ -22,6 +22,9 @@ const indent = "         "
 // render is one entry as the console prints it, newline included; ""
 // for an entry the console shows otherwise.
 func (o Options) render(ev event) string {
+	if ev.msg == "decision" && ev.str("action") == "sync" && ev.level == zapcore.InfoLevel {
+		return "" // its result line says the change and the sync at once
+	}
 	if ev.msg == "build" && ev.level == zapcore.InfoLevel {
 		// A build's start: the status line (a terminal) or its steps'
 		// progress lines say it, with what it is doing.
@@ -126,6 +129,9 @@ func (o Options) result(ev event) string {
 	what := escape.Line(ev.str("result"))
 	if what == "" {
 		what = "failed"
+	}
+	if ev.str("action") == "sync" && ev.level < zapcore.WarnLevel {
+		return o.synced(ev, what)
 	}
 	if d, ok := ev.dur("took"); ok && !ev.flag("dry_run") {
 		what = joinIn(what, Took(d))
@@ -316,4 +322,21 @@ func (o Options) output(b *strings.Builder, ev event) {
 	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
 		b.WriteString(prefix + escape.Line(l) + "\n")
 	}
+}
+
+// synced is a live update's one line: "src/server.js -> synced to
+// /app/src/server.js in 84ms (restart 0.9s)", or "(busybox httpd serves
+// it)" when nothing needed a restart.
+func (o Options) synced(ev event, what string) string {
+	text := o.files(ev) + " -> " + what
+	if d, ok := ev.dur("took"); ok {
+		text += " in " + shortTook(d)
+	}
+	switch d, ok := ev.dur("restart"); {
+	case ok:
+		text += " (restart " + shortTook(d) + ")"
+	case ev.str("reloads") != "":
+		text += " (" + escape.Line(ev.str("reloads")) + ")"
+	}
+	return text
 }

@@ -108,3 +108,11 @@ func (o Options) path(p string) string {
 	}
 	return escape.Line(p)
 }
+
+// shortTook is Took, in milliseconds below a second: a sync takes tens.
+func shortTook(d time.Duration) string {
+	if d < time.Second {
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	}
+	return Took(d)
+}

@@ -1,0 +1,172 @@
+package rebuild
+
+import (
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/rebuildd/rebuildd/docker"
+	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
+)
+
+// What a container holds before a live update (docs/design.md, "Live
+// update"): a sync copies the difference between that and the current
+// print, so it must know it exactly. It does when the container runs the
+// image whose record is settled (the record's stored files), or when its
+// sync mark names a print this process synced (kept in memory, files and
+// all) or the print the current record was built from. Anything else is
+// unknown, and the change rebuilds.
+
+// base is what one container holds.
+type base struct {
+	Sum     string
+	Parts   fingerprint.Parts
+	Files   map[string]fingerprint.FileSum
+	Removed []string // container paths earlier syncs removed (its mark's)
+}
+
+// heldPrints keeps the prints this process synced into containers, by container
+// ID: the files behind a sync mark's Sum, which the mark does not store.
+// Shared by the scheduler's workers.
+type heldPrints struct {
+	mu     sync.Mutex
+	prints map[string]*fingerprint.Print
+}
+
+func (h *heldPrints) get(id string) *fingerprint.Print {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.prints[id]
+}
+
+func (h *heldPrints) set(id string, p *fingerprint.Print) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.prints == nil {
+		h.prints = map[string]*fingerprint.Print{}
+	}
+	if p == nil {
+		delete(h.prints, id)
+		return
+	}
+	h.prints[id] = p
+}
+
+// baseOf says what container c holds, or why that is not known. rec is the
+// record of the image's build service and files loads its stored files.
+func baseOf(c docker.Container, rec *fingerprint.Record, marks map[string]fingerprint.SyncMark,
+	h *heldPrints, files func() (map[string]fingerprint.FileSum, error)) (base, string, error) {
+	if m, ok := marks[c.ID]; ok {
+		if p := h.get(c.ID); p != nil && p.Sum == m.Sum {
+			return base{Sum: m.Sum, Parts: m.Parts, Files: p.Files, Removed: m.Removed}, "", nil
+		}
+		if rec != nil && m.Sum == rec.Fingerprint && rec.Unsettled == "" {
+			fs, err := files()
+			if err != nil || fs == nil {
+				return base{}, "the files of the last build are not stored", err
+			}
+			return base{Sum: m.Sum, Parts: m.Parts, Files: fs, Removed: m.Removed}, "", nil
+		}
+		return base{}, "container " + c.Name + " holds synced files this rebuildd did not sync", nil
+	}
+	if rec == nil || c.ImageID != rec.ImageID || rec.Unsettled != "" {
+		return base{}, "what container " + c.Name + " holds is not known from a record", nil
+	}
+	fs, err := files()
+	if err != nil || fs == nil {
+		return base{}, "the files of the last build are not stored", err
+	}
+	return base{Sum: rec.Fingerprint, Parts: rec.Parts, Files: fs}, "", nil
+}
+
+// sameDefinition reports whether a and b differ in source files alone
+// (and which bind mounts make them live): a sync changes nothing else.
+func sameDefinition(a, b fingerprint.Parts) string {
+	switch {
+	case a.Dockerfile != b.Dockerfile, a.Ignore != b.Ignore, a.Target != b.Target:
+		return "the Dockerfile, ignore file or target changed"
+	case a.Args != b.Args, a.Compose != b.Compose:
+		return "the build section or build args changed"
+	case a.Bases != b.Bases:
+		return "a base image changed"
+	case a.Deps != b.Deps:
+		return "deps files changed"
+	case a.Mounts != b.Mounts:
+		return "the bind mounts or on_source changed"
+	}
+	return ""
+}
+
+// fileDiff is what a sync must copy or remove to take a container from
+// its base to the current print: context-relative slash paths.
+type fileDiff struct {
+	Put, Removed []string
+	NewDirs      []string // directories of Put files that hold no file of the base, shallowest first
+}
+
+// diffFiles compares the base's files with the current print's. A live
+// file (a bind mount delivers it) is skipped: the container already sees
+// it. A deps file that differs makes no diff at all (why says so).
+func diffFiles(old, cur map[string]fingerprint.FileSum) (fileDiff, string) {
+	var d fileDiff
+	for rel, f := range cur {
+		o, ok := old[rel]
+		if ok && o.Sum == f.Sum {
+			continue
+		}
+		if f.Impact != dockerfile.ImpactSource || (ok && o.Impact != dockerfile.ImpactSource) {
+			return fileDiff{}, rel + " is a deps file"
+		}
+		if f.Live {
+			continue
+		}
+		d.Put = append(d.Put, rel)
+	}
+	for rel, o := range old {
+		if _, ok := cur[rel]; ok {
+			continue
+		}
+		if o.Impact != dockerfile.ImpactSource {
+			return fileDiff{}, rel + " is a deps file"
+		}
+		if o.Live {
+			continue
+		}
+		d.Removed = append(d.Removed, rel)
+	}
+	sort.Strings(d.Put)
+	sort.Strings(d.Removed)
+	d.NewDirs = newDirs(old, d.Put)
+	return d, ""
+}
+
+// newDirs are the directories of added files that no file of old is in:
+// they are new, and get the owner and mode the image would give them.
+func newDirs(old map[string]fingerprint.FileSum, added []string) []string {
+	had := map[string]bool{}
+	for rel := range old {
+		for d := path.Dir(rel); d != "."; d = path.Dir(d) {
+			if had[d] {
+				break
+			}
+			had[d] = true
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, rel := range added {
+		for d := path.Dir(rel); d != "." && !had[d] && !seen[d]; d = path.Dir(d) {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := strings.Count(out[i], "/"), strings.Count(out[j], "/"); a != b {
+			return a < b
+		}
+		return out[i] < out[j]
+	})
+	return out
+}

@@ -1,0 +1,38 @@
+package rebuild
+
+import (
+	"strconv"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// syncLogged says what a live update did: its decision (action sync, with
+// the container paths) and its result, one line on the console:
+// "src/server.js -> synced to /app/src/server.js in 84ms (restart 0.9s)".
+func (d *Daemon) syncLogged(r Request, done syncDone) {
+	change := d.change(r)
+	d.o.Log.Info("decision", append([]zap.Field{zap.String("service", r.Service), zap.String("action", "sync"),
+		zap.String("status", StatusStale), zap.Strings("container_paths", done.paths), zap.String("reason", r.Reason)}, change...)...)
+	fields := append([]zap.Field{zap.String("service", r.Service), zap.String("action", "sync"),
+		zap.String("result", "synced to "+listPaths(done.paths)), zap.Duration("took", done.took),
+		zap.Strings("container_paths", done.paths)}, change...)
+	if len(done.restarted) > 0 {
+		fields = append(fields, zap.Strings("restarted", done.restarted), zap.Duration("restart", done.restart))
+	}
+	if done.reloads != "" {
+		fields = append(fields, zap.String("reloads", done.reloads))
+	}
+	d.o.Log.Info("result", fields...)
+}
+
+// listPaths names the first maxListed paths and "+N more".
+func listPaths(paths []string) string {
+	if len(paths) > maxListed {
+		return strings.Join(paths[:maxListed], ", ") + ", +" + strconv.Itoa(len(paths)-maxListed) + " more"
+	}
+	if len(paths) == 0 {
+		return "nothing (removals only)"
+	}
+	return strings.Join(paths, ", ")
+}

@@ -1,0 +1,228 @@
+package rebuild
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/rebuildd/rebuildd/docker"
+	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
+	"github.com/rebuildd/rebuildd/reload"
+)
+
+// Watch mode's live update (docs/design.md, "Live update"). After the
+// decision function says a service is stale, a change of source files
+// alone is copied into the running containers of its image instead of
+// built, when the layer model says every changed file may be synced and
+// rebuildd knows what each container held before. The image then
+// converges: a build is queued behind the sync, and it recreates no
+// container that holds what it was built from (converge.go). Anything
+// that cannot be synced exactly rebuilds as before.
+
+// synced is what one live update did, for the log.
+type syncDone struct {
+	files     []string // context-relative
+	paths     []string // container paths, of the first container
+	took      time.Duration
+	restarted []string      // services restarted
+	restart   time.Duration // how long the restarts took
+	reloads   string        // why no restart was needed ("busybox httpd serves it")
+}
+
+// trySync live-updates the request's service when it can. ok false: it
+// changed nothing, and the decision is acted on as usual (why, at debug).
+func (d *Daemon) trySync(ctx context.Context, snap *snapshot, r Request, dec *Decided, start time.Time) (bool, error) {
+	s, plans, why, err := d.planSync(ctx, snap, r, dec)
+	switch {
+	case errors.Is(err, errRaced):
+		d.o.Log.Debug("sync waits for the next change", zap.String("service", r.Service), zap.String("why", err.Error()))
+		return true, nil
+	case err != nil:
+		d.o.Log.Debug("not synced", zap.String("service", r.Service), zap.Error(err))
+		return false, nil
+	case why != "":
+		d.o.Log.Debug("not synced", zap.String("service", r.Service), zap.String("why", why))
+		return false, nil
+	case len(plans) == 0:
+		return false, nil
+	}
+	done := syncDone{}
+	err = d.changing(func() error {
+		var err error
+		done, err = d.applySync(context.WithoutCancel(ctx), snap, r, s, plans, start)
+		return err
+	})
+	if err != nil {
+		// The marks went before anything was copied: the decision now
+		// recreates these containers, which the build does.
+		d.o.Log.Warn("sync failed; rebuilding instead", zap.String("service", r.Service), zap.Error(err))
+		return false, nil
+	}
+	d.syncLogged(r, done)
+	d.sched.Submit(Request{Service: r.Service, Action: dockerfile.ActionRebuild, Impact: dockerfile.ImpactSource,
+		Converge: true, Reason: "the image catches up with the files synced into its containers"})
+	return true, nil
+}
+
+// planSync finds the containers to sync and plans each; nothing changes.
+func (d *Daemon) planSync(ctx context.Context, snap *snapshot, r Request, dec *Decided) (*syncer, []*containerPlan, string, error) {
+	m := snap.models[r.Service]
+	svc, _ := snap.service(r.Service)
+	switch {
+	case m == nil:
+		return nil, nil, "no model", nil
+	case m.OnSource() == dockerfile.OnSourceRebuild || m.OnSource() == dockerfile.OnSourceNone:
+		return nil, nil, "on_source: " + m.OnSource(), nil
+	case len(svc.Watch) > 0:
+		return nil, nil, "its develop.watch rules decide", nil
+	case snap.rec.Live == nil:
+		return nil, nil, "no engine to copy with", nil
+	}
+	in, dc, ok := inputOf(dec, r.Service)
+	switch {
+	case !ok || !in.Build || !dc.Stale() || in.Print == nil || in.Unasked || in.Interrupted:
+		return nil, nil, "not a stale build service", nil
+	case dc.Status == StatusSynced:
+		return nil, nil, "the containers hold the current files: the image converges", nil
+	case in.Record == nil || in.Image == nil || in.Record.ImageID != in.Image.ID:
+		return nil, nil, "the image is not the one rebuildd recorded", nil
+	}
+	s := &syncer{ctx: ctx, live: snap.rec.Live, model: m, print: in.Print, syncs: map[string]dockerfile.Sync{}}
+	var plans []*containerPlan
+	for _, o := range dec.Inputs {
+		if normalTag(o.Tag) != normalTag(in.Tag) {
+			continue
+		}
+		for _, c := range o.Containers {
+			if c.State != "running" {
+				continue // the build's recreate decides about it
+			}
+			b, why, err := baseOf(c, in.Record, in.Synced, &d.copied, in.Files)
+			if why != "" || err != nil {
+				return nil, nil, why, err
+			}
+			if why := sameDefinition(b.Parts, in.Print.Parts); why != "" {
+				return nil, nil, why, nil
+			}
+			diff, why := diffFiles(b.Files, in.Print.Files)
+			if why != "" {
+				return nil, nil, why, nil
+			}
+			p, why, err := s.plan(c, b, diff)
+			if why != "" || err != nil {
+				return nil, nil, why, err
+			}
+			plans = append(plans, p)
+		}
+	}
+	if len(plans) == 0 {
+		return nil, nil, "no running container", nil
+	}
+	if !slices.ContainsFunc(plans, func(p *containerPlan) bool { return len(p.entries)+len(p.remove) > 0 }) {
+		return nil, nil, "nothing to copy", nil
+	}
+	return s, plans, "", nil
+}
+
+func inputOf(dec *Decided, service string) (Input, Decision, bool) {
+	for i, in := range dec.Inputs {
+		if in.Service == service {
+			return in, dec.Decisions[i], true
+		}
+	}
+	return Input{}, Decision{}, false
+}
+
+// applySync copies and removes in each container, moves its mark, then
+// restarts what does not reload by itself.
+func (d *Daemon) applySync(ctx context.Context, snap *snapshot, r Request, s *syncer, plans []*containerPlan, start time.Time) (syncDone, error) {
+	var done syncDone
+	store := snap.rec.Store
+	restart := map[string]bool{}
+	var reloads []string
+	for _, p := range plans {
+		id := p.c.ID
+		d.copied.set(id, nil)
+		if err := store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) { delete(m, id) }); err != nil {
+			return done, err
+		}
+		if len(p.remove) > 0 {
+			if err := s.live.Remove(ctx, id, p.remove); err != nil {
+				return done, err
+			}
+		}
+		if len(p.entries) > 0 {
+			var buf bytes.Buffer
+			if err := docker.WriteTar(&buf, p.entries); err != nil {
+				return done, err
+			}
+			if err := s.live.Put(ctx, id, &buf); err != nil {
+				return done, err
+			}
+		}
+		mark := fingerprint.SyncMark{Service: r.Service, Sum: s.print.Sum, Parts: s.print.Parts,
+			Removed: mergeRemoved(p.base.Removed, p.remove), At: d.o.Now()}
+		mark = mark.Without(p.put)
+		if err := store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) { m[id] = mark }); err != nil {
+			return done, err
+		}
+		d.copied.set(id, s.print)
+		if done.paths == nil {
+			done.paths = p.containerPaths()
+		}
+		switch v := restartVerdict(s.model.OnSource(), p); {
+		case v.Reloads:
+			reloads = appendNew(reloads, v.Why)
+		default:
+			restart[p.c.Service] = true
+		}
+	}
+	done.took = d.o.Now().Sub(start)
+	done.reloads = strings.Join(reloads, ", ")
+	at := d.o.Now()
+	for _, svc := range sortedKeys(restart) {
+		if err := d.o.Restart(ctx, svc); err != nil {
+			return done, err
+		}
+		done.restarted = append(done.restarted, svc)
+	}
+	done.restart = d.o.Now().Sub(at)
+	return done, nil
+}
+
+// restartVerdict applies on_source: sync never restarts, sync+restart and
+// restart always do, auto asks reload.Decide.
+func restartVerdict(policy string, p *containerPlan) reload.Verdict {
+	switch policy {
+	case dockerfile.OnSourceSync:
+		return reload.Verdict{Reloads: true, Why: "on_source: sync"}
+	case dockerfile.OnSourceSyncRestart, dockerfile.OnSourceRestart:
+		return reload.Verdict{Why: "on_source: " + policy}
+	}
+	proc := reload.Process{Entrypoint: p.lc.Entrypoint, Cmd: p.lc.Cmd, Env: p.lc.Env, WorkingDir: p.lc.WorkingDir}
+	return reload.Decide(proc, p.containerPaths())
+}
+
+func mergeRemoved(old, now []string) []string {
+	out := slices.Clone(old)
+	for _, p := range now {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}

@@ -1,0 +1,276 @@
+package rebuild
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/docker"
+	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
+	"github.com/rebuildd/rebuildd/watcher"
+)
+
+// liveRig is a watch-mode daemon over fakes that live-updates: the rig's
+// tree (web/ is copied with no RUN after it, src/ is bind-mounted).
+type liveRig struct {
+	*dryRig
+	engine   *docker.FakeEngine
+	runner   *gatedRunner
+	store    *fingerprint.Store
+	w        *watcher.Fake
+	touched  func([]string)
+	tap      *logTap
+	mu       sync.Mutex
+	restarts []string
+}
+
+func newLiveRig(t *testing.T, cmd []string) *liveRig {
+	r := &liveRig{dryRig: newDryRig(t)}
+	r.dryRig.stop()
+	r.engine = docker.NewFakeEngine()
+	r.runner = &gatedRunner{FakeRunner: docker.NewFakeRunner(r.engine, map[string]string{"api": "api:dev"}, time.Now)}
+	var err error
+	if r.store, err = fingerprint.OpenStore(filepath.Join(t.TempDir(), "state"), nil); err != nil {
+		t.Fatal(err)
+	}
+	r.w = watcher.NewFake()
+	r.tap = &logTap{ch: make(chan logLine, 1024)}
+	ctx, cancel := context.WithCancel(context.Background())
+	d := NewDaemon(DaemonOptions{
+		Load:  func(context.Context) (*config.Project, error) { return r.proj, nil },
+		Model: dockerfile.Load,
+		Watch: func(_ []watcher.Root, _ config.Settings, t func([]string)) (BatchSource, error) {
+			r.touched = t
+			return r.w, nil
+		},
+		Reconciler: func(p *config.Project, sources func(config.Service) (fingerprint.Source, error)) *Reconciler {
+			return &Reconciler{Project: p, Sources: sources, Runner: r.runner, Engine: r.engine, Live: r.engine,
+				Store: r.store, Index: fingerprint.NewIndex(time.Now), Log: zap.NewNop(), WaitTimeout: time.Minute}
+		},
+		Restart: func(_ context.Context, service string) error {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.restarts = append(r.restarts, service)
+			return nil
+		},
+		Log: zap.New(r.tap),
+	})
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	if res := r.tap.next(t, "reconciled"); res.fields["status"] != StatusRebuilt {
+		t.Fatalf("start-up: %v", res.fields)
+	}
+	r.tap.next(t, "ready")
+	id := r.container(t).ID
+	r.engine.SetLive(id, docker.LiveContainer{Cmd: cmd, WorkingDir: "/app", Mounts: []string{"/app/src"}})
+	return r
+}
+
+// send is the watcher: touch the paths when seen, then deliver them.
+func (r *liveRig) send(paths ...string) {
+	r.touched(paths)
+	r.w.Send(watcher.Batch{Paths: paths})
+}
+
+func (r *liveRig) container(t *testing.T) docker.Container {
+	t.Helper()
+	cs, _ := r.engine.Containers(context.Background(), "rig")
+	if len(cs) != 1 {
+		t.Fatalf("containers: %v", cs)
+	}
+	return cs[0]
+}
+
+func (r *liveRig) builds() int {
+	return strings.Count(strings.Join(r.runner.CallLog(), "\n"), "build api")
+}
+
+// check is --check's answer now, from a reconciler of its own.
+func (r *liveRig) check(t *testing.T) Outcome {
+	t.Helper()
+	rec := &Reconciler{Project: r.proj, Sources: func(s config.Service) (fingerprint.Source, error) {
+		m, err := dockerfile.Load(s, r.proj.Settings.Services[s.Name])
+		if err != nil {
+			return fingerprint.Source{}, err
+		}
+		return fingerprint.SourceOf(s, m), nil
+	}, Runner: r.runner, Engine: r.engine, Store: fingerprint.NewOverlay(r.store), Index: fingerprint.NewIndex(time.Now), Log: zap.NewNop()}
+	outs, err := rec.Check(context.Background(), nil)
+	if err != nil || len(outs) != 1 {
+		t.Fatalf("check: %v %v", outs, err)
+	}
+	return outs[0]
+}
+
+// A source edit whose only reader is a COPY with no RUN after it is
+// copied into the running container, not built; the image then converges
+// without recreating it, and every mode agrees the stack is current.
+func TestDaemonSyncsThenConverges(t *testing.T) {
+	r := newLiveRig(t, []string{"httpd", "-f", "-h", "/app/web"})
+	before, builds := r.container(t), r.builds()
+
+	r.send(r.write(t, "api/web/index.htm", "v2"))
+	res := r.tap.next(t, "result")
+	if res.fields["action"] != "sync" || !slices.Equal(toStrings(res.fields["container_paths"]), []string{"/app/web/index.htm"}) {
+		t.Fatalf("result: %v", res.fields)
+	}
+	if f, _ := r.engine.File(before.ID, "/app/web/index.htm"); f.Content != "v2" || f.UID != 0 || f.Mode.Perm() != 0o644 {
+		t.Fatalf("the container's file: %+v", f)
+	}
+	conv := r.tap.next(t, "result")
+	if conv.fields["result"] != "image built from the synced files; nothing recreated" {
+		t.Fatalf("converge: %v", conv.fields)
+	}
+	if got := r.builds(); got != builds+1 {
+		t.Fatalf("builds: %d, want %d (the converge alone)", got, builds+1)
+	}
+	if after := r.container(t); after.ID != before.ID {
+		t.Fatalf("the container was recreated: %v", after)
+	}
+	if out := r.check(t); out.Status != StatusUpToDate {
+		t.Fatalf("--check after the converge: %s (%s)", out.Status, out.Reason)
+	}
+
+	// An edit and its revert: the revert is synced back, nothing built for it.
+	r.runner.close()
+	r.send(r.write(t, "api/web/index.htm", "v3"))
+	if res := r.tap.next(t, "result"); res.fields["action"] != "sync" {
+		t.Fatalf("v3: %v", res.fields)
+	}
+	if out := r.check(t); out.Status != StatusSynced {
+		t.Fatalf("--check after a sync: %s (%s)", out.Status, out.Reason)
+	}
+	r.runner.open()
+	r.tap.next(t, "result") // its converge
+	r.send(r.write(t, "api/web/index.htm", "v2"))
+	if res := r.tap.next(t, "result"); res.fields["action"] != "sync" {
+		t.Fatalf("revert: %v", res.fields)
+	}
+	if f, _ := r.engine.File(before.ID, "/app/web/index.htm"); f.Content != "v2" {
+		t.Fatalf("after the revert the container holds %q", f.Content)
+	}
+	r.tap.next(t, "result") // its converge
+	if out := r.check(t); out.Status != StatusUpToDate {
+		t.Fatalf("--check after the revert: %s (%s)", out.Status, out.Reason)
+	}
+}
+
+// A deletion removes the file in the container; a new nested directory
+// syncs with its file.
+func TestDaemonSyncsRemovalAndNewDirectory(t *testing.T) {
+	r := newLiveRig(t, []string{"httpd", "-f", "-h", "/app/web"})
+	c := r.container(t)
+	if err := os.MkdirAll(filepath.Join(r.dir, "api/web/deep/er"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	r.send(filepath.Join(r.dir, "api/web/deep"), r.write(t, "api/web/deep/er/page.htm", "p"))
+	if res := r.tap.next(t, "result"); res.fields["action"] != "sync" {
+		t.Fatalf("new directory: %v", res.fields)
+	}
+	for _, p := range []string{"/app/web/deep", "/app/web/deep/er"} {
+		if f, ok := r.engine.File(c.ID, p); !ok || !f.Mode.IsDir() || f.Mode.Perm() != 0o750 {
+			t.Fatalf("%s: %+v %v", p, f, ok)
+		}
+	}
+	r.tap.next(t, "result") // converge
+	r.remove(t, "api/web/index.htm")
+	r.send(filepath.Join(r.dir, "api/web/index.htm"))
+	if res := r.tap.next(t, "result"); res.fields["action"] != "sync" {
+		t.Fatalf("removal: %v", res.fields)
+	}
+	if !slices.Contains(r.engine.Removes, c.ID+" /app/web/index.htm") {
+		t.Fatalf("removes: %v", r.engine.Removes)
+	}
+}
+
+// A deps edit is never synced; a container without rm rebuilds a removal.
+func TestDaemonDepsEditRebuilds(t *testing.T) {
+	r := newLiveRig(t, []string{"httpd", "-f", "-h", "/app/web"})
+	r.send(r.write(t, "api/package.json", `{"v":2}`))
+	res := r.tap.next(t, "result")
+	if res.fields["action"] == "sync" || !strings.Contains(res.fields["result"].(string), "rebuilt") {
+		t.Fatalf("deps edit: %v", res.fields)
+	}
+}
+
+// A process that does not reload is restarted after the sync.
+func TestDaemonSyncRestartsWhatDoesNotReload(t *testing.T) {
+	r := newLiveRig(t, []string{"node", "server.js"})
+	r.send(r.write(t, "api/web/index.htm", "v2"))
+	res := r.tap.next(t, "result")
+	if res.fields["action"] != "sync" || !slices.Equal(toStrings(res.fields["restarted"]), []string{"api"}) {
+		t.Fatalf("result: %v", res.fields)
+	}
+}
+
+// gatedRunner is a FakeRunner whose builds wait while the gate is closed:
+// a converge build the test holds while it asks --check.
+type gatedRunner struct {
+	*docker.FakeRunner
+	mu   sync.Mutex
+	gate chan struct{} // nil: open
+}
+
+func (g *gatedRunner) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.gate = make(chan struct{})
+}
+
+func (g *gatedRunner) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	close(g.gate)
+	g.gate = nil
+}
+
+func (g *gatedRunner) Build(ctx context.Context, service string, out io.Writer) error {
+	g.mu.Lock()
+	gate := g.gate
+	g.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return g.FakeRunner.Build(ctx, service, out)
+}
+
+func toStrings(v any) []string {
+	switch x := v.(type) {
+	case []string:
+		return x
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i], _ = e.(string)
+		}
+		return out
+	}
+	return nil
+}
+
+func (r *liveRig) remove(t *testing.T, rel string) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(r.dir, rel)); err != nil {
+		t.Fatal(err)
+	}
+}
