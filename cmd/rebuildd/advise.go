@@ -29,7 +29,9 @@ type adviceService struct {
 // Docker: the Engine API version of the engine that builds decides which
 // Dockerfile syntax needs a "# syntax=" line (advice.Engine).
 func engineAPIFlag(cmd *cobra.Command, v *string) {
-	cmd.Flags().StringVar(v, "engine-api", "", "Engine API version of the engine that builds, as `docker version --format '{{.Server.APIVersion}}'` prints it "+
+	// pflag takes a back-quoted word of the usage as the value's name in
+	// --help: `VERSION`, and no back quotes anywhere else.
+	cmd.Flags().StringVar(v, "engine-api", "", "Engine API `VERSION` of the engine that builds, as docker version --format '{{.Server.APIVersion}}' prints it "+
 		"(default: $DOCKER_API_VERSION, else Docker 20.10's 1.41 is assumed and the advice says so)")
 }
 

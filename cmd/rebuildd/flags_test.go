@@ -56,8 +56,8 @@ func TestSubcommandsShowTheirOwnFlags(t *testing.T) {
 		{"version", nil, []string{"--listen", "--state-dir", "--file", "--log-format"}},
 		{"completion", nil, []string{"--listen", "--state-dir", "--file", "--log-format"}},
 		{"status", []string{"--listen", "the running rebuildd serves its status on"}, []string{"--state-dir", "--file", "serve /healthz"}},
-		{"explain", []string{"--file", "--project-name", "--path", "--engine-api"}, []string{"--listen", "--state-dir", "--once"}},
-		{"advise", []string{"--file", "--engine-api"}, []string{"--listen", "--state-dir", "--path"}},
+		{"explain", []string{"--file", "--project-name", "--path", "--engine-api VERSION "}, []string{"--listen", "--state-dir", "--once"}},
+		{"advise", []string{"--file", "--engine-api VERSION "}, []string{"--listen", "--state-dir", "--path"}},
 	} {
 		code, out, _ := runArgs(t, tc.cmd, "--help")
 		if code != exitOK {
