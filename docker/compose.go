@@ -233,8 +233,11 @@ func (c *ComposeCLI) ImageName(project, service string) string {
 // prune racing the classic builder, buildrace.go) runs again, up to
 // vanishedAttempts times in all.
 func (c *ComposeCLI) Build(ctx context.Context, service string, out io.Writer) error {
-	out, end := c.track([]string{service}, PhaseBuild, out)
-	defer end()
+	if !InBackground(ctx) {
+		var end func()
+		out, end = c.track([]string{service}, PhaseBuild, out)
+		defer end()
+	}
 	args := []string{"build", service}
 	if c.V1 {
 		args = []string{"build", "--force-rm", service}

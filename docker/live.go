@@ -11,6 +11,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/errdefs"
@@ -213,6 +214,9 @@ type TarEntry struct {
 	UID, GID int
 	Link     string // a symbolic link's target
 	Host     string // a regular file's host path: its content is read as the stream is written
+	// ModTime is the host file's: BuildKit's COPY keeps it, and a server
+	// answering If-Modified-Since must see the synced file as new.
+	ModTime time.Time
 	// Data, when not nil, is a regular file's content, read beforehand
 	// (a live update checks it against the print first); Host is then
 	// only for messages.
@@ -236,7 +240,7 @@ func WriteTar(w io.Writer, entries []TarEntry) error {
 
 func writeEntry(tw *tar.Writer, en TarEntry) error {
 	h := &tar.Header{Name: strings.TrimPrefix(path.Clean(en.Path), "/"), Mode: tarMode(en.Mode),
-		Uid: en.UID, Gid: en.GID, Format: tar.FormatPAX}
+		Uid: en.UID, Gid: en.GID, ModTime: en.ModTime, Format: tar.FormatPAX}
 	switch {
 	case en.Mode.IsDir():
 		h.Typeflag, h.Name = tar.TypeDir, h.Name+"/"

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
 	"github.com/rebuildd/rebuildd/fingerprint"
 	"github.com/rebuildd/rebuildd/watcher"
@@ -63,7 +64,11 @@ func (d *Daemon) rebuild(ctx context.Context, snap *snapshot, r Request) (string
 	if !anyStale(dec) && !r.Recreate {
 		return "", nil
 	}
-	outs, err := snap.rec.Act(ctx, dec, start)
+	actx := ctx
+	if r.Converge {
+		actx = docker.Background(ctx)
+	}
+	outs, err := snap.rec.Act(actx, dec, start)
 	if err != nil {
 		d.engineError(err)
 		return "", err

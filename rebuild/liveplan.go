@@ -160,7 +160,7 @@ func (s *syncer) planDir(p *containerPlan, bx box, users *userDB, rel string) (s
 		if err != nil {
 			return "", err
 		}
-		p.entries = append(p.entries, docker.TarEntry{Path: at, Mode: fs.ModeDir | mode, UID: uid, GID: gid})
+		p.entries = append(p.entries, docker.TarEntry{Path: at, Mode: fs.ModeDir | mode, UID: uid, GID: gid, ModTime: fi.ModTime()})
 	}
 	return "", nil
 }
@@ -186,13 +186,13 @@ func (s *syncer) planFile(p *containerPlan, bx box, users *userDB, rel string) (
 		if fingerprint.ContentSum(fi, data) != s.print.Files[rel].Sum {
 			return "", errRaced
 		}
-		en = docker.TarEntry{Host: abs, Data: data}
+		en = docker.TarEntry{Host: abs, Data: data, ModTime: fi.ModTime()}
 	case fi.Mode()&fs.ModeSymlink != 0:
 		target, err := os.Readlink(abs)
 		if err != nil || fingerprint.LinkSum(fi, target) != s.print.Files[rel].Sum {
 			return "", errRaced
 		}
-		en = docker.TarEntry{Host: abs, Link: target, Mode: fs.ModeSymlink | 0o777}
+		en = docker.TarEntry{Host: abs, Link: target, Mode: fs.ModeSymlink | 0o777, ModTime: fi.ModTime()}
 	default:
 		return rel + " is not a regular file or a symbolic link", nil
 	}

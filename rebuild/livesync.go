@@ -38,7 +38,9 @@ type syncDone struct {
 // trySync live-updates the request's service when it can. ok false: it
 // changed nothing, and the decision is acted on as usual (why, at debug).
 func (d *Daemon) trySync(ctx context.Context, snap *snapshot, r Request, dec *Decided, start time.Time) (bool, error) {
+	decided := d.o.Now()
 	s, plans, why, err := d.planSync(ctx, snap, r, dec)
+	planned := d.o.Now()
 	switch {
 	case errors.Is(err, errRaced):
 		d.o.Log.Debug("sync waits for the next change", zap.String("service", r.Service), zap.String("why", err.Error()))
@@ -64,6 +66,8 @@ func (d *Daemon) trySync(ctx context.Context, snap *snapshot, r Request, dec *De
 		d.o.Log.Warn("sync failed; rebuilding instead", zap.String("service", r.Service), zap.Error(err))
 		return false, nil
 	}
+	d.o.Log.Debug("sync timing", zap.String("service", r.Service), zap.Duration("decide", decided.Sub(start)),
+		zap.Duration("plan", planned.Sub(decided)), zap.Duration("copy", done.took-planned.Sub(start)))
 	d.syncLogged(r, done)
 	d.sched.Submit(Request{Service: r.Service, Action: dockerfile.ActionRebuild, Impact: dockerfile.ImpactSource,
 		Converge: true, Reason: "the image catches up with the files synced into its containers"})
@@ -149,8 +153,10 @@ func (d *Daemon) applySync(ctx context.Context, snap *snapshot, r Request, s *sy
 	for _, p := range plans {
 		id := p.c.ID
 		d.copied.set(id, nil)
-		if err := store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) { delete(m, id) }); err != nil {
-			return done, err
+		if p.base.Marked { // no mark: nothing vouches for the container yet
+			if err := store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) { delete(m, id) }); err != nil {
+				return done, err
+			}
 		}
 		if len(p.remove) > 0 {
 			if err := s.live.Remove(ctx, id, p.remove); err != nil {
