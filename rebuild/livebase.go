@@ -25,7 +25,6 @@ type base struct {
 	Parts   fingerprint.Parts
 	Files   map[string]fingerprint.FileSum
 	Removed []string // container paths earlier syncs removed (its mark's)
-	Marked  bool     // it has a sync mark, which must go before anything is copied
 }
 
 // heldPrints keeps the prints this process synced into containers, by container
@@ -61,14 +60,14 @@ func baseOf(c docker.Container, rec *fingerprint.Record, marks map[string]finger
 	h *heldPrints, files func() (map[string]fingerprint.FileSum, error)) (base, string, error) {
 	if m, ok := marks[c.ID]; ok {
 		if p := h.get(c.ID); p != nil && p.Sum == m.Sum {
-			return base{Sum: m.Sum, Parts: m.Parts, Files: p.Files, Removed: m.Removed, Marked: true}, "", nil
+			return base{Sum: m.Sum, Parts: m.Parts, Files: p.Files, Removed: m.Removed}, "", nil
 		}
 		if rec != nil && m.Sum == rec.Fingerprint && rec.Unsettled == "" {
 			fs, err := files()
 			if err != nil || fs == nil {
 				return base{}, "the files of the last build are not stored", err
 			}
-			return base{Sum: m.Sum, Parts: m.Parts, Files: fs, Removed: m.Removed, Marked: true}, "", nil
+			return base{Sum: m.Sum, Parts: m.Parts, Files: fs, Removed: m.Removed}, "", nil
 		}
 		return base{}, "container " + c.Name + " holds synced files this rebuildd did not sync", nil
 	}

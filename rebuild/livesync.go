@@ -153,10 +153,13 @@ func (d *Daemon) applySync(ctx context.Context, snap *snapshot, r Request, s *sy
 	for _, p := range plans {
 		id := p.c.ID
 		d.copied.set(id, nil)
-		if p.base.Marked { // no mark: nothing vouches for the container yet
-			if err := store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) { delete(m, id) }); err != nil {
-				return done, err
-			}
+		// Before anything is copied, a mark that vouches for nothing: a
+		// sync cut short (rebuildd killed) leaves a container whose
+		// content no record or mark describes, which every decision then
+		// recreates, even one that runs the recorded image.
+		copying := fingerprint.SyncMark{Service: r.Service, At: d.o.Now()}
+		if err := store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) { m[id] = copying }); err != nil {
+			return done, err
 		}
 		if len(p.remove) > 0 {
 			if err := s.live.Remove(ctx, id, p.remove); err != nil {

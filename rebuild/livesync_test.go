@@ -2,6 +2,7 @@ package rebuild
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -272,5 +273,25 @@ func (r *liveRig) remove(t *testing.T, rel string) {
 	t.Helper()
 	if err := os.Remove(filepath.Join(r.dir, rel)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A sync cut short leaves a mark that vouches for nothing: the container,
+// though it runs the recorded image, is stale in every mode.
+func TestSyncCutShortIsStale(t *testing.T) {
+	r := newLiveRig(t, []string{"httpd", "-f", "-h", "/app/web"})
+	c := r.container(t)
+	r.engine.PutErr = errors.New("the engine went away mid-copy")
+	r.send(r.write(t, "api/web/index.htm", "v2"))
+	res := r.tap.next(t, "result")
+	if res.fields["action"] == "sync" {
+		t.Fatalf("a failed copy logged as a sync: %v", res.fields)
+	}
+	marks, err := r.store.SyncMarks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := marks[c.ID]; ok && m.Sum != "" {
+		t.Fatalf("mark after a failed copy: %+v", m)
 	}
 }
