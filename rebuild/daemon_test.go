@@ -95,8 +95,9 @@ func dryReconciler(engine docker.Engine) func(*config.Project, func(config.Servi
 	if engine == nil {
 		return nil
 	}
+	live, _ := engine.(docker.Live)
 	return func(p *config.Project, sources func(config.Service) (fingerprint.Source, error)) *Reconciler {
-		return &Reconciler{Project: p, Sources: sources, Runner: docker.Names{}, Engine: engine,
+		return &Reconciler{Project: p, Sources: sources, Runner: docker.Names{}, Engine: engine, Live: live,
 			Store: fingerprint.NewOverlay(nil), Index: fingerprint.NewIndex(time.Now), Log: zap.NewNop()}
 	}
 }
@@ -253,13 +254,18 @@ func TestDaemonDryRun(t *testing.T) {
 }
 
 // A dry run that sees an engine pretends what it would have built is
-// there: a missing image is "would rebuild" once, and a touch after it
-// decides "none" (not "image missing" for ever).
+// there: a missing image is "would rebuild" once (at start), an edit of
+// a file only COPYed would sync into the container it pretends runs, and
+// then the image would catch up; a touch after it decides "none" (not
+// "image missing" for ever).
 func TestDaemonDryRunWithEngine(t *testing.T) {
 	r := newDryRigWith(t, docker.NewFakeEngine())
 	r.send(r.write(t, "api/web/index.htm", "v2"))
-	if got := r.tap.next(t, "result").fields["result"]; got != "would rebuild (dry run)" {
+	if got := r.tap.next(t, "result").fields["result"]; got != "would sync to /app/web/index.htm" {
 		t.Fatalf("edit: %v", got)
+	}
+	if got := r.tap.next(t, "result").fields["result"]; got != "would build the image from the synced files (dry run)" {
+		t.Fatalf("converge: %v", got)
 	}
 	r.send(r.write(t, "api/web/index.htm", "v2"))
 	if d := r.decision(t, "api"); d.fields["action"] != "none" || d.level != zapcore.DebugLevel {

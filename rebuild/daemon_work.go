@@ -94,6 +94,11 @@ func (d *Daemon) dryRun(ctx context.Context, snap *snapshot, r Request, names []
 	if err != nil {
 		return "", err
 	}
+	if r.Action == dockerfile.ActionRebuild && !r.Recreate && anyStale(dec) && d.dryEngineSeen(snap) {
+		if res, ok := d.drySync(ctx, snap, r, dec); ok {
+			return res, nil
+		}
+	}
 	d.decisions(r, dec)
 	var did []string
 	for i, dc := range dec.Decisions {
@@ -101,9 +106,12 @@ func (d *Daemon) dryRun(ctx context.Context, snap *snapshot, r Request, names []
 		if !dc.Stale() {
 			continue
 		}
-		if dc.Service == r.Service {
+		switch {
+		case dc.Service == r.Service && r.Converge && dc.Status == StatusSynced:
+			did = append([]string{"would build the image from the synced files"}, did...)
+		case dc.Service == r.Service:
 			did = append([]string{"would " + dc.Action()}, did...)
-		} else {
+		default:
 			did = append(did, dc.Service+" would "+dc.Action())
 		}
 		if err := d.pretendBuild(snap, dc, in); err != nil {

@@ -235,3 +235,42 @@ func appendNew(list []string, s string) []string {
 	}
 	return append(list, s)
 }
+
+// dryEngineSeen: a dry run that sees an engine can plan a sync (planning
+// only reads); without one it cannot know the containers.
+func (d *Daemon) dryEngineSeen(snap *snapshot) bool {
+	_, ok := snap.rec.Engine.(*dryEngine)
+	return ok && snap.rec.Live != nil
+}
+
+// drySync is trySync for --dry-run: it plans, says what it would copy, and
+// pretends it did (marks in the overlay store, prints in memory), so the
+// next decision compares with that, as after a real sync.
+func (d *Daemon) drySync(ctx context.Context, snap *snapshot, r Request, dec *Decided) (string, bool) {
+	s, plans, why, err := d.planSync(ctx, snap, r, dec)
+	if err != nil || why != "" || len(plans) == 0 {
+		return "", false
+	}
+	var paths []string
+	for _, p := range plans {
+		id, mark := p.c.ID, fingerprint.SyncMark{Service: r.Service, Sum: s.print.Sum, Parts: s.print.Parts,
+			Removed: mergeRemoved(p.base.Removed, p.remove), At: d.o.Now()}
+		mark = mark.Without(p.put)
+		if err := snap.rec.Store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) { m[id] = mark }); err != nil {
+			return "", false
+		}
+		d.copied.set(id, s.print)
+		if paths == nil {
+			paths = p.containerPaths()
+		}
+	}
+	change := d.change(r)
+	d.o.Log.Info("decision", append([]zap.Field{zap.String("service", r.Service), zap.String("action", "sync"),
+		zap.String("status", StatusStale), zap.Strings("container_paths", paths), zap.String("reason", r.Reason)}, change...)...)
+	d.o.Log.Info("result", append([]zap.Field{zap.String("service", r.Service), zap.String("action", "sync"),
+		zap.String("result", "would sync to "+listPaths(paths)), zap.Bool("dry_run", true),
+		zap.Strings("container_paths", paths)}, change...)...)
+	d.sched.Submit(Request{Service: r.Service, Action: dockerfile.ActionRebuild, Impact: dockerfile.ImpactSource,
+		Converge: true, Reason: "the image catches up with the files synced into its containers"})
+	return resultLogged, true
+}

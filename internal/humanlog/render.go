@@ -329,6 +329,9 @@ func (o Options) output(b *strings.Builder, ev event) {
 // it)" when nothing needed a restart.
 func (o Options) synced(ev event, what string) string {
 	text := o.files(ev) + " -> " + what
+	if ev.flag("dry_run") {
+		return text + " (dry run)"
+	}
 	if d, ok := ev.dur("took"); ok {
 		text += " in " + shortTook(d)
 	}
