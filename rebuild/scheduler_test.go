@@ -302,3 +302,32 @@ func TestQueueOrderAcrossServices(t *testing.T) {
 		}
 	})
 }
+
+// A converge build (the image catching up after a live update) gives way
+// to any new change of its service: that change's sync must not wait
+// behind a build. Another converge does not cancel it.
+func TestChangeCancelsConvergeBuild(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGatedWork()
+		s := g.scheduler(t, SchedulerOptions{})
+		s.Submit(Request{Service: "api", Action: dockerfile.ActionRebuild, Converge: true})
+		<-g.started
+		s.Submit(Request{Service: "api", Action: dockerfile.ActionRebuild, Converge: true})
+		g.assertNoStart(t, "a second converge while one runs")
+		select {
+		case f := <-g.done:
+			t.Fatalf("a converge cancelled by another converge: %+v", f)
+		default:
+		}
+		s.Submit(rebuildReq("api", "a.js"))
+		if f := <-g.done; !f.req.Converge || !ErrCancelled(f.err) {
+			t.Fatalf("the running converge: %+v, want cancelled", f)
+		}
+		next := <-g.started
+		if next.Converge || !reflect.DeepEqual(next.Paths, []string{"a.js"}) {
+			t.Fatalf("after the cancel: %+v, want the change (merged, not a converge)", next)
+		}
+		g.release <- nil
+		<-g.done
+	})
+}
