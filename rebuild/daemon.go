@@ -198,6 +198,9 @@ func buildsOn(s *snapshot) map[string][]string {
 // loop; other errors are logged.
 func (d *Daemon) engineError(err error) {
 	var ue *docker.UnreachableError
+	if ErrCancelled(err) {
+		return // a newer change cancelled it (on_busy: cancel, or a converge giving way): its result says so
+	}
 	if !errors.As(err, &ue) {
 		d.o.Log.Error("reconcile failed", zap.Error(err))
 		return

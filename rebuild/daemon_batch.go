@@ -50,9 +50,20 @@ func (d *Daemon) batch(ctx context.Context, b watcher.Batch, w BatchSource, sche
 		}
 		reqs = append(reqs, r)
 	}
-	for _, r := range coalesce(reqs) {
+	for _, r := range coalesce(reqs, snap.imageOf) {
 		d.submit(snap, sched, r)
 	}
+}
+
+// imageOf groups build services that share an image tag: one decision
+// covers them all (Reconciler.Select), and one request per tag keeps them
+// from building, or live-updating, the same image twice at once.
+func (s *snapshot) imageOf(service string) string {
+	svc, ok := s.service(service)
+	if !ok || svc.Build == nil || s.rec == nil || s.rec.Runner == nil {
+		return service
+	}
+	return "image " + normalTag(s.rec.tag(svc))
 }
 
 // coalesce merges a batch's requests per service, in the order each
@@ -60,15 +71,22 @@ func (d *Daemon) batch(ctx context.Context, b watcher.Batch, w BatchSource, sche
 // idle service at once and keeps a second for after it: a reload that
 // repays a change held while the Dockerfile was broken, submitted beside
 // the fix's own request, built the same Dockerfile twice.
-func coalesce(reqs []Request) []Request {
+//
+// group names the queue a service's requests share: build services of one
+// image tag share one (the first one's service names the request).
+func coalesce(reqs []Request, group func(string) string) []Request {
 	at := make(map[string]int, len(reqs))
 	out := reqs[:0:0]
 	for _, r := range reqs {
-		if i, ok := at[r.Service]; ok {
-			out[i] = out[i].merge(r)
+		g := r.Service
+		if group != nil && !r.Recreate { // a runtime-section recreate stays its own service's
+			g = group(r.Service)
+		}
+		if i, ok := at[g]; ok {
+			out[i] = out[i].mergeAs(r)
 			continue
 		}
-		at[r.Service] = len(out)
+		at[g] = len(out)
 		out = append(out, r)
 	}
 	return out

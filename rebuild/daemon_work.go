@@ -60,6 +60,9 @@ func (d *Daemon) rebuild(ctx context.Context, snap *snapshot, r Request) (string
 			return resultLogged, err
 		}
 	}
+	if onlyConverges(dec) {
+		r.Converge = true // the containers hold the files already: as quiet as the sync's own converge
+	}
 	d.decisions(r, dec)
 	if !anyStale(dec) && !r.Recreate {
 		return "", nil

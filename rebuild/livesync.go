@@ -274,3 +274,19 @@ func (d *Daemon) drySync(ctx context.Context, snap *snapshot, r Request, dec *De
 		Converge: true, Reason: "the image catches up with the files synced into its containers"})
 	return resultLogged, true
 }
+
+// onlyConverges: every stale decision is an image catching up with what
+// its containers hold (StatusSynced), nothing else.
+func onlyConverges(dec *Decided) bool {
+	n := 0
+	for _, dc := range dec.Decisions {
+		switch {
+		case !dc.Stale():
+		case dc.Status != StatusSynced:
+			return false
+		default:
+			n++
+		}
+	}
+	return n > 0
+}

@@ -33,6 +33,13 @@ type Request struct {
 	Step, At string
 }
 
+// mergeAs folds a request of another service of the same image into r,
+// which keeps its service (coalesce never folds a recreate request).
+func (r Request) mergeAs(n Request) Request {
+	n.Service = r.Service
+	return r.merge(n)
+}
+
 // merge folds a newer request for the same service into r: the strongest
 // action wins, volume renewal sticks, and no path is forgotten.
 func (r Request) merge(n Request) Request {

@@ -331,3 +331,35 @@ func TestChangeCancelsConvergeBuild(t *testing.T) {
 		<-g.done
 	})
 }
+
+// Build services of one image share a request per batch: one decision
+// covers them all, and two workers must not build or sync one image at
+// once. A runtime-section recreate stays its own.
+func TestCoalesceByImage(t *testing.T) {
+	group := func(s string) string {
+		if s == "docs" || s == "docs-mirror" {
+			return "image docs"
+		}
+		return s
+	}
+	got := coalesce([]Request{
+		rebuildReq("docs", "/d/index.html"),
+		rebuildReq("api", "/a/x"),
+		rebuildReq("docs-mirror", "/d/index.html", "/d/more.html"),
+		{Service: "docs-mirror", Action: dockerfile.ActionNone, Recreate: true},
+	}, group)
+	want := []Request{
+		{Service: "docs", Action: dockerfile.ActionRebuild, Paths: []string{"/d/index.html", "/d/more.html"}},
+		rebuildReq("api", "/a/x"),
+		{Service: "docs-mirror", Action: dockerfile.ActionNone, Recreate: true},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v", got)
+	}
+	for i := range want {
+		if got[i].Service != want[i].Service || got[i].Action != want[i].Action || got[i].Recreate != want[i].Recreate ||
+			!reflect.DeepEqual(got[i].Paths, want[i].Paths) {
+			t.Errorf("request %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
