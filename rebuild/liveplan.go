@@ -45,6 +45,10 @@ type syncer struct {
 	model *dockerfile.Model
 	print *fingerprint.Print
 	syncs map[string]dockerfile.Sync // by context-relative path (+"/" for a directory)
+	// alive are the IDs of every container of the image's services, in
+	// any state: a mark of this service for any other container is for
+	// one that is gone (recreated), and is dropped.
+	alive map[string]bool
 }
 
 // sync is Model.Sync for a context-relative path, asked once per sync.

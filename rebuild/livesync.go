@@ -97,13 +97,14 @@ func (d *Daemon) planSync(ctx context.Context, snap *snapshot, r Request, dec *D
 	case in.Record == nil || in.Image == nil || in.Record.ImageID != in.Image.ID:
 		return nil, nil, "the image is not the one rebuildd recorded", nil
 	}
-	s := &syncer{ctx: ctx, live: snap.rec.Live, model: m, print: in.Print, syncs: map[string]dockerfile.Sync{}}
+	s := &syncer{ctx: ctx, live: snap.rec.Live, model: m, print: in.Print, syncs: map[string]dockerfile.Sync{}, alive: map[string]bool{}}
 	var plans []*containerPlan
 	for _, o := range dec.Inputs {
 		if normalTag(o.Tag) != normalTag(in.Tag) {
 			continue
 		}
 		for _, c := range o.Containers {
+			s.alive[c.ID] = true
 			if c.State != "running" {
 				continue // the build's recreate decides about it
 			}
@@ -178,7 +179,16 @@ func (d *Daemon) applySync(ctx context.Context, snap *snapshot, r Request, s *sy
 		mark := fingerprint.SyncMark{Service: r.Service, Sum: s.print.Sum, Parts: s.print.Parts,
 			Removed: mergeRemoved(p.base.Removed, p.remove), At: d.o.Now()}
 		mark = mark.Without(p.put)
-		if err := store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) { m[id] = mark }); err != nil {
+		err := store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) {
+			m[id] = mark
+			for other, om := range m {
+				if om.Service == r.Service && !s.alive[other] {
+					delete(m, other)
+					d.copied.set(other, nil)
+				}
+			}
+		})
+		if err != nil {
 			return done, err
 		}
 		d.copied.set(id, s.print)

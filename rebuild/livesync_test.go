@@ -295,3 +295,30 @@ func TestSyncCutShortIsStale(t *testing.T) {
 		t.Fatalf("mark after a failed copy: %+v", m)
 	}
 }
+
+// Marks of containers that are gone (recreated) are dropped by the next
+// sync of their service.
+func TestSyncDropsMarksOfGoneContainers(t *testing.T) {
+	r := newLiveRig(t, []string{"httpd", "-f", "-h", "/app/web"})
+	old := r.container(t)
+	r.send(r.write(t, "api/web/index.htm", "v2"))
+	r.tap.next(t, "result") // sync
+	r.tap.next(t, "result") // converge
+	r.send(r.write(t, "api/package.json", `{"v":2}`))
+	if res := r.tap.next(t, "result"); !strings.Contains(res.fields["result"].(string), "recreated") {
+		t.Fatalf("deps edit: %v", res.fields)
+	}
+	now := r.container(t)
+	r.engine.SetLive(now.ID, docker.LiveContainer{Cmd: []string{"httpd", "-f", "-h", "/app/web"}, WorkingDir: "/app", Mounts: []string{"/app/src"}})
+	r.send(r.write(t, "api/web/index.htm", "v3"))
+	if res := r.tap.next(t, "result"); res.fields["action"] != "sync" {
+		t.Fatalf("sync into the new container: %v", res.fields)
+	}
+	marks, err := r.store.SyncMarks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := marks[old.ID]; ok || len(marks) != 1 {
+		t.Fatalf("marks after the recreate and a sync: %v (old container %s)", marks, old.ID)
+	}
+}
