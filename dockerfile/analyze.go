@@ -22,6 +22,7 @@ type stage struct {
 	cmds     []*cmd
 	triggers []string    // ONBUILD expressions: they run in stages built FROM this one
 	notes    *stageNotes // what its instructions write, for Sync (syncnote.go)
+	proc     *procNotes  // what it leaves in the image config's process (process.go)
 	// triggerNodes are the triggers parsed, once (triggerNodes()); triggerErr
 	// is the first that does not parse.
 	triggerNodes []*parser.Node
@@ -101,6 +102,7 @@ func Analyze(src []byte, file, target string, args map[string]string) (*Analysis
 	}
 	a.collect(an)
 	an.plan = a.syncPlan(t)
+	an.proc = a.finishProcess(t)
 	return an, nil
 }
 

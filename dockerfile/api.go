@@ -152,4 +152,8 @@ package dockerfile
 //   type Container interface { IsDir(path string) (bool, error); Workdir() (string, error) }
 //   func (t Target) Resolve(c Container) (string, error) // errors.Is(err, ErrNotSyncable): rebuild instead
 //   func (m *Model) Sync(ch Change) Sync // safe for concurrent use; 10-70µs/path
+//   // What the image runs (process.go), as the final stack's ENTRYPOINT/CMD/ENV/WORKDIR leave it;
+//   // *Set false: the base image's, which only the engine knows.
+//   type ImageProcess struct { Base string; Entrypoint, Cmd []string; EntrypointSet, CmdSet bool; Env []string; Workdir string; WorkdirSet bool }
+//   func (m *Model) Process() ImageProcess
 //   type FakeContainer struct { Dirs map[string]bool; WorkingDir string; Err error; Asked []string } // for tests

@@ -134,7 +134,8 @@ type Analysis struct {
 	Names  []string `json:"names"` // every named stage of the file, in order
 	Stmts  []Stmt   `json:"stmts"` // every instruction of the chain stages, in Dockerfile order
 
-	plan *syncPlan // what Sync reads (syncplan.go); nil when built by hand
+	plan *syncPlan     // what Sync reads (syncplan.go); nil when built by hand
+	proc *ImageProcess // what the image runs (process.go); nil when built by hand
 }
 
 // Result is the classification of one path for one service.
