@@ -283,6 +283,7 @@ func services(cp *types.Project) ([]Service, error) {
 			!(len(sc.HealthCheck.Test) > 0 && sc.HealthCheck.Test[0] == "NONE")
 		s.BuildHash, s.RuntimeHash = hashes(sc)
 		s.Watch = developRules(sc, cp.WorkingDir)
+		s.Run = runOf(sc)
 		out = append(out, s)
 	}
 	return out, nil

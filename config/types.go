@@ -50,6 +50,9 @@ type Service struct {
 	// Watch holds the service's develop.watch rules (compose watch's own),
 	// which take precedence over inference for the paths they name.
 	Watch []WatchRule
+	// Run is what compose overrides of the image's process (command,
+	// entrypoint, environment, working_dir); explain reads it.
+	Run Run
 }
 
 // Build is the build: section of a service, resolved to absolute paths.
