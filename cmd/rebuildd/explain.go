@@ -16,6 +16,7 @@ import (
 	"github.com/rebuildd/rebuildd/dockerfile"
 	"github.com/rebuildd/rebuildd/internal/escape"
 	"github.com/rebuildd/rebuildd/internal/humanlog"
+	"github.com/rebuildd/rebuildd/rebuild"
 )
 
 // explainDoc is the JSON contract of `rebuildd explain --json` (issue 2).
@@ -55,8 +56,11 @@ type explainInput struct {
 type explainPath struct {
 	Path   string `json:"path"`
 	Impact string `json:"impact"`
-	Action string `json:"action"`
+	Action string `json:"action"` // none, restart, sync or rebuild
 	Reason string `json:"reason"`
+	// ContainerPath lists, for action sync, every place in the containers
+	// the path is copied to (README, "explain"); absent otherwise.
+	ContainerPath []string `json:"container_path,omitempty"`
 }
 
 func newExplainCmd(g *globalFlags) *cobra.Command {
@@ -180,8 +184,8 @@ func explainOne(svc config.Service, m *dockerfile.Model, cwd string, paths []str
 		if !filepath.IsAbs(abs) {
 			abs = filepath.Join(cwd, p)
 		}
-		r := m.Classify(filepath.Clean(abs))
-		es.Paths = append(es.Paths, explainPath{Path: p, Impact: string(r.Impact), Action: string(r.Action), Reason: r.Reason})
+		r := rebuild.ExplainPath(svc, m, filepath.Clean(abs))
+		es.Paths = append(es.Paths, explainPath{Path: p, Impact: string(r.Impact), Action: r.Action, Reason: r.Reason, ContainerPath: r.ContainerPaths})
 	}
 	return es
 }
@@ -219,7 +223,11 @@ func printExplain(w io.Writer, doc *explainDoc) error {
 			fmt.Fprintf(tw, "  %s:%d\t%s\t%s\t%s\n", c(in.Stage), in.Line, c(humanlog.Cut(in.Instruction, 60)), in.Layer, c(why))
 		}
 		for _, p := range s.Paths {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c(p.Path), p.Impact, p.Action, c(p.Reason))
+			why := p.Reason
+			if len(p.ContainerPath) > 0 {
+				why = "-> " + strings.Join(p.ContainerPath, ", ") + " (" + why + ")"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c(p.Path), p.Impact, p.Action, c(why))
 		}
 	}
 	if err := tw.Flush(); err != nil {

@@ -1,0 +1,136 @@
+package rebuild
+
+import (
+	"os"
+	"path"
+	"strings"
+
+	"github.com/rebuildd/rebuildd/config"
+	"github.com/rebuildd/rebuildd/dockerfile"
+)
+
+// ActionSync is explain's name for a live update: the changed files are
+// copied into the running containers instead of rebuilding
+// (docs/design.md, "Live update").
+const ActionSync = "sync"
+
+// PathAction is what a change to one path means for one service, as
+// `rebuildd explain` shows it: the layer model's impact and action, the
+// service's develop.watch rules first, and a sync where live update
+// applies. It needs no engine.
+type PathAction struct {
+	Impact dockerfile.Impact
+	Action string // none | restart | sync | rebuild
+	Reason string
+	// ContainerPaths are where a sync puts the path, one per place the
+	// image holds it (containerPath); empty unless Action is sync.
+	ContainerPaths []string
+}
+
+// ExplainPath says what a change to abs (absolute, cleaned) means for svc,
+// whose layer model is m: a develop.watch rule that names it decides, as
+// in watch mode; otherwise Classify, turned into a sync when Classify says
+// rebuild, on_source allows a sync, the service has no develop.watch rules
+// (planSync's conditions that need no engine) and Model.Sync says the path
+// is syncable. A path that could have synced but is not says why not.
+func ExplainPath(svc config.Service, m *dockerfile.Model, abs string) PathAction {
+	r := m.Classify(abs)
+	if rr, ok := matchRules(svc.Watch, abs); ok {
+		return ruleAction(r.Impact, rr)
+	}
+	pa := PathAction{Impact: r.Impact, Action: string(r.Action), Reason: r.Reason}
+	if r.Impact != dockerfile.ImpactSource || r.Action != dockerfile.ActionRebuild {
+		return pa
+	}
+	switch {
+	case m.OnSource() == dockerfile.OnSourceRebuild:
+		pa.Reason += "; on_source: rebuild never syncs"
+		return pa
+	case len(svc.Watch) > 0: // as planSync: the rules decide the service's live updates
+		pa.Reason += "; no sync: the service's develop.watch rules decide its live updates"
+		return pa
+	}
+	fi, err := os.Stat(abs)
+	s := m.Sync(dockerfile.Change{Path: abs, Dir: err == nil && fi.IsDir()})
+	if !s.OK {
+		pa.Reason += "; no sync: " + s.Reason
+		return pa
+	}
+	pa.Action, pa.Reason = ActionSync, s.Reason
+	if len(s.Targets) == 0 {
+		return pa // a new directory: its files sync one by one
+	}
+	var probe []string // what reload.Decide is asked about
+	for _, t := range s.Targets {
+		pa.ContainerPaths = append(pa.ContainerPaths, containerPath(t))
+		probe = append(probe, decidePaths(t)...)
+	}
+	pa.Reason += "; " + explainRestart(m.OnSource(), m.Process(), svc.Run, probe)
+	return pa
+}
+
+// ruleAction is what a develop.watch rule does with a path (matchRules,
+// as triage applies it).
+func ruleAction(impact dockerfile.Impact, rr ruleResult) PathAction {
+	pa := PathAction{Impact: impact, Action: string(rr.action), Reason: rr.reason}
+	if rr.sync == nil {
+		return pa
+	}
+	pa.Action, pa.ContainerPaths = ActionSync, []string{rr.sync.Container}
+	switch {
+	case rr.action == dockerfile.ActionRestart:
+		pa.Reason += "; restart"
+	case len(rr.exec) > 0:
+		pa.Reason += "; then runs " + strings.Join(rr.exec, " ")
+	default:
+		pa.Reason += "; no restart"
+	}
+	return pa
+}
+
+// workdirMark stands for the image's WORKDIR where the Dockerfile leaves
+// it to the base image: explain shows "<WORKDIR>/src/x".
+const workdirMark = "<WORKDIR>"
+
+// containerPath shows where a target puts the path: exactly where the
+// Dockerfile settles it, "<WORKDIR>/..." relative to a working directory
+// only the image knows, and both candidates where only the container can
+// tell (a file copied to a destination without a trailing slash).
+func containerPath(t dockerfile.Target) string {
+	p, d := t.Path, t.Dir
+	if t.Rel {
+		if p != "" {
+			p = path.Join(workdirMark, p)
+		}
+		if d != "" {
+			d = path.Join(workdirMark, d)
+		}
+	}
+	switch {
+	case d == "":
+		return p
+	case p == "":
+		return path.Join(d, t.Base) + " (if " + d + " is a directory in the container)"
+	}
+	return p + " or " + path.Join(d, t.Base) + " (the container decides)"
+}
+
+// decidePaths are the absolute paths a target may resolve to, for
+// reload.Decide: a process reloads the path only if it reloads each
+// candidate. A path relative to an unknown WORKDIR is put under
+// "/<WORKDIR>", which the process's working directory shares when the
+// image's is unknown too (composedProcess).
+func decidePaths(t dockerfile.Target) []string {
+	root := "/"
+	if t.Rel {
+		root = "/" + workdirMark
+	}
+	var out []string
+	if t.Path != "" {
+		out = append(out, path.Join(root, t.Path))
+	}
+	if t.Dir != "" {
+		out = append(out, path.Join(root, t.Dir, t.Base))
+	}
+	return out
+}
