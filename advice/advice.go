@@ -16,7 +16,9 @@
 // around it, or it only matters when the Dockerfile itself changes).
 // `rebuildd advise` exits 1 when any finding is "warn".
 //
-//	install-after-source  warn  every source edit re-runs the install
+//	install-after-source  warn  every source edit re-runs the install (and, where
+//	                            moving the install is all that keeps source from
+//	                            syncing into the running containers, says so)
 //	heavy-context         warn  node_modules/.git/output/large files read by a COPY;
 //	                      info  no ignore file yet, nothing heavy in the context
 //	secret-build-arg      warn  the secret is in the image history
@@ -155,6 +157,8 @@ type subject struct {
 	scan       *contextScan          // the walked context, see files
 	yamlDocs   map[string]*yaml.Node // parsed compose files, see composeDoc
 	engine     Engine                // what the caller knows of the engine
+	model      *dockerfile.Model     // the service's layer model
+	src        []byte                // the Dockerfile's text (or dockerfile_inline's)
 }
 
 // newSubject reads the Dockerfile again (the model keeps only the analysis)
@@ -174,7 +178,7 @@ func newSubject(proj *config.Project, svc config.Service, m *dockerfile.Model) *
 		return nil
 	}
 	s := &subject{proj: proj, svc: svc, an: an, context: m.Context(), dockerfile: dfile,
-		ign: m.Ignore(), ignoreFile: m.IgnoreFile(), doc: doc, chain: map[int]bool{}}
+		ign: m.Ignore(), ignoreFile: m.IgnoreFile(), doc: doc, chain: map[int]bool{}, model: m, src: src}
 	for _, st := range an.Stages {
 		s.chain[st.Index] = true
 	}

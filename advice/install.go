@@ -26,12 +26,18 @@ func installAfterSource(s *subject) []Finding {
 			continue
 		}
 		file, line := s.at(run.line)
-		out = append(out, Finding{
+		f := Finding{
 			Code: CodeInstallAfterSource, Severity: Warn, File: file, Line: line,
 			Message: fmt.Sprintf("%s (line %d) runs after %s (line %d), which copies source files: every source edit re-runs the %s install",
 				run.brief(), s.ln(run.line), copyInstr.brief(), s.ln(copyInstr.line), managerNames(mgrs)),
 			Fix: s.installFix(run, copyInstr, in, mgrs),
-		})
+		}
+		// Live update (docs/design.md): the same move may be all that
+		// keeps source edits from syncing into the running containers.
+		if gain := s.syncGain(run, copyInstr, s.manifestsFor(in, mgrs)); gain != "" {
+			f.Message += "; moved above it, source edits would sync into the running containers instead of rebuilding (" + gain + ")"
+		}
+		out = append(out, f)
 	}
 	return out
 }
@@ -84,11 +90,11 @@ func (s *subject) bringsSource(in *dockerfile.Input) bool {
 func (s *subject) installFix(run, copyInstr *instr, in *dockerfile.Input, mgrs []*manager) string {
 	manifests := s.manifestsFor(in, mgrs)
 	if len(manifests) == 0 {
-		return fmt.Sprintf("move %s above %s (line %d): it reads nothing from the context",
-			run.brief(), copyInstr.brief(), s.ln(copyInstr.line))
+		return fmt.Sprintf("move %s (line %d) above %s (line %d): it reads nothing from the context",
+			run.brief(), s.ln(run.line), copyInstr.brief(), s.ln(copyInstr.line))
 	}
-	return fmt.Sprintf("copy the dependency manifests first and install before the source:\nCOPY %s ./\n%s\n%s",
-		strings.Join(manifests, " "), run.full(), copyInstr.full())
+	return fmt.Sprintf("copy the dependency manifests first and move %s (line %d) above %s (line %d):\nCOPY %s ./\n%s\n%s",
+		run.brief(), s.ln(run.line), copyInstr.brief(), s.ln(copyInstr.line), strings.Join(manifests, " "), run.full(), copyInstr.full())
 }
 
 // manifestsFor lists the manifests of the managers that the context holds

@@ -37,6 +37,7 @@ type stageInfo struct {
 type instr struct {
 	stage   int
 	line    int
+	end     int    // the last line, continuations and heredocs included
 	name    string // upper-case: RUN, COPY, ARG, ...
 	text    string // the instruction as written, continuations joined
 	shell   string // RUN: the command words and heredoc bodies, for matching
@@ -109,6 +110,7 @@ func (d *dockerfileDoc) addInstr(c instructions.Command, n *parser.Node) {
 	in := &instr{
 		stage:   s.index,
 		line:    n.StartLine,
+		end:     n.EndLine,
 		name:    strings.ToUpper(n.Value),
 		text:    strings.TrimSpace(n.Original),
 		flags:   n.Flags,
