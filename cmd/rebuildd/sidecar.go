@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/docker/docker/client"
@@ -52,8 +53,9 @@ func onceSelf(find func(context.Context) (*sidecar.Self, error)) func(context.Co
 // checks that the project was loaded under our container's Compose project
 // name and that the project directory and every build context are
 // bind-mounted at their host paths, returning bad input (exit 2) with the
-// lines that fix it; then it excludes our own service, so rebuildd never
-// builds or recreates the container it runs in.
+// lines that fix it, printed as lines (inputerr.Error.Lines: they are to
+// be pasted); then it excludes our own service, so rebuildd never builds
+// or recreates the container it runs in.
 func sidecarProject(ctx context.Context, proj *config.Project) error {
 	self, err := findSelf(ctx)
 	if err != nil || self == nil {
@@ -62,13 +64,13 @@ func sidecarProject(ctx context.Context, proj *config.Project) error {
 		return nil
 	}
 	if err := self.CheckProject(proj.Name); err != nil {
-		return &config.InputError{Msg: err.Error(), Err: err}
+		return &config.InputError{Msg: strings.TrimSuffix(err.Error(), "\n"), Err: err, Lines: true}
 	}
 	if svc := self.ExcludedService(proj.Name); svc != "" {
 		excludeService(proj, svc)
 	}
 	if err := self.CheckMounts(projectDirs(proj)); err != nil {
-		return &config.InputError{Msg: err.Error(), Err: err}
+		return &config.InputError{Msg: strings.TrimSuffix(err.Error(), "\n"), Err: err, Lines: true}
 	}
 	return nil
 }

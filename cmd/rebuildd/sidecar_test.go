@@ -81,12 +81,23 @@ func TestSidecarProject(t *testing.T) {
 			if !errors.As(err, &ie) {
 				t.Fatalf("sidecarProject = %v, want bad input (exit 2)", err)
 			}
-			if code := report(&strings.Builder{}, err); code != exitUsage {
+			var printed strings.Builder
+			if code := report(&printed, err); code != exitUsage {
 				t.Errorf("exit %d, want %d", code, exitUsage)
 			}
+			// The fix is lines to paste: printed as lines, each part on its own.
+			out := printed.String()
 			for _, m := range tc.msg {
-				if !strings.Contains(err.Error(), m) {
-					t.Errorf("message lacks %q:\n%s", m, err)
+				if !strings.Contains(out, m) {
+					t.Errorf("message lacks %q:\n%s", m, out)
+				}
+			}
+			if strings.Contains(out, `\n`) || strings.Count(out, "\n") < 4 || strings.HasSuffix(out, "\n\n") {
+				t.Errorf("message not printed as lines (or ends in a blank one):\n%s", out)
+			}
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(strings.TrimSpace(l), "- ") && !strings.HasPrefix(l, "      - /") {
+					t.Errorf("volumes: entry %q not on a line of its own, indented to paste:\n%s", l, out)
 				}
 			}
 		})

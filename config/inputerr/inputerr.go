@@ -21,16 +21,25 @@ type Error struct {
 	Line int    // 1-based; 0 when unknown
 	Msg  string // what is wrong and what to do
 	Err  error  // the underlying error, if any
+	// Lines: Msg is several lines and stays so (only its other control
+	// bytes are escaped), for a fix to paste such as the sidecar's
+	// volumes: lines. Whoever sets it has escaped the input Msg quotes
+	// (escape.Line), so no quoted name can forge a line.
+	Lines bool
 }
 
 func (e *Error) Error() string {
+	esc := escape.Line
+	if e.Lines {
+		esc = escape.Text
+	}
 	switch {
 	case e.File != "" && e.Line > 0:
-		return escape.Line(fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg))
+		return esc(fmt.Sprintf("%s:%d: %s", escape.Line(e.File), e.Line, e.Msg))
 	case e.File != "":
-		return escape.Line(fmt.Sprintf("%s: %s", e.File, e.Msg))
+		return esc(fmt.Sprintf("%s: %s", escape.Line(e.File), e.Msg))
 	}
-	return escape.Line(e.Msg)
+	return esc(e.Msg)
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -19,3 +19,14 @@ func TestErrorEscapes(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorLines: a message of several lines (a fix to paste) keeps its
+// line breaks; its other control bytes, and the file name's line breaks,
+// are still escaped.
+func TestErrorLines(t *testing.T) {
+	e := Error{File: "/p/a\nb", Msg: "wrong mount.\nAdd:\n\tvolumes:\n      - /x:/x\x1b[2J\n", Lines: true}
+	want := "/p/a\\nb: wrong mount.\nAdd:\n\tvolumes:\n      - /x:/x\\x1b[2J\n"
+	if got := e.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

@@ -136,8 +136,10 @@ func testSidecarWrongMount(t *testing.T, c e2e.Compose, base, image string) {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	}
-	want := "- " + p.Dir + ":" + p.Dir
-	if code != exitUsage || !strings.Contains(string(out), want) || !strings.Contains(string(out), "working_dir: "+p.Dir) {
+	// The lines to paste, each on a line of its own (a message escaped to
+	// one line once printed them as \n).
+	want := "\n      - " + p.Dir + ":" + p.Dir + "\n"
+	if code != exitUsage || !strings.Contains(string(out), want) || !strings.Contains(string(out), "\n    working_dir: "+p.Dir) {
 		t.Errorf("project mounted at /src: exit %d (%v), want %d with %q and the working_dir; output:\n%s", code, err, exitUsage, want, out)
 	}
 	// One volumes: entry covers the project and the contexts inside it.

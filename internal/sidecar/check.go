@@ -5,6 +5,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/rebuildd/rebuildd/internal/escape"
 )
 
 // Problem is one directory rebuildd needs that is not bind-mounted at its
@@ -97,8 +99,12 @@ func (e *MountError) Lines() []string {
 }
 
 // Error is one message: each wrong mount said once (the directories below
-// it only named), the volumes: line(s) and the working_dir to use.
+// it only named), the volumes: line(s) and the working_dir to use. It is
+// several lines, printed as such (cmd/rebuildd: inputerr.Error.Lines), so
+// every path and name in it is escaped to one line (escape.Line): a
+// directory name cannot forge a line of the fix.
 func (e *MountError) Error() string {
+	q := escape.Line
 	var b strings.Builder
 	fmt.Fprintf(&b, "running as container %q, but", e.Container)
 	fixes := e.fixes()
@@ -107,21 +113,21 @@ func (e *MountError) Error() string {
 			b.WriteString("; and")
 		}
 		p := f.problems[0]
-		fmt.Fprintf(&b, " %s %s %s", p.What, p.Dir, p.Got)
+		fmt.Fprintf(&b, " %s %s %s", q(p.What), q(p.Dir), q(p.Got))
 		if rest := otherDirs(f.problems); len(rest) > 0 {
-			fmt.Fprintf(&b, " (so %s %s, below it)", isAre(len(rest)), joinAnd(rest))
+			fmt.Fprintf(&b, " (so %s %s, below it)", isAre(len(rest)), q(joinAnd(rest)))
 		}
 	}
 	b.WriteString(".\nCompose in this container passes paths to the Docker engine, which resolves them on the host," +
 		"\nso the project must be mounted at the same absolute path inside as outside.\n" +
 		"Add to the rebuildd service in compose.yaml (see docs/sidecar.md):\n\n    volumes:\n")
 	for _, l := range e.Lines() {
-		fmt.Fprintf(&b, "      %s\n", l)
+		fmt.Fprintf(&b, "      %s\n", q(l))
 	}
-	fmt.Fprintf(&b, "    working_dir: %s\n", e.workingDir())
+	fmt.Fprintf(&b, "    working_dir: %s\n", q(e.workingDir()))
 	for _, p := range e.Problems {
 		if p.Guess {
-			fmt.Fprintf(&b, "\n(%s is where rebuildd sees %s; if it lives elsewhere on the host, use the host path on both sides.)\n", p.Host, p.What)
+			fmt.Fprintf(&b, "\n(%s is where rebuildd sees %s; if it lives elsewhere on the host, use the host path on both sides.)\n", q(p.Host), q(p.What))
 			break
 		}
 	}
@@ -252,10 +258,11 @@ type ProjectError struct {
 	Container, Label, Loaded string
 }
 
+// Error is several lines, as MountError's: the label is escaped to one.
 func (e *ProjectError) Error() string {
 	return fmt.Sprintf("running as container %q of compose project %q, but the project loaded here is named %q: "+
 		"rebuildd would build and start a second copy of the stack.\nGive the rebuildd service the same project name:\n\n"+
-		"    environment:\n      COMPOSE_PROJECT_NAME: %s\n", e.Container, e.Label, e.Loaded, e.Label)
+		"    environment:\n      COMPOSE_PROJECT_NAME: %s\n", e.Container, e.Label, e.Loaded, escape.Line(e.Label))
 }
 
 // CheckProject returns a *ProjectError when our container was started by

@@ -244,6 +244,21 @@ func TestCheckMounts(t *testing.T) {
 	}
 }
 
+// TestMountErrorForgesNoLine: the message is printed as lines, so a line
+// break in a directory's name is escaped, never a line of the fix.
+func TestMountErrorForgesNoLine(t *testing.T) {
+	s := selfOf(FakeContainer(idA, "app-rebuildd-1", "app", "rebuildd", "/home/me/a\n      - /etc\x1b[2J:/src"))
+	err := s.CheckMounts([]Dir{{Path: "/src", What: "the project directory"}})
+	if err == nil {
+		t.Fatal("CheckMounts() = nil, want a wrong mount")
+	}
+	msg := err.Error()
+	want := `      - /home/me/a\n      - /etc\x1b[2J:/home/me/a\n      - /etc\x1b[2J` + "\n"
+	if !strings.Contains(msg, want) || strings.Count(msg, "\n      - ") != 1 || strings.Contains(msg, "\x1b") {
+		t.Errorf("message forges a line or carries a control byte; want %q in:\n%s", want, msg)
+	}
+}
+
 func TestCheckProject(t *testing.T) {
 	s := selfOf(FakeContainer(idA, "app-rebuildd-1", "app", "rebuildd"))
 	if err := s.CheckProject("app"); err != nil {
