@@ -1,7 +1,10 @@
 package config
 
 import (
+	"path"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 )
@@ -19,6 +22,10 @@ type Run struct {
 	// compose leaves it out.
 	Environment []string
 	WorkingDir  string // "" when not set
+	// Mounts are the container paths compose mounts something at (volumes
+	// of every type, bind mounts, tmpfs), sorted: the image is not what
+	// the container sees there.
+	Mounts []string
 }
 
 // runOf reads a service's process overrides.
@@ -36,5 +43,14 @@ func runOf(sc types.ServiceConfig) Run {
 		}
 	}
 	sort.Strings(r.Environment)
+	for _, v := range sc.Volumes {
+		r.Mounts = append(r.Mounts, path.Clean(v.Target))
+	}
+	for _, t := range sc.Tmpfs {
+		target, _, _ := strings.Cut(t, ":")
+		r.Mounts = append(r.Mounts, path.Clean(target))
+	}
+	sort.Strings(r.Mounts)
+	r.Mounts = slices.Compact(r.Mounts)
 	return r
 }

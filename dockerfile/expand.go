@@ -216,7 +216,7 @@ func (a *analyzer) expandCmd(s *stage, c *cmd, e *env) error {
 	if err != nil {
 		return inputErr(a.file, c.step.Line, fmt.Sprintf("%s: %v (fix the Dockerfile or the build args)", c.name, err), err)
 	}
-	a.noteProcess(s, c)
+	a.noteProcess(s, c, e)
 	return nil
 }
 

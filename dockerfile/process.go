@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"path"
 	"slices"
 	"strings"
 
@@ -32,6 +33,10 @@ type ImageProcess struct {
 	// FROM scratch) settles it. Otherwise it is the base image's.
 	Workdir    string
 	WorkdirSet bool
+	// Volumes are the stack's VOLUME paths (absolute, expanded): a
+	// container gets a volume there, so the image is not what it sees.
+	// The base image may declare more.
+	Volumes []string
 }
 
 // procNotes is an ImageProcess while a stage is expanded, with the state
@@ -50,6 +55,7 @@ func (m *Model) Process() ImageProcess {
 	}
 	p := *m.an.proc
 	p.Entrypoint, p.Cmd, p.Env = slices.Clone(p.Entrypoint), slices.Clone(p.Cmd), slices.Clone(p.Env)
+	p.Volumes = slices.Clone(p.Volumes)
 	return p
 }
 
@@ -66,7 +72,7 @@ func (a *analyzer) procFor(s *stage) *procNotes {
 		pp := a.procFor(a.stages[s.parent])
 		p.ImageProcess = pp.ImageProcess
 		p.Entrypoint, p.Cmd, p.Env = slices.Clone(pp.Entrypoint), slices.Clone(pp.Cmd), slices.Clone(pp.Env)
-		p.shell = pp.shell
+		p.Volumes, p.shell = slices.Clone(pp.Volumes), pp.shell
 	case s.Base == "scratch":
 		p.EntrypointSet, p.CmdSet = true, true
 	}
@@ -76,8 +82,8 @@ func (a *analyzer) procFor(s *stage) *procNotes {
 
 // noteProcess records what instruction c of chain stage s does to the image
 // config's process, after expandCmd expanded it (ENV values are expanded;
-// CMD, ENTRYPOINT and SHELL never are).
-func (a *analyzer) noteProcess(s *stage, c *cmd) {
+// CMD, ENTRYPOINT and SHELL never are), with the variables e of that point.
+func (a *analyzer) noteProcess(s *stage, c *cmd, e *env) {
 	p := a.procFor(s)
 	switch x := c.node.(type) {
 	case *instructions.CmdCommand:
@@ -86,6 +92,12 @@ func (a *analyzer) noteProcess(s *stage, c *cmd) {
 		p.Entrypoint, p.EntrypointSet = p.withShell(x.ShellDependantCmdLine), true
 		if !p.cmdInStg {
 			p.Cmd, p.CmdSet = nil, true
+		}
+	case *instructions.VolumeCommand:
+		for _, v := range x.Volumes {
+			if v, err := a.expandWord(v, e); err == nil && path.IsAbs(v) && !slices.Contains(p.Volumes, path.Clean(v)) {
+				p.Volumes = append(p.Volumes, path.Clean(v))
+			}
 		}
 	case *instructions.ShellCommand:
 		p.shell = slices.Clone(x.Shell)

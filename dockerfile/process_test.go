@@ -29,6 +29,8 @@ func TestProcess(t *testing.T) {
 			"ep=[] false cmd=[] false env=[B=2 A=3] wd= false base=alpine"},
 		{"relative WORKDIR is the base image's", "FROM alpine\nWORKDIR app\n", "",
 			"ep=[] false cmd=[] false env=[] wd= false base=alpine"},
+		{"VOLUME, expanded", "FROM alpine\nARG D=/data\nVOLUME $D /logs\nVOLUME [\"/data\"]\n", "",
+			"ep=[] false cmd=[] false env=[] wd= false base=alpine vol=[/data /logs]"},
 		{"target leaves the dev stage's CMD out", "FROM node:20 AS base\nWORKDIR /app\nFROM base AS dev\nCMD [\"npm\", \"run\", \"dev\"]\nFROM base AS prod\nCMD [\"node\", \"s.js\"]\n", "dev",
 			"ep=[] false cmd=[npm run dev] true env=[] wd=/app true base=node:20"},
 	} {
@@ -36,6 +38,9 @@ func TestProcess(t *testing.T) {
 			m := syncModel(t, tc.df, nil, nil, tc.target)
 			p := m.Process()
 			got := fmt.Sprintf("ep=%v %v cmd=%v %v env=%v wd=%s %v base=%s", p.Entrypoint, p.EntrypointSet, p.Cmd, p.CmdSet, p.Env, p.Workdir, p.WorkdirSet, p.Base)
+			if len(p.Volumes) > 0 {
+				got += fmt.Sprintf(" vol=%v", p.Volumes)
+			}
 			if got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
 			}

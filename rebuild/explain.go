@@ -1,8 +1,10 @@
 package rebuild
 
 import (
+	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/rebuildd/rebuildd/config"
@@ -60,13 +62,32 @@ func ExplainPath(svc config.Service, m *dockerfile.Model, abs string) PathAction
 	if len(s.Targets) == 0 {
 		return pa // a new directory: its files sync one by one
 	}
+	img := m.Process()
 	var probe []string // what reload.Decide is asked about
 	for _, t := range s.Targets {
 		pa.ContainerPaths = append(pa.ContainerPaths, containerPath(t))
 		probe = append(probe, decidePaths(t)...)
 	}
-	pa.Reason += "; " + explainRestart(m.OnSource(), m.Process(), svc.Run, probe)
+	// As planSync: nothing is synced below a mount of the container.
+	if p, mnt, ok := underMount(probe, append(slices.Clone(svc.Run.Mounts), img.Volumes...)); ok {
+		return PathAction{Impact: r.Impact, Action: string(r.Action),
+			Reason: fmt.Sprintf("%s; no sync: %s lies under the mount at %s, where the container does not see the image", r.Reason, p, mnt)}
+	}
+	pa.Reason += "; " + explainRestart(m.OnSource(), img, svc.Run, probe)
 	return pa
+}
+
+// underMount finds a path at or below one of mounts (container paths of
+// volumes, bind mounts and tmpfs).
+func underMount(paths, mounts []string) (string, string, bool) {
+	for _, p := range paths {
+		for _, m := range mounts {
+			if p == m || m == "/" || strings.HasPrefix(p, m+"/") {
+				return p, m, true
+			}
+		}
+	}
+	return "", "", false
 }
 
 // ruleAction is what a develop.watch rule does with a path (matchRules,

@@ -36,6 +36,8 @@ func TestExplainSync(t *testing.T) {
 		{"web-watch web/src/server.js", "sync", "/srv/src/server.js", []string{"develop.watch rule (sync+restart ", "; restart"}},
 		{"web-watch web/lib/util.js", "rebuild", "", []string{"no sync: the service's develop.watch rules decide its live updates"}},
 		{"web web/lib/util.js", "sync", "/app/lib/util.js", []string{"COPY lib/ ./lib/ at Dockerfile:7"}},
+		{"web-volume web/lib/util.js", "rebuild", "", []string{"no sync: /app/lib/util.js lies under the mount at /app/lib, where the container does not see the image"}},
+		{"web-volume web/src/server.js", "sync", "/app/src/server.js", nil},
 		{"static static/site/index.html", "sync", "/usr/share/nginx/html/index.html",
 			[]string{"restart unless its process reloads (its command is the CMD of nginx:1.27-alpine, not known without the engine)"}},
 		{"static static/conf/default.conf", "sync", "/etc/nginx/conf.d or /etc/nginx/conf.d/default.conf (the container decides)", nil},
