@@ -43,7 +43,7 @@ func TestComposedProcess(t *testing.T) {
 }
 
 // explainRestart: on_source decides first; under auto the process does.
-func TestRestartVerdict(t *testing.T) {
+func TestExplainRestart(t *testing.T) {
 	watch := dockerfile.ImageProcess{Base: "node:20", Entrypoint: []string{"docker-entrypoint.sh"}, EntrypointSet: true,
 		Cmd: []string{"nodemon", "--watch", "src"}, CmdSet: true, Workdir: "/app", WorkdirSet: true}
 	for _, c := range []struct {
@@ -80,6 +80,44 @@ func TestContainerPath(t *testing.T) {
 	} {
 		if got := containerPath(c.t); got != c.want {
 			t.Errorf("%+v: got %q, want %q", c.t, got, c.want)
+		}
+	}
+}
+
+// A develop.watch rule decides the paths it names, as triage applies it:
+// its sync target, and whether a restart or a command follows.
+func TestExplainRuleAction(t *testing.T) {
+	rules := []config.WatchRule{
+		{Path: "/p/src", Action: "sync", Target: "/app/src"},
+		{Path: "/p/conf", Action: "sync+exec", Target: "/etc/app", Exec: []string{"kill", "-HUP", "1"}},
+		{Path: "/p/pkg.json", Action: "rebuild"},
+	}
+	for _, c := range []struct{ path, want string }{
+		{"/p/src/a/b.js", "sync [/app/src/a/b.js] develop.watch rule (sync /p/src); no restart"},
+		{"/p/conf/x.conf", "sync [/etc/app/x.conf] develop.watch rule (sync+exec /p/conf); then runs kill -HUP 1"},
+		{"/p/pkg.json", "rebuild [] develop.watch rule (rebuild /p/pkg.json)"},
+	} {
+		rr, ok := matchRules(rules, c.path)
+		if !ok {
+			t.Fatalf("%s: no rule matched", c.path)
+		}
+		pa := ruleAction(dockerfile.ImpactSource, rr)
+		if got := fmt.Sprintf("%s %v %s", pa.Action, pa.ContainerPaths, pa.Reason); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.path, got, c.want)
+		}
+	}
+}
+
+// Nothing syncs below a mount: the mount itself and what lies under it,
+// not a sibling that shares its prefix.
+func TestUnderMount(t *testing.T) {
+	mounts := []string{"/app/node_modules", "/data"}
+	for _, c := range []struct {
+		p    string
+		want bool
+	}{{"/app/node_modules/x/index.js", true}, {"/data", true}, {"/app/node_modules2/x", false}, {"/app/src/a.js", false}} {
+		if _, _, got := underMount([]string{c.p}, mounts); got != c.want {
+			t.Errorf("%s: under a mount = %v, want %v", c.p, got, c.want)
 		}
 	}
 }
