@@ -13,10 +13,10 @@ import (
 func (d *Daemon) syncLogged(r Request, done syncDone) {
 	change := d.change(r)
 	d.o.Log.Info("decision", append([]zap.Field{zap.String("service", r.Service), zap.String("action", "sync"),
-		zap.String("status", StatusStale), zap.Strings("container_paths", done.paths), zap.String("reason", r.Reason)}, change...)...)
+		zap.String("status", StatusStale), zap.Strings("container_path", done.paths), zap.String("reason", r.Reason)}, change...)...)
 	fields := append([]zap.Field{zap.String("service", r.Service), zap.String("action", "sync"),
 		zap.String("result", "synced to "+listPaths(done.paths)), zap.Duration("took", done.took),
-		zap.Strings("container_paths", done.paths)}, change...)
+		zap.Strings("container_path", done.paths)}, change...)
 	if len(done.restarted) > 0 {
 		fields = append(fields, zap.Strings("restarted", done.restarted), zap.Duration("restart", done.restart))
 	}

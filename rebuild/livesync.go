@@ -276,10 +276,10 @@ func (d *Daemon) drySync(ctx context.Context, snap *snapshot, r Request, dec *De
 	}
 	change := d.change(r)
 	d.o.Log.Info("decision", append([]zap.Field{zap.String("service", r.Service), zap.String("action", "sync"),
-		zap.String("status", StatusStale), zap.Strings("container_paths", paths), zap.String("reason", r.Reason)}, change...)...)
+		zap.String("status", StatusStale), zap.Strings("container_path", paths), zap.String("reason", r.Reason)}, change...)...)
 	d.o.Log.Info("result", append([]zap.Field{zap.String("service", r.Service), zap.String("action", "sync"),
 		zap.String("result", "would sync to "+listPaths(paths)), zap.Bool("dry_run", true),
-		zap.Strings("container_paths", paths)}, change...)...)
+		zap.Strings("container_path", paths)}, change...)...)
 	d.sched.Submit(Request{Service: r.Service, Action: dockerfile.ActionRebuild, Impact: dockerfile.ImpactSource,
 		Converge: true, Reason: "the image catches up with the files synced into its containers"})
 	return resultLogged, true

@@ -128,7 +128,7 @@ func TestDaemonSyncsThenConverges(t *testing.T) {
 
 	r.send(r.write(t, "api/web/index.htm", "v2"))
 	res := r.tap.next(t, "result")
-	if res.fields["action"] != "sync" || !slices.Equal(toStrings(res.fields["container_paths"]), []string{"/app/web/index.htm"}) {
+	if res.fields["action"] != "sync" || !slices.Equal(toStrings(res.fields["container_path"]), []string{"/app/web/index.htm"}) {
 		t.Fatalf("result: %v", res.fields)
 	}
 	if f, _ := r.engine.File(before.ID, "/app/web/index.htm"); f.Content != "v2" || f.UID != 0 || f.Mode.Perm() != 0o644 {

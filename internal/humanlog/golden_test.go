@@ -71,7 +71,7 @@ var scenarios = map[string][]entry{
 	"sync": {
 		{zap.InfoLevel, "decision", []zap.Field{zap.String("service", "api"), zap.String("action", "sync"),
 			zap.String("impact", "source"), zap.Strings("files", []string{"src/server.js"}),
-			zap.Strings("container_paths", []string{"/app/src/server.js"}), zap.String("step", "COPY src/ ./src/"), zap.String("at", "Dockerfile:6")}},
+			zap.Strings("container_path", []string{"/app/src/server.js"}), zap.String("step", "COPY src/ ./src/"), zap.String("at", "Dockerfile:6")}},
 		{zap.InfoLevel, "result", []zap.Field{zap.String("service", "api"), zap.String("action", "sync"),
 			zap.String("result", "synced to /app/src/server.js"), zap.Duration("took", 84*time.Millisecond),
 			zap.Strings("files", []string{"src/server.js"}), zap.Strings("restarted", []string{"api"}), zap.Duration("restart", 900*time.Millisecond)}},
