@@ -1,7 +1,6 @@
 package dockerfile
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -71,7 +70,7 @@ func Analyze(src []byte, file, target string, args map[string]string) (*Analysis
 	if err != nil {
 		return nil, err
 	}
-	res, err := parser.Parse(bytes.NewReader(src))
+	res, err := parseFile(src)
 	if err != nil {
 		return nil, locErr(file, err)
 	}
