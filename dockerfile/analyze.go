@@ -152,7 +152,7 @@ func (a *analyzer) addCmd(c instructions.Command, step Step) {
 }
 
 func newCmd(c instructions.Command, step Step) *cmd {
-	k := &cmd{step: step, name: strings.ToUpper(c.Name()), node: c}
+	k := &cmd{step: step, name: upperName(c.Name()), node: c}
 	switch n := c.(type) {
 	case *instructions.CopyCommand:
 		k.from = n.From
@@ -160,6 +160,24 @@ func newCmd(c instructions.Command, step Step) *cmd {
 		k.isRun = true
 	}
 	return k
+}
+
+// upperName is strings.ToUpper of an instruction's name, without a new
+// string for each instruction of a large Dockerfile.
+func upperName(name string) string {
+	switch name {
+	case "copy":
+		return "COPY"
+	case "add":
+		return "ADD"
+	case "run":
+		return "RUN"
+	case "env":
+		return "ENV"
+	case "arg":
+		return "ARG"
+	}
+	return strings.ToUpper(name)
 }
 
 // stageName is how a stage is shown: its name, or its index when unnamed.

@@ -85,7 +85,17 @@ func (a *analyzer) expandWord(w string, e *env) (string, error) {
 // plainWord reports whether BuildKit's word expansion leaves w as it is:
 // no variable, quote, heredoc or escape character in it.
 func (a *analyzer) plainWord(w string) bool {
-	return !strings.ContainsAny(w, "$'\"<") && !strings.ContainsRune(w, a.escape)
+	for i := 0; i < len(w); i++ {
+		switch c := w[i]; c {
+		case '$', '\'', '"', '<':
+			return false
+		default:
+			if rune(c) == a.escape {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // textOf returns src as BuildKit's lexer reads it, without the lexer's

@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -280,13 +281,26 @@ func (a *analyzer) copyInput(c *cmd, kind string, srcs, excludes []string, paren
 
 func (a *analyzer) newInput(c *cmd, kind string, srcs, excludes []string, parents bool) (*Input, error) {
 	in := &Input{Step: c.step, Kind: kind, Layer: LayerSource, spanStars: parents}
-	seen := map[string]bool{}
+	in.Sources = make([]string, 0, len(srcs))
+	var seen map[string]bool // past a few sources; a scan of Sources before
 	for _, src := range srcs {
 		p := cleanSource(src)
-		if !seen[p] {
+		switch {
+		case seen != nil:
+			if seen[p] {
+				continue
+			}
 			seen[p] = true
-			in.Sources = append(in.Sources, p)
+		case slices.Contains(in.Sources, p):
+			continue
+		case len(in.Sources) == 8:
+			seen = map[string]bool{}
+			for _, s := range in.Sources {
+				seen[s] = true
+			}
+			seen[p] = true
 		}
+		in.Sources = append(in.Sources, p)
 	}
 	for _, x := range excludes {
 		in.Excludes = append(in.Excludes, strings.TrimPrefix(cleanSource(x), "./"))

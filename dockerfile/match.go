@@ -20,6 +20,9 @@ type pattern struct {
 // resolves it: "/" is the context root, ".." cannot leave the context, and
 // "a/./b" (COPY --parents pivot) reads a/b.
 func cleanSource(src string) string {
+	if src != "" && src[0] != '/' && src != ".." && !strings.HasPrefix(src, "../") && path.Clean(src) == src {
+		return src // already clean, and inside the context (path.Clean does not allocate for it)
+	}
 	p := strings.TrimPrefix(path.Clean("/"+src), "/")
 	if p == "" {
 		return "."
@@ -48,15 +51,22 @@ func isRemote(src string) bool {
 // hasWildcard mirrors BuildKit's containsWildcards; a backslash escape also
 // makes the segment a pattern, so path.Match interprets it.
 func hasWildcard(s string) bool {
-	return strings.ContainsAny(s, `*?[\`)
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', '\\':
+			return true
+		}
+	}
+	return false
 }
 
 // compile prepares Sources and Excludes for Reads.
 func (in *Input) compile() error {
 	in.srcs = in.srcs[:0]
 	for _, s := range in.Sources {
-		p := pattern{}
-		for _, seg := range strings.Split(s, "/") {
+		n := strings.Count(s, "/") + 1
+		p := pattern{segs: make([]string, 0, n), glob: make([]bool, 0, n)}
+		for seg := range strings.SplitSeq(s, "/") {
 			span := seg == "**" && in.spanStars
 			if span && len(p.segs) > 0 && p.segs[len(p.segs)-1] == "**" && !p.glob[len(p.glob)-1] {
 				continue // "**/**" is "**": keeps matching linear

@@ -70,7 +70,7 @@ func (a *analyzer) notesFor(s *stage) *stageNotes {
 	if s.notes != nil {
 		return s.notes
 	}
-	n := &stageNotes{wd: "/"}
+	n := &stageNotes{wd: "/", writes: make([]*write, 0, len(s.cmds))}
 	switch {
 	case s.parent >= 0:
 		p := a.notesFor(a.stages[s.parent])

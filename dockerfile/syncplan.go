@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -30,7 +31,17 @@ type wpos struct{ stage, i int }
 // syncPlan collects the notes of every chain stage (noteWrite) into the
 // plan, for the target stage t.
 func (a *analyzer) syncPlan(t int) *syncPlan {
-	p := &syncPlan{stages: make([]*planStage, len(a.stages)), at: map[*Input]wpos{}}
+	inputs := 0
+	for _, s := range a.stages {
+		if a.chain[s.Index] {
+			for _, c := range s.cmds {
+				if c.input != nil {
+					inputs++
+				}
+			}
+		}
+	}
+	p := &syncPlan{stages: make([]*planStage, len(a.stages)), at: make(map[*Input]wpos, inputs)}
 	for _, s := range a.stages {
 		if !a.chain[s.Index] {
 			continue
@@ -50,11 +61,12 @@ func (a *analyzer) syncPlan(t int) *syncPlan {
 		p.stages[s.Index] = ps
 	}
 	for s := t; s >= 0; s = a.stages[s].parent {
-		p.stack = append([]int{s}, p.stack...)
+		p.stack = append(p.stack, s)
 		if p.stages[s] != nil {
 			p.stages[s].inStack = true
 		}
 	}
+	slices.Reverse(p.stack) // root first; prepending was quadratic in a long FROM chain
 	return p
 }
 
