@@ -267,3 +267,17 @@ func TestAnalyzeFastParse(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParsePieces: on any text, parsePieces cut line by line either gives
+// up or gives parser.Parse's result, and gives up where parser.Parse fails.
+func FuzzParsePieces(f *testing.F) {
+	r := rand.New(rand.NewSource(19))
+	for range 20 {
+		f.Add(genDockerfile(r, 1+r.Intn(10)))
+	}
+	f.Add("FROM a\nCOPY a b\nRUN <<EOF\nCOPY c d\nEOF\nCOPY e f\n")
+	f.Add("# escape=`\nFROM a\nCOPY a b `\nCOPY c d\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		checkParse(t, "fuzzed", src, 1)
+	})
+}
