@@ -30,8 +30,11 @@ type stage struct {
 
 // cmd is one instruction of a stage.
 type cmd struct {
-	step  Step
-	name  string // upper-case instruction
+	step Step
+	name string // upper-case instruction
+	// node is the instruction as BuildKit parsed it; for a plain COPY of
+	// a large Dockerfile it has no Name, String or Location (plainCopy):
+	// use name and step.
 	node  instructions.Command
 	from  string // COPY --from, as written
 	uses  []int  // stages this instruction reads: COPY --from, RUN --mount=from
@@ -55,6 +58,7 @@ type analyzer struct {
 	global *env // meta ARGs (before the first FROM) plus BuildKit's platform args
 	stages []*stage
 	chain  []bool // chain[i]: stage i is in the target's chain
+	large  bool   // a large Dockerfile: plain COPYs are built by plainCopy (parseall.go)
 }
 
 // Analyze parses src (named file, for messages) with BuildKit's parser and
@@ -74,7 +78,7 @@ func Analyze(src []byte, file, target string, args map[string]string) (*Analysis
 	if err != nil {
 		return nil, locErr(file, err)
 	}
-	a := &analyzer{file: file, args: args, lex: shell.NewLex(res.EscapeToken), escape: res.EscapeToken, budget: expandBudget(len(src))}
+	a := &analyzer{file: file, args: args, lex: shell.NewLex(res.EscapeToken), escape: res.EscapeToken, budget: expandBudget(len(src)), large: len(src) >= fastParseFrom}
 	metaArgs, err := a.parseStages(res.AST)
 	if err != nil {
 		return nil, err
@@ -109,7 +113,7 @@ func Analyze(src []byte, file, target string, args map[string]string) (*Analysis
 // precede the first FROM.
 func (a *analyzer) parseStages(ast *parser.Node) ([]*instructions.ArgCommand, error) {
 	var meta []*instructions.ArgCommand
-	all := parseAll(ast.Children)
+	all := parseAll(ast.Children, a.large)
 	for i, n := range ast.Children {
 		v, err := all[i].v, all[i].err
 		if err != nil {
@@ -125,7 +129,7 @@ func (a *analyzer) parseStages(ast *parser.Node) ([]*instructions.ArgCommand, er
 				meta = append(meta, c)
 				continue
 			}
-			a.addCmd(c, step)
+			a.addCmd(c, all[i].name, step)
 		case *instructions.OnbuildCommand:
 			if len(a.stages) == 0 {
 				return nil, inputErr(a.file, n.StartLine, "ONBUILD before the first FROM: only ARG may come before FROM", nil)
@@ -136,7 +140,7 @@ func (a *analyzer) parseStages(ast *parser.Node) ([]*instructions.ArgCommand, er
 			if len(a.stages) == 0 {
 				return nil, inputErr(a.file, n.StartLine, fmt.Sprintf("%s before the first FROM: only ARG may come before FROM", strings.ToUpper(n.Value)), nil)
 			}
-			a.addCmd(c, step)
+			a.addCmd(c, all[i].name, step)
 		}
 	}
 	if len(a.stages) == 0 {
@@ -145,10 +149,16 @@ func (a *analyzer) parseStages(ast *parser.Node) ([]*instructions.ArgCommand, er
 	return meta, nil
 }
 
-func (a *analyzer) addCmd(c instructions.Command, step Step) {
+// addCmd adds c to the last stage; name is its name when c has none
+// (plainCopy), else "".
+func (a *analyzer) addCmd(c instructions.Command, name string, step Step) {
 	s := a.stages[len(a.stages)-1]
 	step.Stage = a.stageName(s.Index)
-	s.cmds = append(s.cmds, newCmd(c, step))
+	k := newCmd(c, step)
+	if name != "" {
+		k.name = name
+	}
+	s.cmds = append(s.cmds, k)
 }
 
 func newCmd(c instructions.Command, step Step) *cmd {
