@@ -75,7 +75,7 @@ func genDockerfile(r *rand.Rand, n int) string {
 	}
 	b.WriteString("FROM base AS s0\n")
 	plain := func() string {
-		switch r.Intn(8) {
+		switch r.Intn(10) {
 		case 0:
 			return fmt.Sprintf("ADD --chown=1:1 --link f%d /x/", r.Intn(100))
 		case 1:
@@ -84,6 +84,10 @@ func genDockerfile(r *rand.Rand, n int) string {
 			return fmt.Sprintf("RUN --mount=type=bind,source=d%d,target=/m cc -o /x", r.Intn(100))
 		case 3:
 			return fmt.Sprintf("COPY --from=s0 /a%d /b", r.Intn(100))
+		case 4:
+			return fmt.Sprintf("copy ${A}/f%d $A/g%d ./", r.Intn(100), r.Intn(100))
+		case 5:
+			return []string{"COPY a", "COPY ../x ./y/../z /d", "COPY http://h/x /d", "COPY a/*.go b?/ /d/"}[r.Intn(4)]
 		default:
 			return fmt.Sprintf("COPY src/f%d.txt src/g%d /app/", r.Intn(1000), r.Intn(1000))
 		}
@@ -217,19 +221,54 @@ func TestParsePiecesGenerated(t *testing.T) {
 var didYouMean = regexp.MustCompile(`(?i) \(did you mean [a-z]+\?\)`)
 
 // TestAnalyzeFastParse: Analyze gives the same model (or the same error)
-// with the pieced parse at every size as with parser.Parse alone.
+// with the pieced parse and plainCopy at every size as with parser.Parse
+// and instructions.ParseInstruction alone.
 func TestAnalyzeFastParse(t *testing.T) {
+	all := map[string]string{}
+	for name, src := range parseCorpus(t) {
+		if len(src) < 64<<10 { // the large ones: TestParsePiecesCorpus (the same AST)
+			all[name] = src
+		}
+	}
+	r := rand.New(rand.NewSource(18))
+	for i := range 300 {
+		all[fmt.Sprintf("generated %d", i)] = genDockerfile(r, 1+r.Intn(40))
+	}
+	all["huge"] = string(hugeDockerfile(20_000))
+	for name, src := range all {
+		checkFastAnalysis(t, name, src)
+	}
+}
+
+// FuzzAnalyzeFastParse: the same on any text.
+func FuzzAnalyzeFastParse(f *testing.F) {
+	r := rand.New(rand.NewSource(20))
+	for range 20 {
+		f.Add(genDockerfile(r, 1+r.Intn(10)))
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		checkFastAnalysis(t, "fuzzed", src)
+	})
+}
+
+// checkFastAnalysis analyses src with the fast paths for large files on
+// (at any size, cut line by line) and off, and fails when the models or
+// the errors differ.
+func checkFastAnalysis(t *testing.T, name, src string) {
+	t.Helper()
 	from, run := fastParseFrom, minPlainRun
 	defer func() { fastParseFrom, minPlainRun = from, run }()
 	var plans []*syncPlan
-	analyze := func(src string, fast bool) string {
+	analyze := func(fast bool) string {
 		fastParseFrom, minPlainRun = 1<<62, 32
 		if fast {
 			fastParseFrom, minPlainRun = 0, 1
 		}
 		an, err := Analyze([]byte(src), "Dockerfile", "", map[string]string{"A": "b"})
 		if err != nil {
-			return "error: " + err.Error()
+			// BuildKit's "did you mean" picks one of two equally near
+			// instructions at random.
+			return "error: " + didYouMean.ReplaceAllString(err.Error(), "")
 		}
 		j, err := json.Marshal(an)
 		if err != nil {
@@ -243,28 +282,12 @@ func TestAnalyzeFastParse(t *testing.T) {
 		plans = append(plans, an.plan)
 		return string(j) + fmt.Sprintf("\n%v %v", an.plan.stack, at)
 	}
-	all := map[string]string{}
-	for name, src := range parseCorpus(t) {
-		if len(src) < 64<<10 { // the large ones: TestParsePiecesCorpus (the same AST, so the same analysis)
-			all[name] = src
-		}
+	got, want := analyze(true), analyze(false)
+	if got == want && len(plans) == 2 && !reflect.DeepEqual(plans[0].stages, plans[1].stages) {
+		got += " (and Sync's plan differs)"
 	}
-	r := rand.New(rand.NewSource(18))
-	for i := range 300 {
-		all[fmt.Sprintf("generated %d", i)] = genDockerfile(r, 1+r.Intn(40))
-	}
-	all["huge"] = string(hugeDockerfile(20_000))
-	for name, src := range all {
-		// BuildKit's "did you mean" picks one of two equally near
-		// instructions at random.
-		got, want := didYouMean.ReplaceAllString(analyze(src, true), ""), didYouMean.ReplaceAllString(analyze(src, false), "")
-		if got == want && len(plans) == 2 && !reflect.DeepEqual(plans[0].stages, plans[1].stages) {
-			got += " (and Sync's plan differs)"
-		}
-		plans = plans[:0]
-		if got != want {
-			t.Fatalf("%s: the pieced parse changes the analysis:\n got %.2000s\nwant %.2000s", name, got, want)
-		}
+	if got != want {
+		t.Fatalf("%s: the fast paths change the analysis:\n got %.2000s\nwant %.2000s", name, got, want)
 	}
 }
 
