@@ -68,7 +68,7 @@ func (r *watchRig) waitExit(within time.Duration) int {
 // the edit.
 func testWatchCtrlCTwiceDuringRecreate(t *testing.T, bin string, c e2e.Compose, base string) {
 	port := e2e.FreePort(t)
-	r := newWatchRig(t, bin, c, webFiles(base, port), "")
+	r := newWatchRig(t, bin, c, webFiles(base, port), onSourceRebuild)
 	url := e2e.URL(port, "/index.html")
 	e2e.WaitServing(t, url, "v1", serveTimeout)
 	inUp := recreating(t, r.p, "web")
@@ -103,7 +103,7 @@ func testWatchCtrlCTwiceDuringRecreate(t *testing.T, bin string, c e2e.Compose, 
 // service up serving the edit.
 func testWatchKill9DuringRecreate(t *testing.T, bin string, c e2e.Compose, base string) {
 	port := e2e.FreePort(t)
-	r := newWatchRig(t, bin, c, webFiles(base, port), "")
+	r := newWatchRig(t, bin, c, webFiles(base, port), onSourceRebuild)
 	url := e2e.URL(port, "/index.html")
 	e2e.WaitServing(t, url, "v1", serveTimeout)
 	inUp := recreating(t, r.p, "web")

@@ -193,6 +193,31 @@ func (r *watchRig) touch(rel string) {
 	}
 }
 
+// scenario is one e2e scenario, run under one Compose CLI with a base
+// image of its CLI's test.
+type scenario func(t *testing.T, bin string, c e2e.Compose, base string)
+
+// scenarios returns the runners of a suite under Compose CLI c. Every
+// scenario runs under v2. Under v1 the ones where the Compose CLI matters
+// run (build, -V, restart, up of a new service, a failing build): both;
+// the others exercise rebuildd's own logic, the same whichever CLI it
+// calls, and would only double CI's Docker time: v2.
+func scenarios(t *testing.T, bin string, c e2e.Compose) (both, v2 func(string, scenario)) {
+	base := e2e.BaseImage(t)
+	both = func(name string, f scenario) {
+		t.Run(name, func(t *testing.T) { f(t, bin, c, base) })
+	}
+	v2 = func(name string, f scenario) {
+		t.Run(name, func(t *testing.T) {
+			if c.V1() {
+				t.Skip("rebuildd's own logic, covered under Compose v2")
+			}
+			f(t, bin, c, base)
+		})
+	}
+	return both, v2
+}
+
 func TestWatchE2E(t *testing.T) {
 	t.Parallel() // beside TestOnceE2E: own projects, own base images
 	e2e.Require(t)
@@ -201,23 +226,7 @@ func TestWatchE2E(t *testing.T) {
 	for _, c := range composes {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel() // the two Compose CLIs side by side
-			base := e2e.BaseImage(t)
-			// Every scenario runs under v2. Under v1 the ones where the
-			// Compose CLI matters run (build, -V, restart, up of a new
-			// service, a failing build); the others exercise rebuildd's own
-			// logic, the same whichever CLI it calls, and would only double
-			// CI's Docker time.
-			both := func(name string, f func(*testing.T, string, e2e.Compose, string)) {
-				t.Run(name, func(t *testing.T) { f(t, bin, c, base) })
-			}
-			v2 := func(name string, f func(*testing.T, string, e2e.Compose, string)) {
-				t.Run(name, func(t *testing.T) {
-					if c.V1() {
-						t.Skip("rebuildd's own logic, covered under Compose v2")
-					}
-					f(t, bin, c, base)
-				})
-			}
+			both, v2 := scenarios(t, bin, c)
 			both("source-edits", testWatchSourceEdits)
 			both("deps-renews-anon-volume", testWatchDeps)
 			both("deps-keeps-data-volumes", testWatchDataVolumes)
@@ -240,7 +249,9 @@ func TestWatchE2E(t *testing.T) {
 
 // testWatchSourceEdits: the start-up reconcile builds and starts; a touch,
 // an unused README edit and an edit reverted inside the quiet window run
-// nothing; a real source edit rebuilds and the container serves it.
+// nothing; a real source edit, only COPYed with no RUN after, is synced
+// into the running container (served with no build and no create), and
+// the image then converges behind it: one build, nothing recreated.
 func testWatchSourceEdits(t *testing.T, bin string, c e2e.Compose, base string) {
 	port := e2e.FreePort(t)
 	url := e2e.URL(port, "/index.html")
@@ -271,13 +282,13 @@ func testWatchSourceEdits(t *testing.T, bin string, c e2e.Compose, base string) 
 			t.Fatalf("edit+revert: %s", got)
 		}
 	}, 0, 0, 0)
-	r.expect("source edit", func() {
-		r.p.Write("site/index.html", "v2")
-		if got := r.result("web"); !strings.HasPrefix(got, "rebuilt, recreated web") {
-			t.Fatalf("source edit: %s", got)
-		}
-	}, 1, 1, 0)
-	e2e.WaitServing(t, url, "v2", serveTimeout)
+	r.expect("source edit: synced, then the image converges", func() {
+		r.liveEdit("web", url, "v2", func() { r.p.Write("site/index.html", "v2") })
+		r.converged("web")
+	}, 1, 0, 0)
+	if got := e2e.Get(t, url); got != "v2" {
+		t.Fatalf("served %q after the image converged, want v2", got)
+	}
 }
 
 // testWatchDeps: a deps edit rebuilds and renews the anonymous volume.
@@ -348,7 +359,7 @@ func testWatchDuringBuild(t *testing.T, bin string, c e2e.Compose, base string) 
 	files := webFiles(base, port)
 	// The RUN after the COPY makes each source build take a few seconds.
 	files["Dockerfile"] = "FROM " + base + "\nCOPY site /www\nRUN sleep 4\n" + e2e.HTTPDCmd
-	r := newWatchRig(t, bin, c, files, "debounce: 100ms\n")
+	r := newWatchRig(t, bin, c, files, "debounce: 100ms\n"+onSourceRebuild)
 	url := e2e.URL(port, "/index.html")
 	e2e.WaitServing(t, url, "v1", serveTimeout)
 	r.expect("three edits during one build", func() {
@@ -377,7 +388,10 @@ func testWatchDuringBuild(t *testing.T, bin string, c e2e.Compose, base string) 
 // fixing it recovers.
 func testWatchBroken(t *testing.T, bin string, c e2e.Compose, base string) {
 	port := e2e.FreePort(t)
-	r := newWatchRig(t, bin, c, webFiles(base, port), "")
+	// The fix restores the Dockerfile the running image was built from, so
+	// the edit alone would be synced: on_source: rebuild keeps this about
+	// recovering through a build.
+	r := newWatchRig(t, bin, c, webFiles(base, port), onSourceRebuild)
 	url := e2e.URL(port, "/index.html")
 	e2e.WaitServing(t, url, "v1", serveTimeout)
 	r.expect("syntax error, then a failing RUN", func() {
@@ -405,8 +419,8 @@ func testWatchBroken(t *testing.T, bin string, c e2e.Compose, base string) {
 }
 
 // testWatchBrokenCompose: an edit made while compose.yaml is broken is
-// held, not built against a project that does not load and not lost: the
-// fix builds it, exactly once.
+// held, not acted on against a project that does not load and not lost:
+// the fix syncs it, and the image converges, exactly once.
 func testWatchBrokenCompose(t *testing.T, bin string, c e2e.Compose, base string) {
 	port := e2e.FreePort(t)
 	files := webFiles(base, port)
@@ -418,15 +432,13 @@ func testWatchBrokenCompose(t *testing.T, bin string, c e2e.Compose, base string
 		r.wait("configuration not reloaded; the last good one keeps running, and changes wait until the file is fixed", nil)
 		r.p.Write("site/index.html", "v2")
 		r.wait("held until the configuration loads again; nothing is lost: the fix re-checks it", nil)
-		r.p.Write("compose.yaml", files["compose.yaml"])
-		if got := r.result("web"); !strings.HasPrefix(got, "rebuilt, recreated web") {
-			t.Fatalf("after the fix: %s", got)
-		}
+		r.liveEdit("web", url, "v2", func() { r.p.Write("compose.yaml", files["compose.yaml"]) })
+		r.converged("web")
 		r.touch("site/index.html") // sentinel: no second build queued
 		if got := r.result("web"); got != "nothing to do" {
 			t.Fatalf("a second build ran: %s", got)
 		}
-	}, 1, 1, 0)
+	}, 1, 0, 0)
 	e2e.WaitServing(t, url, "v2", serveTimeout)
 }
 
@@ -446,13 +458,10 @@ func testWatchNewService(t *testing.T, bin string, c e2e.Compose, base string) {
 		t.Fatalf("new service: %s", got)
 	}
 	e2e.WaitServing(t, e2e.URL(p2, "/index.html"), "two-v1", serveTimeout)
-	r.expect("edit in the new service", func() {
-		r.p.Write("two/index.html", "two-v2")
-		if got := r.result("two"); !strings.Contains(got, "rebuilt") {
-			t.Fatalf("edit: %s", got)
-		}
-	}, 1, 1, 0)
-	e2e.WaitServing(t, e2e.URL(p2, "/index.html"), "two-v2", serveTimeout)
+	r.expect("edit in the new service: synced, then the image converges", func() {
+		r.liveEdit("two", e2e.URL(p2, "/index.html"), "two-v2", func() { r.p.Write("two/index.html", "two-v2") })
+		r.converged("two")
+	}, 1, 0, 0)
 }
 
 // testWatchCheckout: a git checkout of 5,000 files is one build.
@@ -476,7 +485,7 @@ func testWatchCheckout(t *testing.T, bin string, c e2e.Compose, base string) {
 	// The cap is raised so that the checkout is one batch even on a loaded
 	// machine where writing 5,000 files takes longer than the default 2 s
 	// (the index.lock hold lasts up to the cap).
-	r := startWatchRig(t, bin, c, files, "max_wait: 60s\n", func(p *e2e.Project) {
+	r := startWatchRig(t, bin, c, files, "max_wait: 60s\n"+onSourceRebuild, func(p *e2e.Project) {
 		git(p, "init", "-q", "-b", "main")
 		git(p, "add", "-A")
 		git(p, "commit", "-qm", "base")
@@ -507,7 +516,7 @@ func testWatchCheckout(t *testing.T, bin string, c e2e.Compose, base string) {
 // container serving.
 func testWatchSigterm(t *testing.T, bin string, c e2e.Compose, base string) {
 	port := e2e.FreePort(t)
-	r := newWatchRig(t, bin, c, webFiles(base, port), "")
+	r := newWatchRig(t, bin, c, webFiles(base, port), onSourceRebuild)
 	url := e2e.URL(port, "/index.html")
 	e2e.WaitServing(t, url, "v1", serveTimeout)
 	before := r.p.ContainerImage("web", 1)
