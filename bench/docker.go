@@ -113,12 +113,17 @@ const servePoll = 10 * time.Millisecond
 
 // waitServing polls until the container serves want and returns when.
 func (s stack) waitServing(want string, limit time.Duration) (time.Time, error) {
+	return s.waitServingEvery(want, limit, servePoll)
+}
+
+// waitServingEvery is waitServing asking every poll.
+func (s stack) waitServingEvery(want string, limit, poll time.Duration) (time.Time, error) {
 	end := time.Now().Add(limit)
 	for time.Now().Before(end) {
 		if s.get() == want {
 			return time.Now(), nil
 		}
-		time.Sleep(servePoll)
+		time.Sleep(poll)
 	}
 	return time.Time{}, fmt.Errorf("127.0.0.1:%d did not serve %q within %v (last: %q)", s.port, want, limit, s.get())
 }

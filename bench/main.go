@@ -10,7 +10,9 @@
 //  4. rebuildd --once on an up-to-date project vs docker compose build, and
 //     vs the floor: a bare walk of the same directories and files;
 //  5. classification ns/path (dockerfile's BenchmarkClassify);
-//  6. idle CPU and RSS of watch mode on a 100,000-file tree.
+//  6. idle CPU and RSS of watch mode on a 100,000-file tree;
+//  7. save -> new content served for a syncable source edit: rebuildd's
+//     live update beside compose watch with a hand-written sync rule.
 //
 // Usage, from the module root (scripts/install-test-deps.sh installs what
 // it needs):
@@ -39,6 +41,7 @@ type options struct {
 	layout    layout
 	idleFiles int
 	runs      int
+	liveRuns  int // runs of row 7
 	idle      time.Duration
 	dir       string
 	noCompose bool   // skip docker compose watch
@@ -76,10 +79,11 @@ func main() {
 	flag.IntVar(&o.layout.changed, "checkout-files", 5000, "files a git checkout changes in the edit sessions")
 	flag.IntVar(&o.idleFiles, "idle-files", 100000, "files in the idle-CPU tree")
 	flag.IntVar(&o.runs, "runs", 5, "runs per measurement; medians are reported")
+	flag.IntVar(&o.liveRuns, "live-runs", 10, "runs of the live update row (7); medians and 90th percentiles are reported")
 	flag.DurationVar(&o.idle, "idle", 10*time.Second, "how long idle CPU is measured")
 	flag.StringVar(&o.dir, "dir", filepath.Join(os.TempDir(), "rebuildd-bench"), "working directory (generated trees are kept for the next run)")
 	flag.BoolVar(&o.noCompose, "no-compose-watch", false, "skip docker compose watch")
-	flag.StringVar(&o.only, "only", "1,2,3,4,5,6", "measurements to run, by number (see the package comment)")
+	flag.StringVar(&o.only, "only", "1,2,3,4,5,6,7", "measurements to run, by number (see the package comment)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -20,24 +20,29 @@ func (h *harness) measure(r *results) error {
 		n     int
 		what  string
 		reset bool // tree back to main, and the stack rebuilt for compose watch
+		keep  bool // runs on the tree and stack the previous rebuildd step left in step
 		skip  bool
 		do    func()
 	}{
-		{4, "--once vs docker compose build", false, false, func() { r.once = e.measureOnce(o.runs) }},
-		{1, "watch set-up", false, false, func() { r.ready = e.readyAll(o.runs, !o.noCompose) }},
-		{5, "BenchmarkClassify", false, false, func() { r.classify, r.classifyErr = measureClassify(h.root) }},
-		{6, fmt.Sprintf("idle on %d files for %v", o.idleFiles, o.idle), false, false, func() { r.idle = h.idle() }},
-		{3, "edit sessions, rebuildd", true, false, func() { r.sessRebuildd = e.runSessions(toolRebuildd, r.sessions) }},
-		{2, "write -> served, rebuildd", true, false, func() { r.latRebuildd = e.measureLatency(toolRebuildd, o.runs) }},
-		{3, "edit sessions, compose watch", true, o.noCompose, func() { r.sessCompose = e.runSessions(toolCompose, r.sessions) }},
-		{2, "write -> served, compose watch", true, o.noCompose, func() { r.latCompose = e.measureLatency(toolCompose, o.runs) }},
+		{4, "--once vs docker compose build", false, false, false, func() { r.once = e.measureOnce(o.runs) }},
+		{1, "watch set-up", false, false, false, func() { r.ready = e.readyAll(o.runs, !o.noCompose) }},
+		{5, "BenchmarkClassify", false, false, false, func() { r.classify, r.classifyErr = measureClassify(h.root) }},
+		{6, fmt.Sprintf("idle on %d files for %v", o.idleFiles, o.idle), false, false, false, func() { r.idle = h.idle() }},
+		{3, "edit sessions, rebuildd", true, false, false, func() { r.sessRebuildd = e.runSessions(toolRebuildd, r.sessions) }},
+		{2, "write -> served, rebuildd (on_source: rebuild)", true, false, false, func() { r.latRebuildd = e.measureLatency(toolRebuildd, o.runs) }},
+		// Right after a rebuildd step, which left the stack in step: a
+		// reset would cost a start-up build of the whole context.
+		{7, "save -> served, live update, rebuildd", true, true, false, func() { r.liveRebuildd = e.measureLive(toolRebuildd, o.liveRuns) }},
+		{3, "edit sessions, compose watch", true, false, o.noCompose, func() { r.sessCompose = e.runSessions(toolCompose, r.sessions) }},
+		{2, "write -> served, compose watch", true, false, o.noCompose, func() { r.latCompose = e.measureLatency(toolCompose, o.runs) }},
+		{7, "save -> served, live update, compose watch sync rule", true, false, o.noCompose, func() { r.liveCompose = e.measureLive(toolCompose, o.liveRuns) }},
 	}
-	dirty := false
+	dirty, inStep := false, false // inStep: the last step run was rebuildd's, which settled
 	for _, st := range steps {
 		if !o.wants(st.n) || st.skip {
 			continue
 		}
-		if st.reset && dirty {
+		if st.reset && dirty && !(st.keep && inStep) {
 			// rebuildd brings the stack in step itself at start.
 			if err := h.reset(strings.Contains(st.what, "compose")); err != nil {
 				return err
@@ -46,6 +51,7 @@ func (h *harness) measure(r *results) error {
 		h.log("%d: %s", st.n, st.what)
 		st.do()
 		dirty = dirty || st.reset
+		inStep = st.reset && !strings.Contains(st.what, "compose")
 		r.print(os.Stderr)
 	}
 	return nil
@@ -70,6 +76,17 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// p90 is the nearest-rank 90th percentile: of 5 runs the slowest, of 10
+// the 9th.
+func p90(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[(9*len(s)+9)/10-1]
 }
 
 func medianInt(ns []int) int {

@@ -20,6 +20,11 @@ type line struct {
 	text string
 	msg  string    // "msg" of a JSON log line
 	ts   time.Time // "ts" of a JSON log line (zero otherwise)
+	// action and why of a JSON log line, and its durations (zap writes
+	// them as seconds): took of a result, decide, plan and copy of the
+	// debug "sync timing" line.
+	action, why             string
+	took, decide, plan, cpy time.Duration
 }
 
 // proc is a started process whose merged stdout and stderr are kept as
@@ -106,15 +111,17 @@ func parseJSONLog(l *line) {
 	if !strings.HasPrefix(l.text, "{") {
 		return
 	}
-	var v struct {
-		Msg string `json:"msg"`
-		TS  string `json:"ts"`
-	}
+	// A map, not a struct: a field of another type in some line must not
+	// cost the line its msg.
+	var v map[string]any
 	if json.Unmarshal([]byte(l.text), &v) != nil {
 		return
 	}
-	l.msg = v.Msg
-	l.ts, _ = time.Parse(time.RFC3339Nano, v.TS)
+	str := func(k string) string { s, _ := v[k].(string); return s }
+	sec := func(k string) time.Duration { f, _ := v[k].(float64); return time.Duration(f * float64(time.Second)) }
+	l.msg, l.action, l.why = str("msg"), str("action"), str("why")
+	l.ts, _ = time.Parse(time.RFC3339Nano, str("ts"))
+	l.took, l.decide, l.plan, l.cpy = sec("took"), sec("decide"), sec("plan"), sec("copy")
 }
 
 // at returns the time the line happened: rebuildd's own timestamp when it

@@ -41,6 +41,23 @@ const watchRules = `services:
           path: ./Dockerfile
 `
 
+// syncRules are the develop.watch rules a user would write for live
+// update (issue 16, "Speed"): copy src into /www, where the Dockerfile's
+// COPY puts it, and rebuild for the rest. compose watch reads nothing from
+// the Dockerfile: the target is written by hand.
+const syncRules = `services:
+  web:
+    develop:
+      watch:
+        - action: sync
+          path: ./src
+          target: /www
+        - action: rebuild
+          path: ./package.json
+        - action: rebuild
+          path: ./Dockerfile
+`
+
 // layout is a generated project: files source files under src (100 per
 // directory), nmFiles ignored files under node_modules, and a git branch
 // "other" on which changed of the source files differ.
@@ -49,7 +66,7 @@ type layout struct {
 }
 
 func (l layout) String() string {
-	return fmt.Sprintf("files=%d node_modules=%d changed=%d v2", l.files, l.nmFiles, l.changed)
+	return fmt.Sprintf("files=%d node_modules=%d changed=%d v3", l.files, l.nmFiles, l.changed)
 }
 
 func (l layout) srcFile(i int) string {
@@ -77,7 +94,7 @@ func generate(dir string, l layout, port int) error {
 		return err
 	}
 	compose := fmt.Sprintf("services:\n  web:\n    build: .\n    ports:\n      - \"127.0.0.1:%d:80\"\n", port)
-	return writeFiles(dir, map[string]string{"compose.yaml": compose, "compose.watch.yaml": watchRules})
+	return writeFiles(dir, map[string]string{"compose.yaml": compose, "compose.watch.yaml": watchRules, "compose.sync.yaml": syncRules})
 }
 
 func create(dir string, l layout) error {
@@ -87,7 +104,7 @@ func create(dir string, l layout) error {
 	files := map[string]string{
 		"Dockerfile":      dockerfile,
 		".dockerignore":   dockerignore,
-		".gitignore":      "node_modules\ncompose.yaml\ncompose.watch.yaml\n",
+		".gitignore":      "node_modules\ncompose.yaml\ncompose.watch.yaml\ncompose.sync.yaml\n",
 		"package.json":    `{"name":"bench","version":"1.0.0"}` + "\n",
 		"README.md":       "# bench project\n",
 		"src/index.html":  "generated\n",

@@ -21,6 +21,7 @@ type results struct {
 	sessions                  []session
 	sessRebuildd, sessCompose []counted
 	latRebuildd, latCompose   latency
+	liveRebuildd, liveCompose liveResult
 	classify                  []classifyRow
 	classifyErr               error
 	idle                      idleResult
@@ -67,7 +68,7 @@ func (r *results) print(w io.Writer) {
 	fmt.Fprintf(w, "  first compose up --build %s; harness total %s\n\n", r.setup.Round(100*time.Millisecond), r.total.Round(time.Second))
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tmeasure\trebuildd\tinotifywait -r\tdocker compose watch\ttarget\t")
-	for n, f := range []func(io.Writer){r.printReady, r.printLatency, r.printSessions, r.printOnce, r.printClassify, r.printIdle} {
+	for n, f := range []func(io.Writer){r.printReady, r.printLatency, r.printSessions, r.printOnce, r.printClassify, r.printIdle, r.printLive} {
 		if r.opts.wants(n + 1) {
 			f(tw)
 		}
@@ -107,7 +108,7 @@ func (r *results) printLatency(w io.Writer) {
 		return f(x)
 	}
 	own := r.latRebuildd.started - quietWindow
-	fmt.Fprintf(w, "2\twrite -> build started\t%s\t-\t%s\t\t\n",
+	fmt.Fprintf(w, "2\twrite -> build started (rebuildd: on_source: rebuild)\t%s\t-\t%s\t\t\n",
 		cell(r.latRebuildd, func(x latency) string { return ms(x.started) }),
 		cell(r.latCompose, func(x latency) string { return ms(x.started) }))
 	fmt.Fprintf(w, "2\t  write -> decision / build log line\t%s\t-\t-\t\t\n",
@@ -118,9 +119,9 @@ func (r *results) printLatency(w io.Writer) {
 		cell(r.latCompose, func(x latency) string { return ms(x.started - 500*time.Millisecond) }),
 		verdict(r.latRebuildd.err == nil && r.latRebuildd.runs > 0 && own <= 10*time.Millisecond))
 	fmt.Fprintf(w, "2\t  of which the stamp wrapper (calibrated)\t%s\t-\t-\t\t\n", ms(r.wrapper))
-	fmt.Fprintf(w, "2\twrite -> new content served\t%s\t-\t%s\t\t\n",
-		cell(r.latRebuildd, func(x latency) string { return ms(x.served) }),
-		cell(r.latCompose, func(x latency) string { return ms(x.served) }))
+	fmt.Fprintf(w, "2\twrite -> new content served (median / p90)\t%s\t-\t%s\t\t\n",
+		cell(r.latRebuildd, func(x latency) string { return ms(x.served) + " / " + ms(x.servedP90) }),
+		cell(r.latCompose, func(x latency) string { return ms(x.served) + " / " + ms(x.servedP90) }))
 	fmt.Fprintf(w, "2\t  Docker's part (build+recreate)\t%s\t-\t%s\t\t\n",
 		cell(r.latRebuildd, func(x latency) string { return ms(x.docker) }),
 		cell(r.latCompose, func(x latency) string { return ms(x.docker) }))
@@ -187,6 +188,76 @@ func (r *results) printIdle(w io.Writer) {
 	fmt.Fprintf(w, "6\t  CPU in the first %v after ready\t%s (%.2f%%)\t-\t-\t\t\n", x.window, ms(x.afterReady),
 		float64(x.afterReady)/float64(x.window)*100)
 	fmt.Fprintf(w, "6\t  CPU over the next %v, idle\t%s (%.2f%%)\t-\t-\tnear zero %s\t\n", x.window, ms(x.cpu), share, verdict(share < 1))
+}
+
+// printLive is row 7: live update beside compose watch's sync rule, and
+// row 2's build path for the same edit.
+func (r *results) printLive(w io.Writer) {
+	cell := func(x liveResult, f func(liveResult) string) string {
+		switch {
+		case x.err != nil && x.runs == 0:
+			return "failed: " + firstLine(x.err)
+		case x.runs == 0:
+			return "not run"
+		}
+		return f(x)
+	}
+	dist := func(ds []time.Duration) string { return ms(median(ds)) + " / " + ms(p90(ds)) }
+	rb, cw := r.liveRebuildd, r.liveCompose
+	row := func(what string, fr, fc func(liveResult) string, target string) {
+		a, b := "-", "-"
+		if fr != nil {
+			a = cell(rb, fr)
+		}
+		if fc != nil {
+			b = cell(cw, fc)
+		}
+		fmt.Fprintf(w, "7\t%s\t%s\t-\t%s\t%s\t\n", what, a, b, target)
+	}
+	served := func(x liveResult) string { return dist(x.served) + fmt.Sprintf(" (%d runs)", x.runs) }
+	ok := rb.runs > 0 && rb.err == nil && median(rb.served) <= 400*time.Millisecond
+	row("save -> served, live update (median / p90)", served, served, "<= 400 ms median "+verdict(ok))
+	row("  quiet window", func(liveResult) string { return ms(quietWindow) }, func(liveResult) string { return "500 ms (fixed)" }, "")
+	row("  save -> work started, beyond the window", func(x liveResult) string { return dist(x.wake(quietWindow)) },
+		func(x liveResult) string { return dist(x.wake(500*time.Millisecond)) + " (to its Syncing line)" }, "")
+	timing := func(f func(liveResult) string) func(liveResult) string {
+		return func(x liveResult) string {
+			if x.timed == 0 {
+				return "no sync timing line"
+			}
+			return f(x)
+		}
+	}
+	row("  decide / plan (sync timing line, medians)", timing(func(x liveResult) string { return ms(median(x.decide)) + " / " + ms(median(x.plan)) }), nil, "")
+	own := rb.own()
+	row("  own part beyond the window (wake + decide + plan)", timing(func(x liveResult) string { return dist(own) }), nil,
+		"<= 50 ms median "+verdict(len(own) > 0 && median(own) <= 50*time.Millisecond))
+	row("  engine's archive upload (copy)", timing(func(x liveResult) string { return dist(x.copy) }), nil, "")
+	row("  result's took (decide + plan + copy)", func(x liveResult) string { return dist(x.took) }, nil, "")
+	row("  builds before served / containers created", func(x liveResult) string { return fmt.Sprintf("%d / %d", x.builds, x.recreates) },
+		func(x liveResult) string { return fmt.Sprintf("%d / %d", x.builds, x.recreates) }, "0 / 0")
+	row("  save -> converge build's result (background)", func(x liveResult) string { return dist(x.converge) },
+		func(liveResult) string { return "none (the image stays behind)" }, "")
+	row("  load average before / after", func(x liveResult) string { return x.load[0] + " / " + x.load[1] },
+		func(x liveResult) string { return x.load[0] + " / " + x.load[1] }, "")
+	for _, x := range []struct {
+		who string
+		liveResult
+	}{{"rebuildd", rb}, {"compose watch", cw}} {
+		if x.err != nil && x.runs > 0 {
+			row("  "+x.who+" stopped after a failure", nil, nil, firstLine(x.err))
+		}
+	}
+	if r.opts.wants(2) {
+		cellL := func(x latency) string {
+			if x.err != nil || x.runs == 0 {
+				return "see row 2"
+			}
+			return ms(x.served) + " / " + ms(x.servedP90)
+		}
+		fmt.Fprintf(w, "7\t  build path, row 2 (rebuildd on_source: rebuild; compose rebuild rule)\t%s\t-\t%s\t\t\n",
+			cellL(r.latRebuildd), cellL(r.latCompose))
+	}
 }
 
 func verdict(ok bool) string {

@@ -68,6 +68,12 @@ func setup(o options) (*harness, error) {
 	if err := os.WriteFile(e.config, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
+	// Row 2 times the build path, which live update (row 7) now replaces
+	// for this project's source edits: on_source: rebuild keeps it.
+	e.rebuildConfig = filepath.Join(o.dir, "rebuild.rebuild-path.yaml")
+	if err := os.WriteFile(e.rebuildConfig, []byte(cfg+"services:\n  web:\n    on_source: rebuild\n"), 0o644); err != nil {
+		return nil, err
+	}
 	if e.wrapper, err = calibrateStamp(self, o.dir, 21); err != nil {
 		return nil, err
 	}
@@ -116,7 +122,7 @@ func (h *harness) reset(up bool) error {
 	if err := git(d, "checkout", "-q", "-f", "main"); err != nil {
 		return err
 	}
-	if err := git(d, "clean", "-q", "-f", "-d", "-e", "node_modules", "-e", "compose.yaml", "-e", "compose.watch.yaml"); err != nil {
+	if err := git(d, "clean", "-q", "-f", "-d", "-e", "node_modules", "-e", "compose.yaml", "-e", "compose.watch.yaml", "-e", "compose.sync.yaml"); err != nil {
 		return err
 	}
 	if !up {

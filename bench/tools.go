@@ -12,7 +12,8 @@ type env struct {
 	work           string // harness working directory
 	stack          stack
 	stamps         string // stamp file of the compose wrapper
-	config         string // rebuild.yaml given to rebuildd with -c
+	config         string // rebuild.yaml given to rebuildd with -c (on_source: auto)
+	rebuildConfig  string // the same with on_source: rebuild for the service (row 2)
 	stateDir       string
 	wrapper        time.Duration // the stamp wrapper's own start-up (calibrated)
 }
@@ -25,9 +26,15 @@ const readyLimit = 3 * time.Minute
 // rebuilddWatch starts rebuildd in watch mode with JSON logs and waits
 // for its "ready" line.
 func (e *env) rebuilddWatch(dir string, extra ...string) (*proc, line, error) {
-	argv := append([]string{e.rebuildd, "-p", e.stack.name, "-c", e.config, "--log-format", "json",
+	return e.rebuilddWatchWith(e.config, nil, dir, extra...)
+}
+
+// rebuilddWatchWith is rebuilddWatch with another rebuild.yaml and
+// environment added.
+func (e *env) rebuilddWatchWith(config string, env []string, dir string, extra ...string) (*proc, line, error) {
+	argv := append([]string{e.rebuildd, "-p", e.stack.name, "-c", config, "--log-format", "json",
 		"--state-dir", e.stateDir}, extra...)
-	p, err := spawn("rebuildd", dir, composeEnv, argv...)
+	p, err := spawn("rebuildd", dir, append(append([]string(nil), composeEnv...), env...), argv...)
 	if err != nil {
 		return nil, line{}, err
 	}
@@ -39,22 +46,29 @@ func (e *env) rebuilddWatch(dir string, extra ...string) (*proc, line, error) {
 	return p, l, nil
 }
 
-// watchWith starts one tool watching the stack's project, ready.
+// watchWith starts one tool watching the stack's project, ready: rebuildd
+// with on_source: auto, compose watch with the rebuild rules.
 func (e *env) watchWith(tool string) (*proc, error) {
 	if tool == toolRebuildd {
 		p, _, err := e.rebuilddWatch(e.stack.dir)
 		return p, err
 	}
-	p, _, err := e.composeWatch()
+	p, _, err := e.composeWatch(watchFile)
 	return p, err
 }
 
+// The develop.watch files of the generated project (project.go).
+const (
+	watchFile = "compose.watch.yaml" // rebuild rules
+	syncFile  = "compose.sync.yaml"  // a sync rule for src
+)
+
 // composeWatch starts `docker compose watch --no-up` with the
-// develop.watch rules and waits for "Watch enabled". --no-up: the stack
-// is already up; without it compose builds and recreates first.
-func (e *env) composeWatch() (*proc, line, error) {
+// develop.watch rules of rules and waits for "Watch enabled". --no-up: the
+// stack is already up; without it compose builds and recreates first.
+func (e *env) composeWatch(rules string) (*proc, line, error) {
 	p, err := spawn("docker compose watch", e.stack.dir, composeEnv, "docker", "compose", "-p", e.stack.name,
-		"-f", "compose.yaml", "-f", "compose.watch.yaml", "watch", "--no-up", "--quiet")
+		"-f", "compose.yaml", "-f", rules, "watch", "--no-up", "--quiet")
 	if err != nil {
 		return nil, line{}, err
 	}
