@@ -62,8 +62,8 @@ func (r *results) print(w io.Writer) {
 		fmt.Fprintln(w, "  "+f)
 	}
 	l := r.opts.layout
-	fmt.Fprintf(w, "  project: %d source files (all copied into the image), %d ignored node_modules files; medians of %d runs\n",
-		l.files, l.nmFiles, r.opts.runs)
+	fmt.Fprintf(w, "  project: %d source files (all copied into the image), %d ignored node_modules files; medians of %d runs (row 7: %d)\n",
+		l.files, l.nmFiles, r.opts.runs, r.opts.liveRuns)
 	fmt.Fprintf(w, "  load average now %s\n", loadavg())
 	fmt.Fprintf(w, "  first compose up --build %s; harness total %s\n\n", r.setup.Round(100*time.Millisecond), r.total.Round(time.Second))
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
