@@ -19,9 +19,10 @@ type env struct {
 }
 
 // readyLimit bounds start-up: the initial reconcile of an up-to-date
-// project and the watch set-up take seconds at most; compose watch
-// without --no-up would build first.
-const readyLimit = 3 * time.Minute
+// project and the watch set-up take seconds, but a step after a reset
+// starts with a build of the whole context (minutes at 50,000 files on
+// a loaded machine); compose watch without --no-up would build first.
+const readyLimit = 10 * time.Minute
 
 // rebuilddWatch starts rebuildd in watch mode with JSON logs and waits
 // for its "ready" line.
