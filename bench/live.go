@@ -30,7 +30,7 @@ type liveResult struct {
 	decide, plan, copy []time.Duration
 	timed              int
 	converge           []time.Duration // rebuildd: save -> its converge build's result
-	builds             int             // build commands (or compose "Rebuilding" lines) before served, all runs
+	builds             int             // build commands before the sync's result (compose: "Rebuilding" lines), all runs
 	recreates          int             // containers created from save to settled, all runs
 	load               [2]string       // load average before the first run and after the last
 	runs               int
@@ -99,7 +99,7 @@ func (e *env) liveRun(p *proc, tool string, i int) (liveRun, error) {
 	}
 	s := liveRun{served: servedAt.Sub(t0)}
 	if tool == toolRebuildd {
-		err = e.liveRebuildd(p, mark, t0, servedAt, &s)
+		err = e.liveRebuildd(p, mark, t0, &s)
 	} else {
 		err = liveCompose(p, mark, t0, &s)
 	}
@@ -116,7 +116,7 @@ func (e *env) liveRun(p *proc, tool string, i int) (liveRun, error) {
 
 // liveRebuildd reads one sync from rebuildd's log: its result line, the
 // sync timing line before it and the converge build's result after it.
-func (e *env) liveRebuildd(p *proc, mark int, t0, servedAt time.Time, s *liveRun) error {
+func (e *env) liveRebuildd(p *proc, mark int, t0 time.Time, s *liveRun) error {
 	l, at, err := p.wait(mark, buildLimit, func(l line) bool {
 		return l.msg == "result" && l.action == "sync" || l.msg == "build"
 	})
@@ -141,7 +141,9 @@ func (e *env) liveRebuildd(p *proc, mark int, t0, servedAt time.Time, s *liveRun
 	if err != nil {
 		return err
 	}
-	s.builds = len(builds(ss, t0, servedAt))
+	// Up to the sync's own result: the converge build starts right after
+	// it, often before the poll sees the new content.
+	s.builds = len(builds(ss, t0, l.at()))
 	return nil
 }
 

@@ -234,7 +234,7 @@ func (r *results) printLive(w io.Writer) {
 		"<= 50 ms median "+verdict(len(own) > 0 && median(own) <= 50*time.Millisecond))
 	row("  engine's archive upload (copy)", timing(func(x liveResult) string { return dist(x.copy) }), nil, "")
 	row("  result's took (decide + plan + copy)", func(x liveResult) string { return dist(x.took) }, nil, "")
-	row("  builds before served / containers created", func(x liveResult) string { return fmt.Sprintf("%d / %d", x.builds, x.recreates) },
+	row("  builds before the sync / containers created", func(x liveResult) string { return fmt.Sprintf("%d / %d", x.builds, x.recreates) },
 		func(x liveResult) string { return fmt.Sprintf("%d / %d", x.builds, x.recreates) }, "0 / 0")
 	row("  save -> converge build's result (background)", func(x liveResult) string { return dist(x.converge) },
 		func(liveResult) string { return "none (the image stays behind)" }, "")
