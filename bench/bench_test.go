@@ -135,3 +135,61 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("compose.yaml not rewritten with the new port:\n%s", b)
 	}
 }
+
+func TestP90(t *testing.T) {
+	ms := func(ns ...int) []time.Duration {
+		var out []time.Duration
+		for _, n := range ns {
+			out = append(out, time.Duration(n)*time.Millisecond)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		in   []time.Duration
+		want time.Duration
+	}{
+		{ms(5), 5 * time.Millisecond},
+		{ms(5, 1, 4, 2, 3), 5 * time.Millisecond},                      // of 5, the slowest
+		{ms(10, 9, 8, 7, 6, 5, 4, 3, 2, 1), 9 * time.Millisecond},      // of 10, the 9th
+		{ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), 10 * time.Millisecond}, // of 11, the 10th
+	} {
+		if got := p90(tt.in); got != tt.want {
+			t.Errorf("p90(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParseJSONLogLiveUpdate(t *testing.T) {
+	timing := line{text: `{"level":"debug","ts":"2026-12-04T23:34:11.42Z","msg":"sync timing","service":"web","decide":0.00025,"plan":0.0096,"copy":0.1513}`}
+	parseJSONLog(&timing)
+	if timing.msg != "sync timing" || timing.decide != 250*time.Microsecond || timing.plan != 9600*time.Microsecond || timing.cpy != 151300*time.Microsecond {
+		t.Errorf("sync timing parsed as %+v", timing)
+	}
+	res := line{text: `{"level":"info","ts":"2026-12-04T23:34:11.43Z","msg":"result","service":"web","action":"sync","result":"synced to /www/index.html","took":0.162,"container_paths":["/www/index.html"]}`}
+	parseJSONLog(&res)
+	if res.msg != "result" || res.action != "sync" || res.took != 162*time.Millisecond {
+		t.Errorf("result parsed as %+v", res)
+	}
+	// A field of an unexpected type costs only that field.
+	odd := line{text: `{"msg":"result","took":"soon","action":["x"]}`}
+	parseJSONLog(&odd)
+	if odd.msg != "result" || odd.took != 0 || odd.action != "" {
+		t.Errorf("odd line parsed as %+v", odd)
+	}
+}
+
+func TestLiveOwnPart(t *testing.T) {
+	x := liveResult{runs: 2, timed: 2,
+		work:   []time.Duration{quietWindow + 2*time.Millisecond, quietWindow + 5*time.Millisecond},
+		decide: []time.Duration{time.Millisecond, time.Millisecond},
+		plan:   []time.Duration{3 * time.Millisecond, 10 * time.Millisecond},
+		copy:   []time.Duration{140 * time.Millisecond, 300 * time.Millisecond}}
+	got := x.own()
+	if len(got) != 2 || got[0] != 6*time.Millisecond || got[1] != 16*time.Millisecond {
+		t.Errorf("own = %v, want [6ms 16ms]: the wake-up beyond the window, decide and plan, never the copy", got)
+	}
+	x.timed = 1
+	if got := x.own(); got != nil {
+		t.Errorf("own with a run lacking its sync timing line = %v, want nil", got)
+	}
+}
