@@ -1,11 +1,12 @@
 // Command bench measures rebuildd beside the tools a user would otherwise
 // pick, on one generated Compose project with a real Docker Engine, and
-// prints one table (issue 7 "Benchmarks", issue 5 and 4 "Speed"):
+// prints one table (issue 7 "Benchmarks", issues 5, 4 and 16 "Speed"):
 //
 //  1. watch set-up: ready time, inotify watches, RSS — rebuildd,
 //     inotifywait -r, docker compose watch;
 //  2. write -> build started (rebuildd's own part, seen as the compose
-//     build process starting) and write -> new content served;
+//     build process starting) and write -> new content served, on the
+//     build path (rebuildd with on_source: rebuild, which row 7 replaces);
 //  3. builds run by scripted edit sessions, counted from outside the tools;
 //  4. rebuildd --once on an up-to-date project vs docker compose build, and
 //     vs the floor: a bare walk of the same directories and files;
