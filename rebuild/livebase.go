@@ -109,10 +109,20 @@ type fileDiff struct {
 // diffFiles compares the base's files with the current print's. A live
 // file (a bind mount delivers it) is skipped: the container already sees
 // it. A deps file that differs makes no diff at all (why says so).
+//
+// It looks up every file of the context, so the usual save costs one
+// pass, not three: when every file of old is also in cur none was
+// removed, and when every file put is in old no directory is new
+// (BenchmarkDiffFiles50k: 29 ms for three passes on this project's 2-core
+// machine, 8 ms for one; bench row 7).
 func diffFiles(old, cur map[string]fingerprint.FileSum) (fileDiff, string) {
 	var d fileDiff
+	kept, added := 0, false // kept: files of cur that old has too
 	for rel, f := range cur {
 		o, ok := old[rel]
+		if ok {
+			kept++
+		}
 		if ok && o.Sum == f.Sum {
 			continue
 		}
@@ -123,22 +133,27 @@ func diffFiles(old, cur map[string]fingerprint.FileSum) (fileDiff, string) {
 			continue
 		}
 		d.Put = append(d.Put, rel)
+		added = added || !ok
 	}
 	for rel, o := range old {
+		if kept == len(old) {
+			break // every file of old is in cur: none was removed
+		}
 		if _, ok := cur[rel]; ok {
 			continue
 		}
 		if o.Impact != dockerfile.ImpactSource {
 			return fileDiff{}, rel + " is a deps file"
 		}
-		if o.Live {
-			continue
+		if !o.Live {
+			d.Removed = append(d.Removed, rel)
 		}
-		d.Removed = append(d.Removed, rel)
 	}
 	sort.Strings(d.Put)
 	sort.Strings(d.Removed)
-	d.NewDirs = newDirs(old, d.Put)
+	if added { // else every file put is one old has, in a directory old has
+		d.NewDirs = newDirs(old, d.Put)
+	}
 	return d, ""
 }
 
