@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,6 +50,11 @@ func TestLiveE2E(t *testing.T) {
 			v2("builder-stage-rebuilds", testLiveBuilderStage)
 			v2("target-leaves-copy-out", testLiveTargetOut)
 			v2("stopped-container", testLiveStopped)
+			v2("browser-cache", testLiveBrowserCache)
+			v2("shared-image", testLiveSharedImage)
+			v2("daemon-stopped-after-sync", testLiveDaemonStopped)
+			v2("edits-during-converge", testLiveEditsDuringConverge)
+			v2("ignored-file", testLiveIgnored)
 		})
 	}
 }
@@ -68,10 +76,13 @@ func (r *watchRig) ctr(service string) ctrState {
 }
 
 // synced waits for the result of service's next request and fails unless
-// it was a live update.
+// it was a live update. The end of a build behind an earlier sync (done,
+// or cancelled by this change) may come first, and is skipped.
 func (r *watchRig) synced(service string) map[string]any {
 	r.t.Helper()
-	m := r.wait("result", func(m map[string]any) bool { return m["service"] == service })
+	m := r.wait("result", func(m map[string]any) bool {
+		return m["service"] == service && m["result"] != convergedResult && m["status"] != "cancelled"
+	})
 	if m["action"] != "sync" {
 		r.t.Fatalf("want a sync of %s, got %v", service, m)
 	}
@@ -119,15 +130,43 @@ func syncEvents(es e2e.Events, id string) e2e.Events {
 // returns its exit code and output.
 func (r *watchRig) check() (int, string) {
 	r.t.Helper()
+	code, stdout, stderr := r.run("--check")
+	return code, stdout + stderr
+}
+
+// run runs rebuildd with args (--check, --once) on the rig's project and
+// state dir, and returns its exit code, stdout and stderr.
+func (r *watchRig) run(args ...string) (int, string, string) {
+	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), onceCommandTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, r.bin, "-p", r.p.Name, "--state-dir", r.state, "--check")
+	cmd := exec.CommandContext(ctx, r.bin, append([]string{"-p", r.p.Name, "--state-dir", r.state}, args...)...)
 	cmd.Dir, cmd.Env = r.p.Dir, append(os.Environ(), r.p.Env()...)
-	out, err := cmd.CombinedOutput()
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
 	if cmd.ProcessState == nil {
-		r.t.Fatalf("rebuildd --check: %v", err)
+		r.t.Fatalf("rebuildd %s: %v", strings.Join(args, " "), err)
 	}
-	return cmd.ProcessState.ExitCode(), string(out)
+	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
+}
+
+// checkStatus is the status `rebuildd --check --json` gives service,
+// failing unless it exits 0 (current, or synced).
+func (r *watchRig) checkStatus(service string) string {
+	r.t.Helper()
+	code, out, errs := r.run("--check", "--json")
+	var doc onceJSON
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitOK {
+		r.t.Fatalf("rebuildd --check --json: exit %d (%v)\n%s\n%s", code, err, out, errs)
+	}
+	for _, s := range doc.Services {
+		if s.Service == service {
+			return s.Status
+		}
+	}
+	r.t.Fatalf("rebuildd --check --json names no %s: %s", service, out)
+	return ""
 }
 
 // upToDate checks that `rebuildd --check` says the project is current and
@@ -462,5 +501,215 @@ func testLiveStopped(t *testing.T, bin string, c e2e.Compose, base string) {
 	e2e.WaitServing(t, url, "v2", serveTimeout)
 	if code, out := r.check(); code != exitOK {
 		t.Fatalf("rebuildd --check: exit %d, want %d\n%s", code, exitOK, out)
+	}
+}
+
+// testLiveBrowserCache: a browser that cached a page asks again with the
+// ETag it got (busybox httpd makes it from the file's mtime and size): a
+// synced edit of the same size must not be answered 304 Not Modified,
+// and the synced file's mtime is the host file's, as COPY gives it.
+func testLiveBrowserCache(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	url := e2e.URL(port, "/index.html")
+	r := newWatchRig(t, bin, c, webFiles(base, port), "")
+	e2e.WaitServing(t, url, "v1", serveTimeout)
+	etag := ""
+	saved := time.Now().Truncate(time.Second)
+	for _, v := range []string{"v2", "v3"} {
+		r.liveEdit("web", url, v, func() {
+			r.p.Write("site/index.html", v)
+			// Saves seconds apart, as a person's are, however fast the
+			// test runs: the ETag's mtime has a resolution of a second.
+			saved = saved.Add(time.Minute)
+			at := saved
+			if err := os.Chtimes(r.p.Path("site/index.html"), at, at); err != nil {
+				t.Fatal(err)
+			}
+		})
+		code, body, tag := conditionalGet(t, url, etag)
+		if code != http.StatusOK || body != v {
+			t.Fatalf("after the sync of %s, a GET with If-None-Match %s: HTTP %d %q", v, etag, code, body)
+		}
+		etag = tag
+		fi, err := os.Stat(r.p.Path("site/index.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.TrimSpace(inContainer(t, r.p.ContainerName("web", 1), "stat -c %Y /www/index.html"))
+		if want := fmt.Sprint(fi.ModTime().Unix()); got != want {
+			t.Fatalf("synced file's mtime %s, want the host file's %s", got, want)
+		}
+		r.converged("web")
+	}
+}
+
+// conditionalGet asks url with If-None-Match etag (none when "") and
+// returns the status, the body and the ETag of the answer.
+func conditionalGet(t *testing.T, url, etag string) (int, string, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("get %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("get %s: %v", url, err)
+	}
+	return resp.StatusCode, string(body), resp.Header.Get("ETag")
+}
+
+// testLiveSharedImage: two services run one image: an edit is synced into
+// both containers, and the image is built once, recreating neither.
+func testLiveSharedImage(t *testing.T, bin string, c e2e.Compose, base string) {
+	p1, p2 := e2e.FreePort(t), e2e.FreePort(t)
+	r := startWatchRig(t, bin, c, webFiles(base, p1), "", func(p *e2e.Project) {
+		p.Write("compose.yaml", fmt.Sprintf(`services:
+  one:
+    build: .
+    image: %[1]s-shared
+    ports: ["127.0.0.1:%[2]d:80"]
+  two:
+    build: .
+    image: %[1]s-shared
+    ports: ["127.0.0.1:%[3]d:80"]
+`, p.Name, p1, p2))
+	})
+	urls := []string{e2e.URL(p1, "/index.html"), e2e.URL(p2, "/index.html")}
+	for _, u := range urls {
+		e2e.WaitServing(t, u, "v1", serveTimeout)
+	}
+	r.expect("an edit of the shared image's files", func() {
+		before := []ctrState{r.ctr("one"), r.ctr("two")}
+		since := time.Now()
+		r.p.Write("site/index.html", "v2")
+		if m := r.wait("result", nil); m["action"] != "sync" {
+			t.Fatalf("want a sync, got %v", m)
+		}
+		for i, svc := range []string{"one", "two"} {
+			if got, err := e2e.TryGet(urls[i]); err != nil || got != "v2" {
+				t.Fatalf("%s serves %q (%v) right after the sync, want v2", svc, got, err)
+			}
+			if after := r.ctr(svc); after != before[i] {
+				t.Fatalf("%s's container changed: %+v, was %+v", svc, after, before[i])
+			}
+			if len(syncEvents(r.p.Events(since), before[i].id)) == 0 {
+				t.Fatalf("the engine saw no copy into %s", svc)
+			}
+		}
+		if m := r.wait("result", nil); m["result"] != convergedResult {
+			t.Fatalf("after the sync: %v", m)
+		}
+	}, 1, 0, 0)
+	if code, out := r.check(); code != exitOK {
+		t.Fatalf("rebuildd --check: exit %d\n%s", code, out)
+	}
+	if got := inImage(t, r.p.ImageID(r.p.Name+"-shared"), "cat /www/index.html"); got != "v2" {
+		t.Fatalf("the image holds %q, want v2", got)
+	}
+}
+
+// testLiveDaemonStopped: rebuildd stops right after a sync, before the
+// image has (surely) caught up. --check says the stack is current
+// (synced: the containers hold the current files, or up-to-date when
+// the build behind the sync got there first), --once builds what is
+// left and recreates nothing, and the next start finds nothing to do.
+func testLiveDaemonStopped(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	url := e2e.URL(port, "/index.html")
+	r := newWatchRig(t, bin, c, webFiles(base, port), "")
+	e2e.WaitServing(t, url, "v1", serveTimeout)
+	before := r.ctr("web")
+	since := r.p.Mark()
+	r.liveEdit("web", url, "v2", func() { r.p.Write("site/index.html", "v2") })
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := r.waitExit(time.Minute); code != exitOK {
+		t.Fatalf("rebuildd exit %d after SIGTERM", code)
+	}
+	builds := map[string]int{"synced": 1, "up-to-date": 0}
+	st := r.checkStatus("web")
+	want, ok := builds[st]
+	if !ok {
+		t.Fatalf("--check says %s after the sync", st)
+	}
+	t.Logf("after the sync and SIGTERM, --check says %s", st)
+	if n := r.p.Builds(since); n != 1-want {
+		t.Fatalf("%d builds before --once, yet --check says %s", n, st)
+	}
+	r.expect("--once", func() {
+		if code, out, errs := r.run("--once"); code != exitOK {
+			t.Fatalf("rebuildd --once: exit %d\n%s\n%s", code, out, errs)
+		}
+	}, want, 0, 0)
+	if st := r.checkStatus("web"); st != "up-to-date" {
+		t.Fatalf("--check says %s after --once", st)
+	}
+	r.expect("the next start", func() { r.launch() }, 0, 0, 0)
+	if after := r.ctr("web"); after.id != before.id {
+		t.Fatalf("container recreated: %+v, was %+v", after, before)
+	}
+	if got := inImage(t, r.p.ImageID(r.p.ImageName("web")), "cat /www/index.html"); got != "v2" {
+		t.Fatalf("the image holds %q, want v2", got)
+	}
+	if got := e2e.Get(t, url); got != "v2" {
+		t.Fatalf("served %q, want v2", got)
+	}
+}
+
+// testLiveEditsDuringConverge: edits that come while the image catches
+// up with an earlier sync are synced too (a change cancels a running
+// converge build); in the end the container serves the last edit, was
+// never recreated, and the image holds the last edit.
+func testLiveEditsDuringConverge(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	url := e2e.URL(port, "/index.html")
+	r := newWatchRig(t, bin, c, webFiles(base, port), "")
+	e2e.WaitServing(t, url, "v1", serveTimeout)
+	r.expect("three edits, each right after the last one's sync", func() {
+		for _, v := range []string{"v2", "v3", "v4"} {
+			r.liveEdit("web", url, v, func() { r.p.Write("site/index.html", v) })
+		}
+		r.converged("web")
+	}, -1, 0, 0)
+	if st := r.checkStatus("web"); st != "up-to-date" {
+		t.Fatalf("--check says %s", st)
+	}
+	if got := inImage(t, r.p.ImageID(r.p.ImageName("web")), "cat /www/index.html"); got != "v4" {
+		t.Fatalf("the image holds %q, want v4", got)
+	}
+}
+
+// testLiveIgnored: a file .dockerignore leaves out of the image is not
+// copied into the container beside the synced ones: an edit of a synced
+// file in the same batch goes in, the ignored one does not.
+func testLiveIgnored(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	files := webFiles(base, port)
+	files[".dockerignore"] = "site/*.tmp\n"
+	r := newWatchRig(t, bin, c, files, "")
+	e2e.WaitServing(t, e2e.URL(port, "/index.html"), "v1", serveTimeout)
+	r.expect("an edit and an ignored file", func() {
+		r.liveEdit("web", e2e.URL(port, "/index.html"), "v2", func() {
+			r.p.Write("site/scratch.tmp", "ignored")
+			r.p.Write("site/index.html", "v2")
+		})
+		if got := httpStatus(t, e2e.URL(port, "/scratch.tmp")); got != http.StatusNotFound {
+			t.Fatalf("ignored file: HTTP %d, want 404", got)
+		}
+		r.converged("web")
+	}, 1, 0, 0)
+	got := inContainer(t, r.p.ContainerName("web", 1), "ls /www")
+	if img := inImage(t, r.upToDate("web"), "ls /www"); img != got || got != "index.html\n" {
+		t.Fatalf("the container holds %q, the image %q; want only index.html", got, img)
 	}
 }
