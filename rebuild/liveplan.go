@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 
 	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
@@ -35,6 +36,7 @@ type containerPlan struct {
 	entries []docker.TarEntry
 	remove  []string // container paths
 	put     []string // container paths written, for the log and reload.Decide
+	dirs    []string // container paths of the directories written
 	base    base
 }
 
@@ -113,7 +115,55 @@ func (s *syncer) plan(c docker.Container, b base, d fileDiff) (*containerPlan, s
 			p.remove = append(p.remove, at)
 		}
 	}
+	// A directory removed with its files goes too: COPY leaves none where
+	// the context has none, and rm of the files alone left it empty in
+	// the container while the mark said the container holds the image.
+	for _, rel := range goneDirs(s.model.Context(), d.Removed) {
+		r := s.sync(rel, true, true)
+		if !r.OK {
+			return nil, rel + "/: " + r.Reason, nil
+		}
+		for _, t := range r.Targets {
+			if t.Mkdir {
+				continue // the COPY's destination itself, which the build makes
+			}
+			at, why, err := place(bx, t)
+			if why != "" || err != nil {
+				return nil, why, err
+			}
+			p.remove = append(p.remove, at)
+		}
+	}
 	return p, "", nil
+}
+
+// goneDirs are the directories of removed files (context-relative) that
+// no longer exist in the context, only the topmost of each removed tree
+// (rm -rf takes what is below it), sorted. A directory still there, if
+// empty, is copied by COPY and stays.
+func goneDirs(root string, removed []string) []string {
+	gone := map[string]bool{}
+	isGone := func(d string) bool {
+		g, ok := gone[d]
+		if !ok {
+			_, err := os.Lstat(filepath.Join(root, filepath.FromSlash(d)))
+			g = errors.Is(err, fs.ErrNotExist)
+			gone[d] = g
+		}
+		return g
+	}
+	var out []string
+	for _, rel := range removed {
+		top := ""
+		for d := path.Dir(rel); d != "." && isGone(d); d = path.Dir(d) {
+			top = d
+		}
+		if top != "" && !slices.Contains(out, top) {
+			out = append(out, top)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // place resolves t in the container; below a mount the image is not what
@@ -165,6 +215,7 @@ func (s *syncer) planDir(p *containerPlan, bx box, users *userDB, rel string) (s
 			return "", err
 		}
 		p.entries = append(p.entries, docker.TarEntry{Path: at, Mode: fs.ModeDir | mode, UID: uid, GID: gid, ModTime: fi.ModTime()})
+		p.dirs = append(p.dirs, at)
 	}
 	return "", nil
 }
@@ -261,6 +312,12 @@ func (u *userDB) owner(o dockerfile.Owner) (int, int, error) {
 	}
 	uid, gid := o.Resolve(u.passwd, u.group)
 	return uid, gid, nil
+}
+
+// written are the container paths the plan writes, files and
+// directories: a removal an earlier sync made there is undone.
+func (p *containerPlan) written() []string {
+	return append(append([]string{}, p.put...), p.dirs...)
 }
 
 // containerPaths are the paths a plan names, for logs: written, then removed.

@@ -178,7 +178,7 @@ func (d *Daemon) applySync(ctx context.Context, snap *snapshot, r Request, s *sy
 		}
 		mark := fingerprint.SyncMark{Service: r.Service, Sum: s.print.Sum, Parts: s.print.Parts,
 			Removed: mergeRemoved(p.base.Removed, p.remove), At: d.o.Now()}
-		mark = mark.Without(p.put)
+		mark = mark.Without(p.written())
 		err := store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) {
 			m[id] = mark
 			for other, om := range m {
@@ -265,7 +265,7 @@ func (d *Daemon) drySync(ctx context.Context, snap *snapshot, r Request, dec *De
 	for _, p := range plans {
 		id, mark := p.c.ID, fingerprint.SyncMark{Service: r.Service, Sum: s.print.Sum, Parts: s.print.Parts,
 			Removed: mergeRemoved(p.base.Removed, p.remove), At: d.o.Now()}
-		mark = mark.Without(p.put)
+		mark = mark.Without(p.written())
 		if err := snap.rec.Store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) { m[id] = mark }); err != nil {
 			return "", false
 		}

@@ -200,6 +200,70 @@ func TestDaemonSyncsRemovalAndNewDirectory(t *testing.T) {
 	}
 }
 
+// A directory removed with its files goes from the container too, not
+// only its files (an empty directory the image lacks was left behind);
+// put back before the image converges, it is no removal the converge must
+// compare with the new image.
+func TestDaemonSyncRemovesGoneDirectory(t *testing.T) {
+	r := newLiveRig(t, []string{"httpd", "-f", "-h", "/app/web"})
+	c := r.container(t)
+	mkdir := func() {
+		for _, d := range []string{"api/web/deep/er", "api/web/keep"} {
+			if err := os.MkdirAll(filepath.Join(r.dir, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mkdir()
+	r.send(r.write(t, "api/web/deep/er/page.htm", "p"), r.write(t, "api/web/keep/k.htm", "k"))
+	if res := r.tap.next(t, "result"); res.fields["action"] != "sync" {
+		t.Fatalf("new directories: %v", res.fields)
+	}
+	r.tap.next(t, "result") // converge
+	r.runner.close()        // the next converge waits: the mark keeps its removals
+	if err := os.RemoveAll(filepath.Join(r.dir, "api/web/deep")); err != nil {
+		t.Fatal(err)
+	}
+	r.remove(t, "api/web/keep/k.htm") // its directory stays, empty: COPY copies it
+	r.send(filepath.Join(r.dir, "api/web/deep"), filepath.Join(r.dir, "api/web/deep/er/page.htm"),
+		filepath.Join(r.dir, "api/web/keep/k.htm"))
+	if res := r.tap.next(t, "result"); res.fields["action"] != "sync" {
+		t.Fatalf("removal: %v", res.fields)
+	}
+	_, removes := r.engine.LiveCalls()
+	if !slices.Contains(removes, c.ID+" /app/web/deep") || slices.Contains(removes, c.ID+" /app/web/keep") {
+		t.Fatalf("removes: %v", removes)
+	}
+	for _, p := range []string{"/app/web/deep", "/app/web/deep/er"} {
+		if f, ok := r.engine.File(c.ID, p); ok {
+			t.Fatalf("%s left in the container: %+v", p, f)
+		}
+	}
+	if marks, err := r.store.SyncMarks(); err != nil || !slices.Contains(marks[c.ID].Removed, "/app/web/deep") {
+		t.Fatalf("mark after the removal: %+v %v", marks[c.ID], err)
+	}
+	mkdir()
+	r.send(filepath.Join(r.dir, "api/web/deep"), r.write(t, "api/web/deep/er/page.htm", "p2"))
+	for {
+		res := r.tap.next(t, "result")
+		if res.fields["status"] == "cancelled" {
+			continue // the held converge, cancelled by the change
+		}
+		if res.fields["action"] != "sync" {
+			t.Fatalf("put back: %v", res.fields)
+		}
+		break
+	}
+	if f, ok := r.engine.File(c.ID, "/app/web/deep/er"); !ok || !f.Mode.IsDir() {
+		t.Fatalf("directory not put back: %+v %v", f, ok)
+	}
+	if marks, err := r.store.SyncMarks(); err != nil || slices.Contains(marks[c.ID].Removed, "/app/web/deep") ||
+		slices.Contains(marks[c.ID].Removed, "/app/web/deep/er") {
+		t.Fatalf("mark after the directory came back: %+v %v", marks[c.ID], err)
+	}
+	r.runner.open()
+}
+
 // A deps edit is never synced; a container without rm rebuilds a removal.
 func TestDaemonDepsEditRebuilds(t *testing.T) {
 	r := newLiveRig(t, []string{"httpd", "-f", "-h", "/app/web"})
