@@ -55,6 +55,7 @@ func TestLiveE2E(t *testing.T) {
 			v2("daemon-stopped-after-sync", testLiveDaemonStopped)
 			v2("edits-during-converge", testLiveEditsDuringConverge)
 			v2("ignored-file", testLiveIgnored)
+			v2("directory-removed", testLiveDirRemoved)
 		})
 	}
 }
@@ -711,5 +712,32 @@ func testLiveIgnored(t *testing.T, bin string, c e2e.Compose, base string) {
 	got := inContainer(t, r.p.ContainerName("web", 1), "ls /www")
 	if img := inImage(t, r.upToDate("web"), "ls /www"); img != got || got != "index.html\n" {
 		t.Fatalf("the container holds %q, the image %q; want only index.html", got, img)
+	}
+}
+
+// testLiveDirRemoved: a directory removed with its files, and one renamed,
+// is gone from the container as from the image: no empty directory is
+// left behind where the image has none.
+func testLiveDirRemoved(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	files := webFiles(base, port)
+	files["site/gone/a.html"] = "a"
+	files["site/gone/deeper/b.html"] = "b"
+	files["site/old/c.html"] = "c"
+	r := newWatchRig(t, bin, c, files, "")
+	e2e.WaitServing(t, e2e.URL(port, "/old/c.html"), "c", serveTimeout)
+	r.expect("a directory removed, another renamed", func() {
+		r.liveEdit("web", e2e.URL(port, "/new/c.html"), "c", func() {
+			r.p.Remove("site/gone")
+			if err := os.Rename(r.p.Path("site/old"), r.p.Path("site/new")); err != nil {
+				t.Fatal(err)
+			}
+		})
+		r.converged("web")
+	}, 1, 0, 0)
+	list := "find /www | sort"
+	got := inContainer(t, r.p.ContainerName("web", 1), list)
+	if img := inImage(t, r.upToDate("web"), list); img != got {
+		t.Fatalf("the container holds:\n%s\nthe image:\n%s", got, img)
 	}
 }
