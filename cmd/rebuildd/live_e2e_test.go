@@ -56,6 +56,9 @@ func TestLiveE2E(t *testing.T) {
 			v2("edits-during-converge", testLiveEditsDuringConverge)
 			v2("ignored-file", testLiveIgnored)
 			v2("directory-removed", testLiveDirRemoved)
+			v2("symlink-and-mode", testLiveSymlinkMode)
+			v2("removal-shows-base-file", testLiveRemovalShowsBase)
+			v2("workdir-copy-dot", testLiveCopyDot)
 		})
 	}
 }
@@ -739,5 +742,101 @@ func testLiveDirRemoved(t *testing.T, bin string, c e2e.Compose, base string) {
 	got := inContainer(t, r.p.ContainerName("web", 1), list)
 	if img := inImage(t, r.upToDate("web"), list); img != got {
 		t.Fatalf("the container holds:\n%s\nthe image:\n%s", got, img)
+	}
+}
+
+// testLiveSymlinkMode: a new symbolic link is synced as a link (COPY of a
+// directory copies links as they are) and served through; a mode change
+// alone is synced; container and converged image agree on both.
+func testLiveSymlinkMode(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	files := webFiles(base, port)
+	files["site/run.sh"] = "echo hi\n"
+	r := newWatchRig(t, bin, c, files, "")
+	e2e.WaitServing(t, e2e.URL(port, "/index.html"), "v1", serveTimeout)
+	r.expect("a new link and a chmod", func() {
+		r.liveEdit("web", e2e.URL(port, "/link.html"), "v1", func() {
+			if err := os.Symlink("index.html", r.p.Path("site/link.html")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(r.p.Path("site/run.sh"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		})
+		r.converged("web")
+	}, 1, 0, 0)
+	look := "readlink /www/link.html; stat -c '%n %a' /www/run.sh"
+	got := inContainer(t, r.p.ContainerName("web", 1), look)
+	if want := "index.html\n/www/run.sh 755\n"; got != want {
+		t.Fatalf("in the container:\n%s\nwant:\n%s", got, want)
+	}
+	if img := inImage(t, r.upToDate("web"), look); img != got {
+		t.Fatalf("in the container:\n%s\nin the image:\n%s", got, img)
+	}
+}
+
+// testLiveRemovalShowsBase: a COPYed file that hides one of the base
+// image's is removed: the sync removes it in the container, but the
+// rebuilt image shows the base image's file there, so the converge
+// recreates the container (it asks a container of the new image), which
+// then holds what the image holds.
+func testLiveRemovalShowsBase(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	files := webFiles(base, port)
+	files["Dockerfile"] = "FROM " + base + "\nCOPY site /www\nCOPY etc /etc/\n" + e2e.HTTPDCmd
+	files["etc/group"] = "root:x:0:\nours:x:1234:\n"
+	files["etc/extra"] = "extra"
+	r := newWatchRig(t, bin, c, files, "")
+	e2e.WaitServing(t, e2e.URL(port, "/index.html"), "v1", serveTimeout)
+	name := r.p.ContainerName("web", 1)
+	if got := inContainer(t, name, "cat /etc/group"); !strings.Contains(got, "ours") {
+		t.Fatalf("/etc/group in the container: %q", got)
+	}
+	// The removal is synced (rm; httpd does not serve /etc, so the
+	// container restarts), then the converge build finds the new image
+	// has a file there and recreates the container.
+	r.expect("removal of a file the base image also has", func() {
+		r.p.Remove("etc/group")
+		r.synced("web")
+		if got := r.result("web"); !strings.HasPrefix(got, "rebuilt, recreated web") {
+			t.Fatalf("after the sync: %s", got)
+		}
+	}, 1, 1, 1)
+	got := inContainer(t, name, "cat /etc/group")
+	if img := inImage(t, r.upToDate("web"), "cat /etc/group"); img != got || strings.Contains(got, "ours") {
+		t.Fatalf("/etc/group in the container %q, in the image %q", got, img)
+	}
+}
+
+// testLiveCopyDot: the common WORKDIR + COPY . . of a whole context: an
+// edit and a new file under what httpd serves are synced to their places
+// under WORKDIR and served with no restart; container and converged image
+// hold the same files.
+func testLiveCopyDot(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	files := map[string]string{
+		"compose.yaml":      e2e.HTTPService("web", ".", port),
+		"Dockerfile":        "FROM " + base + "\nWORKDIR /app\nCOPY . .\n" + `CMD ["httpd", "-f", "-p", "80", "-h", "/app/public"]` + "\n",
+		".dockerignore":     "rebuild.yaml\n",
+		"public/index.html": "v1",
+		"lib/code.txt":      "code",
+	}
+	r := newWatchRig(t, bin, c, files, "")
+	url := e2e.URL(port, "/index.html")
+	e2e.WaitServing(t, url, "v1", serveTimeout)
+	r.expect("an edit and a new file", func() {
+		r.liveEdit("web", url, "v2", func() {
+			r.p.Write("public/index.html", "v2")
+			r.p.Write("public/more/more.txt", "more")
+		})
+		r.converged("web")
+	}, 1, 0, 0)
+	look := "cd /app && find . -type f | sort | xargs md5sum"
+	got := inContainer(t, r.p.ContainerName("web", 1), look)
+	if !strings.Contains(got, "./public/more/more.txt") {
+		t.Fatalf("the new file is not in the container:\n%s", got)
+	}
+	if img := inImage(t, r.upToDate("web"), look); img != got {
+		t.Fatalf("in the container:\n%s\nin the image:\n%s", got, img)
 	}
 }
