@@ -44,6 +44,11 @@ func (s *spare) holds(ctx context.Context, c docker.Container, tag string, img *
 	switch {
 	case !ok:
 		return false
+	case m.Sum == "":
+		// A sync that failed or was cut short (even one this run's work
+		// began with) vouches for nothing: every decision recreates it
+		// (docs/design.md, "One decision").
+		return false
 	case m.At.After(s.x.start):
 		return true // synced during this run: the build that sync asked for judges it
 	case m.Sum != s.builtFrom(tag):

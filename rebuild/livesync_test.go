@@ -358,6 +358,19 @@ func TestSyncCutShortIsStale(t *testing.T) {
 	if m, ok := marks[c.ID]; ok && m.Sum != "" {
 		t.Fatalf("mark after a failed copy: %+v", m)
 	}
+	// The rebuild that follows recreates it: the mark the failed sync
+	// wrote while the rebuild's work ran vouches for nothing, so it is not
+	// "synced during this run" (a read-only container: the engine refuses
+	// the copy, and the container kept serving the old file).
+	if r, ok := res.fields["result"].(string); !ok || !strings.Contains(r, "recreated") || strings.Contains(r, "nothing recreated") {
+		t.Fatalf("the rebuild after a failed copy: %v", res.fields)
+	}
+	if now := r.container(t); now.ID == c.ID {
+		t.Fatalf("the container a sync failed on was not recreated: %v (%v)", now, res.fields)
+	}
+	if out := r.check(t); out.Status != StatusUpToDate {
+		t.Fatalf("--check after the rebuild: %s (%s)", out.Status, out.Reason)
+	}
 }
 
 // Marks of containers that are gone (recreated) are dropped by the next
