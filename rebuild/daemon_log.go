@@ -183,6 +183,11 @@ func describeOutcomes(service string, outs []Outcome) string {
 	}
 	if len(containers) > 0 {
 		parts = append(parts, "recreated "+strings.Join(containers, ", "))
+		if head == "rebuilt; the image is the one running, nothing recreated" {
+			// Its own containers were kept (they hold what the image was
+			// built from), another service's were not.
+			head = StatusRebuilt
+		}
 	}
 	if head != "" {
 		parts = append([]string{head}, parts...)

@@ -164,6 +164,9 @@ func TestDescribeOutcomes(t *testing.T) {
 		{[]Outcome{{Service: "api", Status: StatusRebuilt, Containers: []string{"api-1"}, Decision: Decision{Builder: true}},
 			{Service: "worker", Status: StatusRebuilt, Containers: []string{"worker-1"}, Decision: Decision{Builder: true}}},
 			"rebuilt, worker rebuilt, recreated api-1, worker-1"},
+		{[]Outcome{{Service: "named", Status: StatusRebuilt, Decision: Decision{Builder: true}},
+			{Service: "twin", Status: StatusRebuilt, Containers: []string{"twin-1"}}},
+			"rebuilt, recreated twin-1"},
 		{[]Outcome{{Service: "api", Status: StatusFailed}}, ""},
 	} {
 		if got := describeOutcomes(tc.outs[0].Service, tc.outs); got != tc.want {
