@@ -110,6 +110,11 @@ type FileSum struct {
 	// model action is not "rebuild"; watch mode does no build for it
 	// either, so every mode gives one answer.
 	Live bool
+	// Link is a symbolic link's target, as read in this process's walk (not
+	// stored): a COPY that names the link, or matches it with a wildcard,
+	// copies what it points to, so a live update of that file must not
+	// miss the copy (rebuild/liveplan.go).
+	Link string `json:"-"`
 }
 
 // fileSumLen: 64 bits of SHA-256 per file tell "changed" from "unchanged"

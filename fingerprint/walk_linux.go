@@ -201,7 +201,7 @@ func (w *walker) sumIn(fd int, name, abs string, d *dirIndex) (FileSum, error) {
 		if err != nil {
 			return FileSum{}, fmt.Errorf("fingerprint %q: %w", abs, err)
 		}
-		return FileSum{Sum: fileSumOf(key.fileMode(), []byte(target))}, nil
+		return FileSum{Sum: fileSumOf(key.fileMode(), []byte(target)), Link: target}, nil
 	case unix.S_IFREG:
 		_, fsum, err := w.idx.entry(abs, key, d)
 		if errors.Is(err, unix.ENOENT) {

@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
@@ -65,6 +66,58 @@ func (s *syncer) sync(rel string, dir, removed bool) dockerfile.Sync {
 	r := s.model.Sync(dockerfile.Change{Path: filepath.Join(s.model.Context(), filepath.FromSlash(rel)), Dir: dir, Removed: removed})
 	s.syncs[key] = r
 	return r
+}
+
+// followed says why d cannot be synced when a changed file is what a
+// symbolic link of the context points to and a COPY follows that link (it
+// names the link, or a wildcard matches it): the image then holds the
+// file's content at the link's destination too, which Model.Sync of the
+// file does not name. A link that cannot be synced itself counts as
+// followed. BuildKit resolves links inside the context, an absolute
+// target from the context's root.
+func (s *syncer) followed(d fileDiff) string {
+	if len(d.Put)+len(d.Removed) == 0 {
+		return ""
+	}
+	for rel, f := range s.print.Files {
+		if f.Link == "" || f.Live {
+			continue
+		}
+		to := resolveLink(s.print.Files, rel)
+		hit := ""
+		for _, c := range slices.Concat(d.Put, d.Removed) {
+			if to == "" || c == to || strings.HasPrefix(c, to+"/") {
+				hit = c
+				break
+			}
+		}
+		if hit == "" {
+			continue
+		}
+		r := s.sync(rel, false, false)
+		if !r.OK || slices.ContainsFunc(r.Targets, func(t dockerfile.Target) bool { return t.Follow }) {
+			return hit + " is what the symbolic link " + rel + " points to, and COPY follows that link"
+		}
+	}
+	return ""
+}
+
+// resolveLink follows the link at rel through the context's links, as
+// BuildKit does (an absolute target from the context's root, never above
+// it); "" is the context root itself.
+func resolveLink(files map[string]fingerprint.FileSum, rel string) string {
+	for range 40 {
+		f, ok := files[rel]
+		if !ok || f.Link == "" {
+			return rel
+		}
+		t := f.Link
+		if !path.IsAbs(t) {
+			t = path.Join("/", path.Dir(rel), t)
+		}
+		rel = strings.TrimPrefix(path.Clean("/"+t), "/")
+	}
+	return rel
 }
 
 // box is what Target.Resolve asks of one container.

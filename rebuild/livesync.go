@@ -116,6 +116,9 @@ func (d *Daemon) planSync(ctx context.Context, snap *snapshot, r Request, dec *D
 				return nil, nil, why, nil
 			}
 			diff, why := diffFiles(b.Files, in.Print.Files)
+			if why == "" {
+				why = s.followed(diff)
+			}
 			if why != "" {
 				return nil, nil, why, nil
 			}

@@ -399,3 +399,51 @@ func TestSyncDropsMarksOfGoneContainers(t *testing.T) {
 		t.Fatalf("marks after the recreate and a sync: %v (old container %s)", marks, old.ID)
 	}
 }
+
+// A file that a symbolic link of the context points to, where a COPY
+// names the link (BuildKit copies what it points to), is not synced: the
+// image holds its content at the link's destination too. Other files of
+// the same COPY still sync.
+func TestSyncFollowedLinkTargetRebuilds(t *testing.T) {
+	r := newLiveRig(t, []string{"httpd", "-f", "-h", "/app/web"})
+	if err := os.Symlink("index.htm", filepath.Join(r.dir, "api/web/link.htm")); err != nil {
+		t.Fatal(err)
+	}
+	r.write(t, "api/web/other.htm", "o1")
+	df := r.write(t, "api/Dockerfile", rigDockerfile+"COPY web/link.htm /followed.htm\n")
+	r.send(df, filepath.Join(r.dir, "api/web/link.htm"), filepath.Join(r.dir, "api/web/other.htm"))
+	if res := r.tap.next(t, "result"); !strings.Contains(res.fields["result"].(string), "recreated") {
+		t.Fatalf("Dockerfile edit: %v", res.fields)
+	}
+	c := r.container(t)
+	r.engine.SetLive(c.ID, docker.LiveContainer{Cmd: []string{"httpd", "-f", "-h", "/app/web"}, WorkingDir: "/app", Mounts: []string{"/app/src"}})
+
+	r.send(r.write(t, "api/web/other.htm", "o2"))
+	if res := r.tap.next(t, "result"); res.fields["action"] != "sync" {
+		t.Fatalf("a file no followed link points to: %v", res.fields)
+	}
+	r.tap.next(t, "result") // its converge
+
+	r.send(r.write(t, "api/web/index.htm", "v2"))
+	res := r.tap.next(t, "result")
+	if res.fields["action"] == "sync" || !strings.Contains(res.fields["result"].(string), "recreated") {
+		t.Fatalf("the target of a followed link: %v", res.fields)
+	}
+}
+
+func TestResolveLink(t *testing.T) {
+	files := map[string]fingerprint.FileSum{
+		"web/a":    {Link: "b"},
+		"web/b":    {Link: "../site/c"},
+		"site/c":   {},
+		"abs":      {Link: "/site/c"},
+		"up":       {Link: "../../../site"},
+		"loop":     {Link: "loop"},
+		"web/dirl": {Link: "."},
+	}
+	for rel, want := range map[string]string{"web/a": "site/c", "abs": "site/c", "up": "site", "loop": "loop", "web/dirl": "web", "site/c": "site/c"} {
+		if got := resolveLink(files, rel); got != want {
+			t.Errorf("resolveLink(%q) = %q, want %q", rel, got, want)
+		}
+	}
+}
