@@ -59,6 +59,7 @@ func TestLiveE2E(t *testing.T) {
 			v2("symlink-and-mode", testLiveSymlinkMode)
 			v2("removal-shows-base-file", testLiveRemovalShowsBase)
 			v2("workdir-copy-dot", testLiveCopyDot)
+			v2("chown-by-name", testLiveChownByName)
 		})
 	}
 }
@@ -838,5 +839,28 @@ func testLiveCopyDot(t *testing.T, bin string, c e2e.Compose, base string) {
 	}
 	if img := inImage(t, r.upToDate("web"), look); img != got {
 		t.Fatalf("in the container:\n%s\nin the image:\n%s", got, img)
+	}
+}
+
+// testLiveChownByName: a --chown by user and group name is resolved in the
+// container's /etc/passwd and /etc/group, as the build resolves it in the
+// image's: nobody:nogroup is 65534:65534 in the base image.
+func testLiveChownByName(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	files := webFiles(base, port)
+	files["Dockerfile"] = "FROM " + base + "\nCOPY --chown=nobody:nogroup site /www\n" + e2e.HTTPDCmd
+	r := newWatchRig(t, bin, c, files, "")
+	e2e.WaitServing(t, e2e.URL(port, "/index.html"), "v1", serveTimeout)
+	r.expect("an edit", func() {
+		r.liveEdit("web", e2e.URL(port, "/index.html"), "v2", func() { r.p.Write("site/index.html", "v2") })
+		r.converged("web")
+	}, 1, 0, 0)
+	stat := ownership + "/www/index.html"
+	got := inContainer(t, r.p.ContainerName("web", 1), stat)
+	if want := "/www/index.html 65534:65534 644\n"; got != want {
+		t.Fatalf("in the container %q, want %q", got, want)
+	}
+	if img := inImage(t, r.upToDate("web"), stat); img != got {
+		t.Fatalf("in the container %q, in the image %q", got, img)
 	}
 }
