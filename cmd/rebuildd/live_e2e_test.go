@@ -60,6 +60,7 @@ func TestLiveE2E(t *testing.T) {
 			v2("removal-shows-base-file", testLiveRemovalShowsBase)
 			v2("workdir-copy-dot", testLiveCopyDot)
 			v2("chown-by-name", testLiveChownByName)
+			v2("chmod", testLiveChmod)
 		})
 	}
 }
@@ -862,5 +863,30 @@ func testLiveChownByName(t *testing.T, bin string, c e2e.Compose, base string) {
 	}
 	if img := inImage(t, r.upToDate("web"), stat); img != got {
 		t.Fatalf("in the container %q, in the image %q", got, img)
+	}
+}
+
+// testLiveChmod: COPY --chmod gives a synced file, edited or new, the mode
+// the build gives it, whatever the host file's.
+func testLiveChmod(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	files := webFiles(base, port)
+	files["Dockerfile"] = "FROM " + base + "\nCOPY --chmod=640 site /www\n" + e2e.HTTPDCmd
+	r := newWatchRig(t, bin, c, files, "")
+	e2e.WaitServing(t, e2e.URL(port, "/index.html"), "v1", serveTimeout)
+	r.expect("an edit and a new file", func() {
+		r.liveEdit("web", e2e.URL(port, "/new.html"), "new", func() {
+			r.p.Write("site/index.html", "v2")
+			r.p.Write("site/new.html", "new")
+		})
+		r.converged("web")
+	}, 1, 0, 0)
+	stat := ownership + "/www/index.html /www/new.html"
+	got := inContainer(t, r.p.ContainerName("web", 1), stat)
+	if want := "/www/index.html 0:0 640\n/www/new.html 0:0 640\n"; got != want {
+		t.Fatalf("in the container:\n%s\nwant:\n%s", got, want)
+	}
+	if img := inImage(t, r.upToDate("web"), stat); img != got {
+		t.Fatalf("in the container:\n%s\nin the image:\n%s", got, img)
 	}
 }
