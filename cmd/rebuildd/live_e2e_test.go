@@ -1,6 +1,8 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -61,6 +63,7 @@ func TestLiveE2E(t *testing.T) {
 			v2("workdir-copy-dot", testLiveCopyDot)
 			v2("chown-by-name", testLiveChownByName)
 			v2("chmod", testLiveChmod)
+			v2("add", testLiveAdd)
 		})
 	}
 }
@@ -889,4 +892,45 @@ func testLiveChmod(t *testing.T, bin string, c e2e.Compose, base string) {
 	if img := inImage(t, r.upToDate("web"), stat); img != got {
 		t.Fatalf("in the container:\n%s\nin the image:\n%s", got, img)
 	}
+}
+
+// testLiveAdd: ADD of a directory copies it as COPY does, and an edit in
+// it is synced; ADD of a local tar archive extracts it, so an edit of the
+// archive rebuilds and recreates, and the extracted content is served.
+func testLiveAdd(t *testing.T, bin string, c e2e.Compose, base string) {
+	port := e2e.FreePort(t)
+	files := webFiles(base, port)
+	files["Dockerfile"] = "FROM " + base + "\nADD site /www\nADD pkg.tar /www/pkg/\n" + e2e.HTTPDCmd
+	files["pkg.tar"] = tarOf(t, "p.html", "p1")
+	r := newWatchRig(t, bin, c, files, "")
+	e2e.WaitServing(t, e2e.URL(port, "/pkg/p.html"), "p1", serveTimeout)
+	r.expect("an edit in an ADDed directory", func() {
+		r.liveEdit("web", e2e.URL(port, "/index.html"), "v2", func() { r.p.Write("site/index.html", "v2") })
+		r.converged("web")
+	}, 1, 0, 0)
+	r.expect("a new archive", func() {
+		r.p.Write("pkg.tar", tarOf(t, "p.html", "p2"))
+		if got := r.result("web"); !strings.HasPrefix(got, "rebuilt, recreated web") {
+			t.Fatalf("result: %s", got)
+		}
+	}, 1, 1, 0)
+	e2e.WaitServing(t, e2e.URL(port, "/pkg/p.html"), "p2", serveTimeout)
+	e2e.WaitServing(t, e2e.URL(port, "/index.html"), "v2", serveTimeout)
+}
+
+// tarOf is a tar archive holding one file.
+func tarOf(t *testing.T, name, body string) string {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write([]byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
