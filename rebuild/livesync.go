@@ -154,6 +154,7 @@ func (d *Daemon) applySync(ctx context.Context, snap *snapshot, r Request, s *sy
 	store := snap.rec.Store
 	restart := map[string]bool{}
 	var reloads []string
+	var held []heldMark
 	for _, p := range plans {
 		id := p.c.ID
 		d.copied.set(id, nil)
@@ -182,27 +183,22 @@ func (d *Daemon) applySync(ctx context.Context, snap *snapshot, r Request, s *sy
 		mark := fingerprint.SyncMark{Service: r.Service, Sum: s.print.Sum, Parts: s.print.Parts,
 			Removed: mergeRemoved(p.base.Removed, p.remove), At: d.o.Now()}
 		mark = mark.Without(p.written())
-		err := store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) {
-			m[id] = mark
-			for other, om := range m {
-				if om.Service == r.Service && !s.alive[other] {
-					delete(m, other)
-					d.copied.set(other, nil)
-				}
-			}
-		})
-		if err != nil {
-			return done, err
-		}
-		d.copied.set(id, s.print)
 		if done.paths == nil {
 			done.paths = p.containerPaths()
 		}
 		switch v := restartVerdict(s.model.OnSource(), p); {
 		case v.Reloads:
 			reloads = appendNew(reloads, v.Why)
+			if err := d.markSynced(store, r.Service, s, id, mark); err != nil {
+				return done, err
+			}
 		default:
+			// Its process still runs the old files: the mark that vouches
+			// for nothing stays until the restart is done, so a kill or a
+			// failed restart in between leaves it recreated, never
+			// "synced" (docs/design.md, "Live update").
 			restart[p.c.Service] = true
+			held = append(held, heldMark{id: id, mark: mark})
 		}
 	}
 	done.took = d.o.Now().Sub(start)
@@ -214,8 +210,39 @@ func (d *Daemon) applySync(ctx context.Context, snap *snapshot, r Request, s *sy
 		}
 		done.restarted = append(done.restarted, svc)
 	}
+	for _, h := range held {
+		if err := d.markSynced(store, r.Service, s, h.id, h.mark); err != nil {
+			return done, err
+		}
+	}
 	done.restart = d.o.Now().Sub(at)
 	return done, nil
+}
+
+// heldMark is a container's mark, written once its restart is done.
+type heldMark struct {
+	id   string
+	mark fingerprint.SyncMark
+}
+
+// markSynced writes the mark of a container that holds s.print (and whose
+// process serves it), dropping marks of the service's containers that are
+// gone.
+func (d *Daemon) markSynced(store fingerprint.Records, service string, s *syncer, id string, mark fingerprint.SyncMark) error {
+	err := store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) {
+		m[id] = mark
+		for other, om := range m {
+			if om.Service == service && !s.alive[other] {
+				delete(m, other)
+				d.copied.set(other, nil)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	d.copied.set(id, s.print)
+	return nil
 }
 
 // restartVerdict applies on_source: sync never restarts, sync+restart and

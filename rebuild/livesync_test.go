@@ -25,14 +25,15 @@ import (
 // tree (web/ is copied with no RUN after it, src/ is bind-mounted).
 type liveRig struct {
 	*dryRig
-	engine   *docker.FakeEngine
-	runner   *gatedRunner
-	store    *fingerprint.Store
-	w        *watcher.Fake
-	touched  func([]string)
-	tap      *logTap
-	mu       sync.Mutex
-	restarts []string
+	engine     *docker.FakeEngine
+	runner     *gatedRunner
+	store      *fingerprint.Store
+	w          *watcher.Fake
+	touched    func([]string)
+	tap        *logTap
+	mu         sync.Mutex
+	restarts   []string
+	restartErr error // what Restart returns
 }
 
 func newLiveRig(t *testing.T, cmd []string) *liveRig {
@@ -61,6 +62,9 @@ func newLiveRig(t *testing.T, cmd []string) *liveRig {
 		Restart: func(_ context.Context, service string) error {
 			r.mu.Lock()
 			defer r.mu.Unlock()
+			if r.restartErr != nil {
+				return r.restartErr
+			}
 			r.restarts = append(r.restarts, service)
 			return nil
 		},
@@ -445,5 +449,28 @@ func TestResolveLink(t *testing.T) {
 		if got := resolveLink(files, rel); got != want {
 			t.Errorf("resolveLink(%q) = %q, want %q", rel, got, want)
 		}
+	}
+}
+
+// A container whose process must be restarted to serve a sync holds the
+// mark that vouches for nothing until the restart is done: when the
+// restart fails (or rebuildd is killed before it), the container is
+// recreated, never kept as "synced" with its process on the old files.
+func TestSyncMarkWaitsForTheRestart(t *testing.T) {
+	r := newLiveRig(t, []string{"node", "server.js"})
+	c := r.container(t)
+	r.mu.Lock()
+	r.restartErr = errors.New("compose restart failed")
+	r.mu.Unlock()
+	r.send(r.write(t, "api/web/index.htm", "v2"))
+	res := r.tap.next(t, "result")
+	if res.fields["action"] == "sync" {
+		t.Fatalf("a sync whose restart failed logged as a sync: %v", res.fields)
+	}
+	if now := r.container(t); now.ID == c.ID {
+		t.Fatalf("the container whose restart failed was kept: %v (%v)", now, res.fields)
+	}
+	if out := r.check(t); out.Status != StatusUpToDate {
+		t.Fatalf("--check: %s (%s)", out.Status, out.Reason)
 	}
 }
