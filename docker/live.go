@@ -57,6 +57,9 @@ type LiveContainer struct {
 	// tmpfs mounts, sorted: the image is not what the container sees
 	// there, so nothing is synced below them.
 	Mounts []string
+	// ReadOnly: the container's root file system is read-only (compose's
+	// read_only): the engine refuses to copy into it.
+	ReadOnly bool
 }
 
 // Under reports whether p is at or below one of the container's mounts.
@@ -86,6 +89,7 @@ func (e *DockerEngine) Inspect(ctx context.Context, id string) (LiveContainer, e
 		out.Mounts = append(out.Mounts, path.Clean(m.Destination))
 	}
 	if c.HostConfig != nil {
+		out.ReadOnly = c.HostConfig.ReadonlyRootfs
 		for dst := range c.HostConfig.Tmpfs {
 			out.Mounts = append(out.Mounts, path.Clean(dst))
 		}

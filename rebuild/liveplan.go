@@ -142,6 +142,11 @@ func (s *syncer) plan(c docker.Container, b base, d fileDiff) (*containerPlan, s
 	if err != nil {
 		return nil, "", err
 	}
+	if lc.ReadOnly {
+		// Asked before anything is copied: the engine would refuse the
+		// copy, and a dry run could not tell (docs/design.md, "Live update").
+		return nil, "container " + c.Name + " has a read-only root file system", nil
+	}
 	p := &containerPlan{c: c, lc: lc, base: b}
 	bx := box{ctx: s.ctx, live: s.live, id: c.ID, lc: lc}
 	users := &userDB{box: bx}

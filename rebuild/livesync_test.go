@@ -474,3 +474,24 @@ func TestSyncMarkWaitsForTheRestart(t *testing.T) {
 		t.Fatalf("--check: %s (%s)", out.Status, out.Reason)
 	}
 }
+
+// A container with a read-only root file system (compose's read_only) is
+// not synced: nothing is copied, no mark is written, and the change
+// rebuilds, as a dry run also says.
+func TestSyncSkipsReadOnlyContainer(t *testing.T) {
+	r := newLiveRig(t, []string{"httpd", "-f", "-h", "/app/web"})
+	c := r.container(t)
+	r.engine.SetLive(c.ID, docker.LiveContainer{Cmd: []string{"httpd", "-f", "-h", "/app/web"}, WorkingDir: "/app",
+		Mounts: []string{"/app/src"}, ReadOnly: true})
+	r.send(r.write(t, "api/web/index.htm", "v2"))
+	res := r.tap.next(t, "result")
+	if res.fields["action"] == "sync" || !strings.Contains(res.fields["result"].(string), "recreated") {
+		t.Fatalf("read-only container: %v", res.fields)
+	}
+	if puts, _ := r.engine.LiveCalls(); len(puts) > 0 {
+		t.Fatalf("copied into a read-only container: %v", puts)
+	}
+	if marks, _ := r.store.SyncMarks(); len(marks) > 0 {
+		t.Fatalf("marks: %v", marks)
+	}
+}
