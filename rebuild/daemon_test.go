@@ -271,6 +271,13 @@ func TestDaemonDryRunWithEngine(t *testing.T) {
 	if d := r.decision(t, "api"); d.fields["action"] != "none" || d.level != zapcore.DebugLevel {
 		t.Fatalf("touch after a pretended build: %v at %v", d.fields, d.level)
 	}
+	// The pretended converge recreated nothing: the next edit syncs too,
+	// as in the real watch mode.
+	r.tap.next(t, "result") // the touch's "nothing to do"
+	r.send(r.write(t, "api/web/index.htm", "v3"))
+	if got := r.tap.next(t, "result").fields["result"]; got != "would sync to /app/web/index.htm" {
+		t.Fatalf("edit after the converge: %v", got)
+	}
 }
 
 // A change that arrives while the Dockerfile is broken is held, not
@@ -355,4 +362,33 @@ func hasRoot(roots []watcher.Root, path string) bool {
 		}
 	}
 	return false
+}
+
+// A service the dry run pretends it recreated keeps its real container's
+// ID (a live update planned for it asks a container the engine knows, as
+// the real watch mode would), running the pretended image.
+func TestDryEngineKeepsContainerID(t *testing.T) {
+	fake := docker.NewFakeEngine()
+	fake.List = []docker.Container{{ID: "c1", Name: "api-1", Service: "api", ImageID: "old", State: "exited", ExitCode: 137},
+		{ID: "c2", Name: "db-1", Service: "db", ImageID: "db", State: "running"}}
+	e := newDryEngine(fake)
+	e.ran("api", "dry-run:x")
+	e.ran("web", "dry-run:y")
+	cs, err := e.Containers(context.Background(), "rig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]docker.Container{}
+	for _, c := range cs {
+		got[c.Service] = c
+	}
+	if c := got["api"]; c.ID != "c1" || c.ImageID != "dry-run:x" || c.State != "running" || c.ExitCode != 0 {
+		t.Errorf("api: %+v", c)
+	}
+	if c := got["db"]; c.ImageID != "db" {
+		t.Errorf("db: %+v", c)
+	}
+	if c := got["web"]; c.ID != "dry-run-web" || c.ImageID != "dry-run:y" || len(cs) != 3 {
+		t.Errorf("web: %+v (%d containers)", c, len(cs))
+	}
 }

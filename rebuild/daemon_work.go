@@ -153,11 +153,25 @@ func (d *Daemon) pretendBuild(snap *snapshot, dc Decision, in Input) error {
 // its tag's (pretended) image.
 func (d *Daemon) pretendRun(snap *snapshot, dc Decision) {
 	eng, ok := snap.rec.Engine.(*dryEngine)
-	if !ok || !dc.Stale() {
+	if !ok || !dc.Stale() || dc.Status == StatusSynced {
+		return // a converge recreates no container: they hold the image's files
+	}
+	img, _ := eng.Image(context.Background(), dc.Tag)
+	if img == nil {
 		return
 	}
-	if img, _ := eng.Image(context.Background(), dc.Tag); img != nil {
-		eng.ran(dc.Service, img.ID)
+	eng.ran(dc.Service, img.ID)
+	// A recreated container holds the image: what syncs left in the old
+	// one (its mark) is gone with it.
+	if cs, err := eng.Engine.Containers(context.Background(), snap.rec.Project.Name); err == nil {
+		_ = snap.rec.Store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) {
+			for _, c := range cs {
+				if c.Service == dc.Service {
+					delete(m, c.ID)
+					d.copied.set(c.ID, nil)
+				}
+			}
+		})
 	}
 }
 

@@ -47,13 +47,21 @@ func (e *dryEngine) Containers(ctx context.Context, project string) ([]docker.Co
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := list[:0:0]
+	has := map[string]bool{}
 	for _, c := range list {
-		if _, pretended := e.runs[c.Service]; !pretended {
-			out = append(out, c)
+		if id, pretended := e.runs[c.Service]; pretended {
+			// The recreated container keeps the real one's ID, so a live
+			// update planned for it asks a container the engine knows
+			// (its files are the old image's: what a dry run can see).
+			c.ImageID, c.State, c.ExitCode = id, "running", 0
+			has[c.Service] = true
 		}
+		out = append(out, c)
 	}
 	for svc, id := range e.runs {
-		out = append(out, docker.Container{ID: "dry-run-" + svc, Name: svc + " (dry run)", Service: svc, ImageID: id, State: "running"})
+		if !has[svc] {
+			out = append(out, docker.Container{ID: "dry-run-" + svc, Name: svc + " (dry run)", Service: svc, ImageID: id, State: "running"})
+		}
 	}
 	return out, nil
 }

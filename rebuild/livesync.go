@@ -289,6 +289,7 @@ func (d *Daemon) dryEngineSeen(snap *snapshot) bool {
 func (d *Daemon) drySync(ctx context.Context, snap *snapshot, r Request, dec *Decided) (string, bool) {
 	s, plans, why, err := d.planSync(ctx, snap, r, dec)
 	if err != nil || why != "" || len(plans) == 0 {
+		d.o.Log.Debug("not synced", zap.String("service", r.Service), zap.String("why", why), zap.Error(err))
 		return "", false
 	}
 	var paths []string
