@@ -202,6 +202,11 @@ func (e *DockerEngine) ImageHas(ctx context.Context, project, image string, path
 		switch {
 		case errdefs.IsNotFound(err):
 			out[p] = false
+		case err != nil && e.belowFile(ctx, id, p):
+			// A file where the path has a directory (a directory a sync
+			// removed is a file in the new image): the engine answers 500
+			// (ENOTDIR), and nothing is there.
+			out[p] = false
 		case err != nil:
 			return nil, e.unreachable(fmt.Errorf("look at %q in image %s: %w", p, ShortID(image), err))
 		default:
@@ -209,6 +214,27 @@ func (e *DockerEngine) ImageHas(ctx context.Context, project, image string, path
 		}
 	}
 	return out, nil
+}
+
+// belowFile reports whether some parent of p is missing or is neither a
+// directory nor a symbolic link in the container: then nothing is at p.
+func (e *DockerEngine) belowFile(ctx context.Context, id, p string) bool {
+	var parents []string
+	for d := path.Dir(path.Clean(p)); d != "/" && d != "."; d = path.Dir(d) {
+		parents = append(parents, d)
+	}
+	for i := len(parents) - 1; i >= 0; i-- {
+		st, err := e.cli.ContainerStatPath(ctx, id, parents[i])
+		switch {
+		case errdefs.IsNotFound(err):
+			return true
+		case err != nil, st.Mode&fs.ModeSymlink != 0:
+			return false
+		case !st.Mode.IsDir():
+			return true
+		}
+	}
+	return false
 }
 
 // TarEntry is one file, directory or symbolic link a sync writes.

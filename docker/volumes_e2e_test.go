@@ -133,3 +133,27 @@ func volumeListing(t *testing.T, base, vol string) string {
 		`cd /v && find . -type f | sort | while read -r f; do echo "${f#./}=$(cat "$f")"; done`)
 	return strings.TrimSpace(out)
 }
+
+// ImageHas says "nothing there" for a path below a file (a directory a
+// sync removed that the new image has as a file), where the engine's stat
+// answers 500, not 404.
+func TestImageHasBelowAFile(t *testing.T) {
+	e2e.Require(t)
+	base := e2e.BaseImage(t)
+	ctx := context.Background()
+	eng, err := NewDockerEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	has, err := eng.ImageHas(ctx, "rbdhas"+randomSuffix(), base, []string{"/etc/passwd", "/etc/passwd/x", "/etc/passwd/x/y", "/nope/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"/etc/passwd": true, "/etc/passwd/x": false, "/etc/passwd/x/y": false, "/nope/x": false}
+	for p, w := range want {
+		if has[p] != w {
+			t.Errorf("ImageHas[%s] = %v, want %v", p, has[p], w)
+		}
+	}
+}
