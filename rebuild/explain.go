@@ -2,13 +2,17 @@ package rebuild
 
 import (
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/rebuildd/rebuildd/config"
 	"github.com/rebuildd/rebuildd/dockerfile"
+	"github.com/rebuildd/rebuildd/fingerprint"
 )
 
 // ActionSync is explain's name for a live update: the changed files are
@@ -56,6 +60,10 @@ func ExplainPath(svc config.Service, m *dockerfile.Model, abs string) PathAction
 	s := m.Sync(dockerfile.Change{Path: abs, Dir: err == nil && fi.IsDir()})
 	if !s.OK {
 		pa.Reason += "; no sync: " + s.Reason
+		return pa
+	}
+	if link, ok := followedLinkTo(m, abs); ok {
+		pa.Reason += "; no sync: it is what the symbolic link " + link + " points to, and COPY follows that link"
 		return pa
 	}
 	pa.Action, pa.Reason = ActionSync, s.Reason
@@ -154,4 +162,43 @@ func decidePaths(t dockerfile.Target) []string {
 		out = append(out, path.Join(root, t.Dir, t.Base))
 	}
 	return out
+}
+
+// followedLinkTo finds a symbolic link of the build context that resolves
+// to abs or a directory above it and that a COPY follows (or that cannot
+// be synced itself): watch mode then rebuilds (syncer.followed). explain
+// walks the context for its links once per call.
+func followedLinkTo(m *dockerfile.Model, abs string) (string, bool) {
+	ctx := m.Context()
+	rel, err := filepath.Rel(ctx, abs)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return "", false
+	}
+	rel = filepath.ToSlash(rel)
+	links := map[string]fingerprint.FileSum{}
+	_ = filepath.WalkDir(ctx, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.Type()&fs.ModeSymlink == 0 {
+			return nil
+		}
+		if c := m.Classify(p); c.Impact != dockerfile.ImpactSource && c.Impact != dockerfile.ImpactDeps {
+			return nil
+		}
+		t, err := os.Readlink(p)
+		if r, rerr := filepath.Rel(ctx, p); err == nil && rerr == nil {
+			links[filepath.ToSlash(r)] = fingerprint.FileSum{Link: t}
+		}
+		return nil
+	})
+	names := slices.Sorted(maps.Keys(links))
+	for _, l := range names {
+		to := resolveLink(links, l)
+		if to != "" && rel != to && !strings.HasPrefix(rel, to+"/") {
+			continue
+		}
+		s := m.Sync(dockerfile.Change{Path: filepath.Join(ctx, filepath.FromSlash(l))})
+		if !s.OK || slices.ContainsFunc(s.Targets, func(t dockerfile.Target) bool { return t.Follow }) {
+			return l, true
+		}
+	}
+	return "", false
 }

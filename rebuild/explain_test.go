@@ -2,6 +2,9 @@ package rebuild
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rebuildd/rebuildd/config"
@@ -119,5 +122,39 @@ func TestUnderMount(t *testing.T) {
 		if _, _, got := underMount([]string{c.p}, mounts); got != c.want {
 			t.Errorf("%s: under a mount = %v, want %v", c.p, got, c.want)
 		}
+	}
+}
+
+// explain agrees with watch mode about a file that a followed symbolic
+// link points to: no sync (syncer.followed); a file no followed link
+// points to still syncs.
+func TestExplainFollowedLink(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"api/Dockerfile":    "FROM scratch\nCOPY web/ /w/\nCOPY web/link.htm /followed.htm\nCMD [\"httpd\", \"-f\", \"-h\", \"/w\"]\n",
+		"api/web/index.htm": "v1",
+		"api/web/other.htm": "o",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("index.htm", filepath.Join(dir, "api/web/link.htm")); err != nil {
+		t.Fatal(err)
+	}
+	svc := apiService(dir)
+	m, err := dockerfile.Load(svc, config.ServiceSettings{OnSource: "auto"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pa := ExplainPath(svc, m, filepath.Join(dir, "api/web/index.htm")); pa.Action == ActionSync || !strings.Contains(pa.Reason, "web/link.htm") {
+		t.Errorf("the link's target: %+v", pa)
+	}
+	if pa := ExplainPath(svc, m, filepath.Join(dir, "api/web/other.htm")); pa.Action != ActionSync {
+		t.Errorf("another file: %+v", pa)
 	}
 }
