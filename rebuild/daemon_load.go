@@ -73,7 +73,7 @@ func (d *Daemon) load(ctx context.Context, prev *snapshot) (*snapshot, error) {
 		}
 		d.live = fingerprint.NewLive(idx)
 	}
-	s.rec.Prints, s.rec.Brief, s.rec.Unsettled = d.live.Print, true, d.live.Unsettled
+	s.rec.Prints, s.rec.Brief, s.rec.Unsettled = d.prints, true, d.live.Unsettled
 	if s.rec.Engine != nil && !d.o.DryRun {
 		if d.pre == nil {
 			d.pre = docker.NewPrefetch(s.rec.Engine, d.o.Now)

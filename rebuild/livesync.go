@@ -98,6 +98,10 @@ func (d *Daemon) planSync(ctx context.Context, snap *snapshot, r Request, dec *D
 		return nil, nil, "the image is not the one rebuildd recorded", nil
 	}
 	s := &syncer{ctx: ctx, live: snap.rec.Live, model: m, print: in.Print, syncs: map[string]dockerfile.Sync{}, alive: map[string]bool{}}
+	files := in.Files
+	if p := d.copied.recorded(in.Service, in.Record); p != nil {
+		files = func() (map[string]fingerprint.FileSum, error) { return p.Files, nil }
+	}
 	var plans []*containerPlan
 	for _, o := range dec.Inputs {
 		if normalTag(o.Tag) != normalTag(in.Tag) {
@@ -108,7 +112,7 @@ func (d *Daemon) planSync(ctx context.Context, snap *snapshot, r Request, dec *D
 			if c.State != "running" {
 				continue // the build's recreate decides about it
 			}
-			b, why, err := baseOf(c, in.Record, in.Synced, &d.copied, in.Files)
+			b, why, err := baseOf(c, in.Record, in.Synced, &d.copied, files)
 			if why != "" || err != nil {
 				return nil, nil, why, err
 			}
