@@ -40,8 +40,8 @@ func runFloor(args []string) error {
 		if err != nil {
 			return fmt.Errorf("open %q: %w", dir, err)
 		}
-		defer unix.Close(fd)
-		f := os.NewFile(uintptr(fd), dir)
+		f := os.NewFile(uintptr(fd), dir) // f owns fd now: closing both closed a number the walk reused
+		defer f.Close()
 		ents, err := f.ReadDir(-1) // getdents64, no stat
 		if err != nil {
 			return fmt.Errorf("list %q: %w", dir, err)
