@@ -52,6 +52,7 @@ type syncer struct {
 	// any state: a mark of this service for any other container is for
 	// one that is gone (recreated), and is dropped.
 	alive map[string]bool
+	links [][2]string // the print's links and where they resolve (followed)
 }
 
 // sync is Model.Sync for a context-relative path, asked once per sync.
@@ -79,11 +80,16 @@ func (s *syncer) followed(d fileDiff) string {
 	if len(d.Put)+len(d.Removed) == 0 {
 		return ""
 	}
-	for rel, f := range s.print.Files {
-		if f.Link == "" || f.Live {
-			continue
+	if s.links == nil { // once per sync, not per container
+		s.links = [][2]string{}
+		for rel, f := range s.print.Files {
+			if f.Link != "" && !f.Live {
+				s.links = append(s.links, [2]string{rel, resolveLink(s.print.Files, rel)})
+			}
 		}
-		to := resolveLink(s.print.Files, rel)
+	}
+	for _, l := range s.links {
+		rel, to := l[0], l[1]
 		hit := ""
 		for _, c := range slices.Concat(d.Put, d.Removed) {
 			if to == "" || c == to || strings.HasPrefix(c, to+"/") {
