@@ -102,39 +102,39 @@ func (h *heldPrints) set(id string, p *fingerprint.Print) {
 // record of the image's build service and files loads its stored files.
 func baseOf(c docker.Container, rec *fingerprint.Record, marks map[string]fingerprint.SyncMark,
 	h *heldPrints, files func() (map[string]fingerprint.FileSum, error)) (base, string, error) {
-	if m, ok := marks[c.ID]; ok {
-		if p := h.get(c.ID); p != nil && p.Sum == m.Sum {
-			return base{Sum: m.Sum, Parts: m.Parts, Files: p.Files, Removed: m.Removed}, "", nil
+	// recorded: the container holds what the record's build was from.
+	recorded := func(b base) (base, string, error) {
+		fs, err := files()
+		if err != nil || fs == nil {
+			return base{}, "the files of the last build are not stored", err
 		}
-		if rec != nil && m.Sum == rec.Fingerprint && rec.Unsettled == "" {
-			fs, err := files()
-			if err != nil || fs == nil {
-				return base{}, "the files of the last build are not stored", err
-			}
-			return base{Sum: m.Sum, Parts: m.Parts, Files: fs, Removed: m.Removed}, "", nil
-		}
-		return base{}, "container " + c.Name + " holds synced files this rebuildd did not sync", nil
+		b.Files = fs
+		return b, "", nil
 	}
-	if rec == nil || c.ImageID != rec.ImageID || rec.Unsettled != "" {
+	settled := rec != nil && rec.Unsettled == ""
+	m, marked := marks[c.ID]
+	switch {
+	case !marked && settled && c.ImageID == rec.ImageID:
+		return recorded(base{Sum: rec.Fingerprint, Parts: rec.Parts})
+	case !marked:
 		return base{}, "what container " + c.Name + " holds is not known from a record", nil
 	}
-	fs, err := files()
-	if err != nil || fs == nil {
-		return base{}, "the files of the last build are not stored", err
+	if p := h.get(c.ID); p != nil && p.Sum == m.Sum {
+		return base{Sum: m.Sum, Parts: m.Parts, Files: p.Files, Removed: m.Removed}, "", nil
 	}
-	return base{Sum: rec.Fingerprint, Parts: rec.Parts, Files: fs}, "", nil
+	if settled && m.Sum == rec.Fingerprint {
+		return recorded(base{Sum: m.Sum, Parts: m.Parts, Removed: m.Removed})
+	}
+	return base{}, "container " + c.Name + " holds synced files this rebuildd did not sync", nil
 }
 
 // sameDefinition reports whether a and b differ in source files alone
 // (and which bind mounts make them live): a sync changes nothing else.
 func sameDefinition(a, b fingerprint.Parts) string {
+	if ch := partChanges(a, b); len(ch) > 0 { // the build definition: what the decision names too
+		return ch[0].text
+	}
 	switch {
-	case a.Dockerfile != b.Dockerfile, a.Ignore != b.Ignore, a.Target != b.Target:
-		return "the Dockerfile, ignore file or target changed"
-	case a.Args != b.Args, a.Compose != b.Compose:
-		return "the build section or build args changed"
-	case a.Bases != b.Bases:
-		return "a base image changed"
 	case a.Deps != b.Deps:
 		return "deps files changed"
 	case a.Mounts != b.Mounts:

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rebuildd/rebuildd/docker"
 	"github.com/rebuildd/rebuildd/dockerfile"
@@ -167,38 +168,42 @@ func (s *syncer) plan(c docker.Container, b base, d fileDiff) (*containerPlan, s
 		}
 	}
 	for _, rel := range d.Removed {
-		r := s.sync(rel, false, true)
-		if !r.OK {
-			return nil, rel + ": " + r.Reason, nil
-		}
-		for _, t := range r.Targets {
-			at, why, err := place(bx, t)
-			if why != "" || err != nil {
-				return nil, why, err
-			}
-			p.remove = append(p.remove, at)
+		if why, err := s.planRemoval(p, bx, rel, false); why != "" || err != nil {
+			return nil, why, err
 		}
 	}
 	// A directory removed with its files goes too: COPY leaves none where
 	// the context has none, and rm of the files alone left it empty in
 	// the container while the mark said the container holds the image.
 	for _, rel := range goneDirs(s.model.Context(), d.Removed) {
-		r := s.sync(rel, true, true)
-		if !r.OK {
-			return nil, rel + "/: " + r.Reason, nil
-		}
-		for _, t := range r.Targets {
-			if t.Mkdir {
-				continue // the COPY's destination itself, which the build makes
-			}
-			at, why, err := place(bx, t)
-			if why != "" || err != nil {
-				return nil, why, err
-			}
-			p.remove = append(p.remove, at)
+		if why, err := s.planRemoval(p, bx, rel, true); why != "" || err != nil {
+			return nil, why, err
 		}
 	}
 	return p, "", nil
+}
+
+// planRemoval removes a removed file, or a directory gone with its files,
+// at every place the image held it.
+func (s *syncer) planRemoval(p *containerPlan, bx box, rel string, dir bool) (string, error) {
+	r := s.sync(rel, dir, true)
+	if !r.OK {
+		if dir {
+			rel += "/"
+		}
+		return rel + ": " + r.Reason, nil
+	}
+	for _, t := range r.Targets {
+		if dir && t.Mkdir {
+			continue // the COPY's destination itself, which the build makes
+		}
+		at, why, err := place(bx, t)
+		if why != "" || err != nil {
+			return why, err
+		}
+		p.remove = append(p.remove, at)
+	}
+	return "", nil
 }
 
 // goneDirs are the directories of removed files (context-relative) that
@@ -376,6 +381,14 @@ func (u *userDB) owner(o dockerfile.Owner) (int, int, error) {
 	}
 	uid, gid := o.Resolve(u.passwd, u.group)
 	return uid, gid, nil
+}
+
+// mark is what c holds once the plan is carried out: the print, and the
+// removals this and earlier syncs made that nothing wrote back since.
+func (p *containerPlan) mark(service string, print *fingerprint.Print, at time.Time) fingerprint.SyncMark {
+	m := fingerprint.SyncMark{Service: service, Sum: print.Sum, Parts: print.Parts,
+		Removed: mergeRemoved(p.base.Removed, p.remove), At: at}
+	return m.Without(p.written())
 }
 
 // written are the container paths the plan writes, files and

@@ -27,12 +27,12 @@ import (
 
 // synced is what one live update did, for the log.
 type syncDone struct {
-	files     []string // context-relative
 	paths     []string // container paths, of the first container
 	took      time.Duration
 	restarted []string      // services restarted
 	restart   time.Duration // how long the restarts took
 	reloads   string        // why no restart was needed ("busybox httpd serves it")
+	dry       bool          // a dry run's: nothing was copied
 }
 
 // trySync live-updates the request's service when it can. ok false: it
@@ -51,8 +51,6 @@ func (d *Daemon) trySync(ctx context.Context, snap *snapshot, r Request, dec *De
 	case why != "":
 		d.o.Log.Debug("not synced", zap.String("service", r.Service), zap.String("why", why))
 		return false, nil
-	case len(plans) == 0:
-		return false, nil
 	}
 	done := syncDone{}
 	err = d.changing(func() error {
@@ -69,9 +67,15 @@ func (d *Daemon) trySync(ctx context.Context, snap *snapshot, r Request, dec *De
 	d.o.Log.Debug("sync timing", zap.String("service", r.Service), zap.Duration("decide", decided.Sub(start)),
 		zap.Duration("plan", planned.Sub(decided)), zap.Duration("copy", done.took-planned.Sub(start)))
 	d.syncLogged(r, done)
-	d.sched.Submit(Request{Service: r.Service, Action: dockerfile.ActionRebuild, Impact: dockerfile.ImpactSource,
-		Converge: true, Reason: "the image catches up with the files synced into its containers"})
+	d.converge(r.Service)
 	return true, nil
+}
+
+// converge queues the build that brings the image up to what a sync
+// copied into its containers (Request.Converge).
+func (d *Daemon) converge(service string) {
+	d.sched.Submit(Request{Service: service, Action: dockerfile.ActionRebuild, Impact: dockerfile.ImpactSource,
+		Converge: true, Reason: "the image catches up with the files synced into its containers"})
 }
 
 // planSync finds the containers to sync and plans each; nothing changes.
@@ -184,9 +188,7 @@ func (d *Daemon) applySync(ctx context.Context, snap *snapshot, r Request, s *sy
 				return done, err
 			}
 		}
-		mark := fingerprint.SyncMark{Service: r.Service, Sum: s.print.Sum, Parts: s.print.Parts,
-			Removed: mergeRemoved(p.base.Removed, p.remove), At: d.o.Now()}
-		mark = mark.Without(p.written())
+		mark := p.mark(r.Service, s.print, d.o.Now())
 		if done.paths == nil {
 			done.paths = p.containerPaths()
 		}
@@ -292,15 +294,13 @@ func (d *Daemon) dryEngineSeen(snap *snapshot) bool {
 // next decision compares with that, as after a real sync.
 func (d *Daemon) drySync(ctx context.Context, snap *snapshot, r Request, dec *Decided) (string, bool) {
 	s, plans, why, err := d.planSync(ctx, snap, r, dec)
-	if err != nil || why != "" || len(plans) == 0 {
+	if err != nil || why != "" {
 		d.o.Log.Debug("not synced", zap.String("service", r.Service), zap.String("why", why), zap.Error(err))
 		return "", false
 	}
 	var paths []string
 	for _, p := range plans {
-		id, mark := p.c.ID, fingerprint.SyncMark{Service: r.Service, Sum: s.print.Sum, Parts: s.print.Parts,
-			Removed: mergeRemoved(p.base.Removed, p.remove), At: d.o.Now()}
-		mark = mark.Without(p.written())
+		id, mark := p.c.ID, p.mark(r.Service, s.print, d.o.Now())
 		if err := snap.rec.Store.UpdateSyncMarks(func(m map[string]fingerprint.SyncMark) { m[id] = mark }); err != nil {
 			return "", false
 		}
@@ -309,14 +309,8 @@ func (d *Daemon) drySync(ctx context.Context, snap *snapshot, r Request, dec *De
 			paths = p.containerPaths()
 		}
 	}
-	change := d.change(r)
-	d.o.Log.Info("decision", append([]zap.Field{zap.String("service", r.Service), zap.String("action", "sync"),
-		zap.String("status", StatusStale), zap.Strings("container_path", paths), zap.String("reason", r.Reason)}, change...)...)
-	d.o.Log.Info("result", append([]zap.Field{zap.String("service", r.Service), zap.String("action", "sync"),
-		zap.String("result", "would sync to "+listPaths(paths)), zap.Bool("dry_run", true),
-		zap.Strings("container_path", paths)}, change...)...)
-	d.sched.Submit(Request{Service: r.Service, Action: dockerfile.ActionRebuild, Impact: dockerfile.ImpactSource,
-		Converge: true, Reason: "the image catches up with the files synced into its containers"})
+	d.syncLogged(r, syncDone{paths: paths, dry: true})
+	d.converge(r.Service)
 	return resultLogged, true
 }
 
