@@ -1,7 +1,6 @@
 package rebuild
 
 import (
-	"strconv"
 	"strings"
 
 	"go.uber.org/zap"
@@ -33,13 +32,11 @@ func (d *Daemon) syncLogged(r Request, done syncDone) {
 	d.o.Log.Info("result", fields...)
 }
 
-// listPaths names the first maxListed paths and "+N more".
+// listPaths names the first maxListed container paths and "+N more", as
+// a decision names changed files (listed).
 func listPaths(paths []string) string {
-	if len(paths) > maxListed {
-		return strings.Join(paths[:maxListed], ", ") + ", +" + strconv.Itoa(len(paths)-maxListed) + " more"
-	}
 	if len(paths) == 0 {
 		return "nothing (removals only)"
 	}
-	return strings.Join(paths, ", ")
+	return strings.Join(listed("", paths), ", ")
 }
